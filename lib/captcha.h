@@ -1,0 +1,41 @@
+/*
+ * The math captcha: a small sum, difference or product, asked in digits
+ * and in words (de, en), answered in digits or number words.
+ */
+#ifndef HEINZEL_CAPTCHA_H
+#define HEINZEL_CAPTCHA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum captcha_lang { CAPTCHA_LANG_DE, CAPTCHA_LANG_EN };
+
+#define CAPTCHA_ID_LEN 32	/* hex characters */
+
+struct captcha {
+	char id[CAPTCHA_ID_LEN + 1];
+	int answer;			/* 0..100, never negative */
+	char question[32];		/* "6 + 1 =" ("×" for products, in UTF-8) */
+	char question_text[128];	/* "sechs plus eins" / "six plus one" */
+};
+
+/* "de" or "en" (primary tag, any case); anything else gives dflt. */
+enum captcha_lang captcha_lang_parse(const char *s, enum captcha_lang dflt);
+
+/* Fill c with a fresh random question and a random id (arc4random). */
+void captcha_generate(struct captcha *c, enum captcha_lang lang);
+
+/* The number in words: 7 -> "sieben"/"seven"; buf of at least 64 bytes. */
+const char *captcha_number_words(int n, enum captcha_lang lang, char *buf, size_t size);
+
+/*
+ * Parse an answer: digits or a number word in German or English, case and
+ * surrounding whitespace ignored ("7", " Sieben ", "seven", "einundzwanzig",
+ * "twenty-one").  Returns 0..100, or -1 when it is no number.
+ */
+int captcha_parse_answer(const char *s);
+
+/* True if s looks like an id captcha_generate made (32 lowercase hex). */
+bool captcha_id_valid(const char *s);
+
+#endif

@@ -1,0 +1,85 @@
+/*
+ * heinzel.conf: one INI-style file shared by heinzeld and heinzelctl.
+ * Every key has a default; unknown sections and keys are errors.
+ */
+#ifndef HEINZEL_CONFIG_H
+#define HEINZEL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+enum auto_approve { AUTO_APPROVE_NEVER, AUTO_APPROVE_KNOWN_AUTHOR, AUTO_APPROVE_CLEAN };
+
+struct config {
+	/* [server] */
+	char *socket;			/* /run/heinzel/heinzel.sock */
+	mode_t socket_mode;		/* 0660 */
+	char *socket_group;		/* "" = the daemon's group */
+	char *listen;			/* "" = no TCP; "127.0.0.1:8025" */
+	char **allowed_origins;		/* NULL-terminated; "https://blog.example.org" */
+	char **trusted_proxies;		/* NULL-terminated IPs whose "ip" field is believed */
+	size_t max_body;		/* 65536 bytes of HTTP body */
+	size_t max_headers;		/* 8192 bytes of HTTP headers */
+	unsigned int max_connections;	/* 1024 */
+	unsigned int timeout;		/* 10 s read/idle timeout per connection */
+	unsigned int shutdown_timeout;	/* 10 s to drain on SIGTERM */
+	char *user;			/* "" = keep; drop privileges after bind */
+	char *group;
+
+	/* [redis] */
+	char *redis_address;		/* unix:/run/redis/redis.sock | redis://host:port/db */
+	char *redis_prefix;		/* heinzel */
+	unsigned int redis_timeout_ms;	/* 2000: command timeout */
+	unsigned int redis_max_inflight;	/* 1000 commands */
+
+	/* [rules] */
+	char *rules_dir;		/* /etc/heinzel/rules */
+	double hold_score;		/* 3 */
+	double reject_score;		/* 6 */
+
+	/* [captcha] */
+	bool captcha_required;		/* yes */
+	unsigned int captcha_ttl;	/* 600 s */
+	unsigned int captcha_min_solve;	/* 3 s */
+	char *captcha_lang;		/* "de" default language */
+
+	/* [comments] */
+	size_t body_max_chars;		/* 10000 */
+	unsigned int duplicate_window;	/* 86400 s */
+	unsigned int request_id_ttl;	/* 86400 s */
+
+	/* [moderation] */
+	enum auto_approve auto_approve;	/* never */
+	unsigned int spam_keep_days;	/* 14 */
+
+	/* [smtp] */
+	char *smtp_relay;		/* smtp://127.0.0.1:25 */
+	char *smtp_from;		/* heinzel@localhost */
+
+	/* [notify] */
+	char **notify_admin;		/* NULL-terminated, may be empty */
+	bool author_on_approve;		/* yes */
+	bool author_on_receipt;		/* no */
+
+	/* [log] */
+	int log_level;			/* enum log_level, info */
+	bool log_syslog;		/* no */
+};
+
+/* A config holding every default. */
+struct config *config_new(void);
+void config_free(struct config *cfg);
+
+/*
+ * Read path over the defaults in cfg.  Returns 0, or -1 with *errors set to
+ * every error, one per line as "PATH:LINE: message" (caller frees).
+ */
+int config_load(struct config *cfg, const char *path, char **errors);
+int config_load_buffer(struct config *cfg, const char *name, const char *buf, size_t len, char **errors);
+
+/* Write every key with its current value, commented, as a config file. */
+void config_dump(const struct config *cfg, FILE *fp);
+
+#endif

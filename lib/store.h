@@ -1,0 +1,181 @@
+/*
+ * The Redis data model, shared by heinzeld (async) and heinzelctl (sync):
+ * key names, the Lua scripts that make every state change one atomic step,
+ * the commands that run them and the parsers of their replies.  No I/O in
+ * here: callers send the commands over whatever connection they own.
+ *
+ * Every key lives under "{PREFIX}:" so that one site's keys share one
+ * Redis Cluster slot (see README, "Redis data model").
+ */
+#ifndef HEINZEL_STORE_H
+#define HEINZEL_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hiredis/hiredis.h>
+
+struct comment;
+struct score;
+
+#define STORE_ID_LEN 20		/* 12 hex digits of ms since the epoch + 8 random */
+#define STORE_MAX_ARGS 64
+
+enum store_status {
+	STORE_PENDING,
+	STORE_APPROVED,
+	STORE_SPAM,
+	STORE_REJECTED,
+	STORE__NSTATUS
+};
+
+/* Where Redis is. */
+struct store_addr {
+	char *path;		/* unix socket, or NULL */
+	char *host;		/* TCP host, or NULL */
+	int port;
+	int db;
+	char *password;		/* or NULL */
+};
+
+struct store {
+	char *prefix;		/* "heinzel" */
+	char *tag;		/* "{heinzel}" */
+};
+
+/* One command: argv strings owned by the command. */
+struct store_cmd {
+	int argc;
+	const char *argv[STORE_MAX_ARGS];
+	size_t argvlen[STORE_MAX_ARGS];
+	char *owned[STORE_MAX_ARGS];
+};
+
+enum store_script {
+	STORE_SCRIPT_SUBMIT,
+	STORE_SCRIPT_TRANSITION,
+	STORE_SCRIPT_PUBLISHED,
+	STORE_SCRIPT__COUNT
+};
+
+/* Parse "unix:/path[?db=N]", "/path", "redis://[:pass@]host[:port][/db]". */
+int store_addr_parse(const char *s, struct store_addr *a, char **cause);
+void store_addr_free(struct store_addr *a);
+
+void store_init(struct store *st, const char *prefix);
+void store_free(struct store *st);
+
+const char *store_status_name(enum store_status s);	/* "pending", ... */
+int store_status_parse(const char *s);			/* -1 if unknown */
+
+/* A fresh, time-ordered comment id: out holds STORE_ID_LEN + 1 bytes. */
+void store_new_id(char *out, uint64_t now_ms);
+bool store_id_valid(const char *s);
+
+/* Key names (caller frees). */
+char *store_key(const struct store *st, const char *kind, const char *name);
+
+/* The Lua source of a script, and its SHA1 once known (set by the caller). */
+const char *store_script_source(enum store_script s);
+
+void store_cmd_init(struct store_cmd *cmd);
+void store_cmd_free(struct store_cmd *cmd);
+void store_cmd_add(struct store_cmd *cmd, const char *s, size_t len);	/* copied */
+void store_cmd_addf(struct store_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Rewrite an EVALSHA command into EVAL with the script's source (NOSCRIPT fallback). */
+void store_cmd_to_eval(struct store_cmd *cmd, enum store_script s);
+
+/* ---- captcha ---- */
+
+/* SET {P}:captcha:ID "ANSWER ISSUED_MS" EX ttl */
+void store_cmd_captcha_put(const struct store *st, struct store_cmd *cmd,
+    const char *id, int answer, uint64_t now_ms, unsigned int ttl);
+
+/* ---- submission ---- */
+
+struct store_submit {
+	const struct comment *comment;
+	const struct score *score;
+	const char *id;			/* fresh id for the comment */
+	enum store_status status;	/* pending, approved or spam */
+	bool hold;			/* score at or over hold_score */
+	bool check_captcha;
+	int captcha_answer;		/* parsed answer, -1 if unparsable */
+	uint64_t now_ms;
+	unsigned int min_solve_ms;
+	unsigned int request_id_ttl;
+	unsigned int duplicate_window;
+};
+
+/*
+ * One EVALSHA (sha may be NULL: plain EVAL) that, atomically: answers a
+ * known request_id with its comment; consumes the captcha (GETDEL) and
+ * checks answer and solve time; refuses a duplicate text on the same post;
+ * stores the comment hash, its queue entry, the post index, the request_id
+ * and the duplicate marker, and counts the outcome.
+ */
+void store_cmd_submit(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const struct store_submit *sub);
+
+enum store_submit_outcome {
+	SUBMIT_STORED,		/* id, status */
+	SUBMIT_EXISTING,	/* same request_id: id, status of the first */
+	SUBMIT_CAPTCHA_UNKNOWN,	/* unknown, expired or already used */
+	SUBMIT_CAPTCHA_WRONG,
+	SUBMIT_CAPTCHA_TOO_FAST,
+	SUBMIT_DUPLICATE,	/* id of the earlier comment */
+};
+
+struct store_submit_result {
+	enum store_submit_outcome outcome;
+	char id[STORE_ID_LEN + 1];
+	enum store_status status;
+};
+
+/* Parse the script's reply; -1 with *cause on an unexpected reply. */
+int store_submit_reply(const redisReply *r, struct store_submit_result *res, const char **cause);
+
+/* ---- moderation ---- */
+
+enum store_action { ACTION_APPROVE, ACTION_REJECT, ACTION_SPAM, ACTION_DELETE };
+
+const char *store_action_name(enum store_action a);
+
+/*
+ * One atomic state change of one comment: approve (from pending, spam or
+ * rejected: publishes it), reject (from pending or spam), spam (from
+ * pending or approved: unpublishes), delete (from anywhere, removes every
+ * trace).  Records actor and time.
+ */
+void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *id, enum store_action action,
+    const char *actor, uint64_t now_ms);
+
+enum store_transition_outcome {
+	TRANSITION_DONE,	/* from -> to */
+	TRANSITION_NOT_FOUND,
+	TRANSITION_CONFLICT,	/* already in a state the action cannot leave (from) */
+};
+
+struct store_transition_result {
+	enum store_transition_outcome outcome;
+	int from;		/* enum store_status, -1 if unknown */
+	int to;			/* enum store_status, -1 after delete */
+};
+
+int store_transition_reply(const redisReply *r, struct store_transition_result *res, const char **cause);
+
+/* ---- reading ---- */
+
+/* The public fields of a published comment, in this order. */
+extern const char *const store_public_fields[];	/* NULL-terminated */
+
+/*
+ * The approved comments of a post, oldest first, at most limit: one array
+ * per comment holding store_public_fields' values (nil where absent).
+ */
+void store_cmd_published(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *post, unsigned int limit);
+
+#endif

@@ -1,0 +1,25 @@
+/* Strict UTF-8 checks for text that came from outside. */
+#ifndef HEINZEL_UTF8_H
+#define HEINZEL_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * True if s[0..len) is well-formed UTF-8 (no overlong forms, no surrogates,
+ * nothing above U+10FFFF) and holds no NUL or other control characters
+ * (C0 other than \t \n \r when multiline, DEL, C1).  Single-line text
+ * refuses \t \n \r too.
+ */
+bool utf8_valid_text(const char *s, size_t len, bool multiline);
+
+/* True if s[0..len) is well-formed UTF-8 (control characters allowed). */
+bool utf8_valid(const char *s, size_t len);
+
+/* Decode one code point at s (len bytes left); returns its length, or 0 on bad input. */
+size_t utf8_decode(const char *s, size_t len, unsigned int *cp);
+
+/* Number of code points in valid UTF-8. */
+size_t utf8_length(const char *s, size_t len);
+
+#endif
