@@ -1,1 +1,422 @@
+/*
+ * Asynchronous Redis.  The connection goes CLOSED -> CONNECTING -> LOADING
+ * (scripts being loaded) -> READY.  Redis answers in order, so the
+ * commands in flight form a FIFO and one timer watching its head is the
+ * command timeout: when the head is late the connection is torn down and
+ * hiredis calls every pending callback once with NULL.
+ */
+#include <sys/queue.h>
+#include <sys/time.h>
 
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <hiredis/async.h>
+#include <hiredis/adapters/libevent.h>
+
+#include "db.h"
+#include "log.h"
+#include "xmalloc.h"
+
+#define DB_BACKOFF_MIN_MS 100
+#define DB_BACKOFF_MAX_MS 5000
+
+enum db_state { DB_CLOSED, DB_CONNECTING, DB_LOADING, DB_READY };
+
+struct db_req {
+	struct db *db;
+	TAILQ_ENTRY(db_req) entry;
+	struct store_cmd cmd;
+	int script;		/* enum store_script or -1 */
+	int retried;		/* sent again as EVAL after NOSCRIPT */
+	uint64_t deadline_ms;
+	db_reply_cb *cb;
+	void *arg;
+};
+
+struct db {
+	struct event_base *base;
+	struct store_addr addr;
+	unsigned int timeout_ms;
+	unsigned int max_inflight;
+
+	enum db_state state;
+	redisAsyncContext *ac;
+	struct event *timer;		/* command/connect timeout */
+	struct event *retry;		/* reconnect backoff */
+	unsigned int backoff_ms;
+	uint64_t connect_deadline_ms;
+	unsigned int loading;		/* SCRIPT LOADs outstanding */
+
+	char sha[STORE_SCRIPT__COUNT][41];
+	TAILQ_HEAD(, db_req) inflight;
+	struct db_stats stats;
+};
+
+static void db_connect(struct db *db);
+static int db_send(struct db *db, struct db_req *req);
+
+static uint64_t
+db_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* Arm the timer for the earliest deadline: the connect, or the oldest command. */
+static void
+db_arm_timer(struct db *db)
+{
+	struct db_req *head;
+	struct timeval tv;
+	uint64_t deadline, now;
+
+	if (db->state == DB_CONNECTING)
+		deadline = db->connect_deadline_ms;
+	else if ((head = TAILQ_FIRST(&db->inflight)) != NULL)
+		deadline = head->deadline_ms;
+	else {
+		evtimer_del(db->timer);
+		return;
+	}
+	now = db_now_ms();
+	deadline = deadline > now ? deadline - now : 0;
+	tv.tv_sec = deadline / 1000;
+	tv.tv_usec = (deadline % 1000) * 1000;
+	evtimer_add(db->timer, &tv);
+}
+
+static void
+db_schedule_reconnect(struct db *db)
+{
+	struct timeval tv;
+
+	tv.tv_sec = db->backoff_ms / 1000;
+	tv.tv_usec = (db->backoff_ms % 1000) * 1000;
+	evtimer_add(db->retry, &tv);
+	db->backoff_ms *= 2;
+	if (db->backoff_ms > DB_BACKOFF_MAX_MS)
+		db->backoff_ms = DB_BACKOFF_MAX_MS;
+}
+
+/* Drop the connection: every pending callback runs once with NULL. */
+static void
+db_drop(struct db *db, const char *why)
+{
+	redisAsyncContext *ac = db->ac;
+
+	if (ac == NULL)
+		return;
+	if (db->state == DB_READY || db->state == DB_LOADING)
+		log_warnx("redis: connection dropped: %s", why);
+	db->ac = NULL;
+	db->state = DB_CLOSED;
+	ac->data = NULL;	/* the disconnect callback must not touch db */
+	redisAsyncFree(ac);
+	evtimer_del(db->timer);
+	db_schedule_reconnect(db);
+}
+
+static void
+db_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct db *db = arg;
+
+	(void)fd;
+	(void)what;
+	if (db->state == DB_CONNECTING) {
+		db_drop(db, "connect timed out");
+		return;
+	}
+	db->stats.timeouts++;
+	db_drop(db, "command timed out");
+}
+
+static void
+db_retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	db_connect(arg);
+}
+
+static void
+db_reply(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct db_req *req = privdata;
+	struct db *db = req->db;
+	redisReply *reply = r;
+	db_reply_cb *cb;
+	void *cbarg;
+
+	(void)ac;
+	TAILQ_REMOVE(&db->inflight, req, entry);
+	db->stats.inflight--;
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    req->script >= 0 && !req->retried &&
+	    strncmp(reply->str, "NOSCRIPT", 8) == 0 && db->ac != NULL) {
+		/* The script cache was flushed: run it from source this once. */
+		log_warnx("redis: script cache flushed, sending the script again");
+		db->sha[req->script][0] = '\0';
+		store_cmd_to_eval(&req->cmd, req->script);
+		req->retried = 1;
+		cb = req->cb;
+		cbarg = req->arg;
+		if (db_send(db, req) != 0)
+			cb(NULL, cbarg);
+		return;
+	}
+	if (reply == NULL)
+		db->stats.failures++;
+	db_arm_timer(db);
+	req->cb(reply, req->arg);
+	store_cmd_free(&req->cmd);
+	free(req);
+}
+
+/*
+ * Queue req on the connection.  Fails only while hiredis tears the context
+ * down; then req is freed and its callback not called.
+ */
+static int
+db_send(struct db *db, struct db_req *req)
+{
+	req->deadline_ms = db_now_ms() + db->timeout_ms;
+	if (redisAsyncCommandArgv(db->ac, db_reply, req, req->cmd.argc,
+	    req->cmd.argv, req->cmd.argvlen) != REDIS_OK) {
+		store_cmd_free(&req->cmd);
+		free(req);
+		return -1;
+	}
+	TAILQ_INSERT_TAIL(&db->inflight, req, entry);
+	db->stats.inflight++;
+	db->stats.commands++;
+	if (TAILQ_FIRST(&db->inflight) == req)
+		db_arm_timer(db);
+	return 0;
+}
+
+struct db_load {
+	struct db *db;
+	enum store_script script;
+};
+
+/* Reply to one SCRIPT LOAD issued at connect; the last one makes us ready. */
+static void
+db_loaded_cb(redisReply *reply, void *arg)
+{
+	struct db_load *load = arg;
+	struct db *db = load->db;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_STRING && reply->len == 40)
+		memcpy(db->sha[load->script], reply->str, 41);
+	else if (reply != NULL)
+		log_warnx("redis: SCRIPT LOAD failed: %s",
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "bad reply");
+	free(load);
+	if (reply == NULL || db->state != DB_LOADING)
+		return;
+	if (--db->loading == 0) {
+		db->state = DB_READY;
+		db->backoff_ms = DB_BACKOFF_MIN_MS;
+		log_info("redis: connected");
+	}
+}
+
+/* AUTH or SELECT failed: the address is wrong, not Redis down. */
+static void
+db_setup_cb(redisReply *reply, void *arg)
+{
+	struct db *db = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("redis: %s", reply->str);
+		db_drop(db, "setup failed");
+	}
+}
+
+/* Queue a command on the connection regardless of state (setup commands). */
+static void
+db_queue(struct db *db, struct store_cmd *cmd, db_reply_cb *cb, void *arg)
+{
+	struct db_req *req = xcalloc(1, sizeof *req);
+
+	req->db = db;
+	req->cmd = *cmd;
+	store_cmd_init(cmd);
+	req->script = -1;
+	req->cb = cb;
+	req->arg = arg;
+	if (db_send(db, req) != 0)
+		cb(NULL, arg);
+}
+
+static void
+db_connect_cb(const redisAsyncContext *ac, int status)
+{
+	struct db *db = ac->data;
+	struct store_cmd cmd;
+	struct db_load *load;
+	int s;
+
+	if (db == NULL)
+		return;
+	if (status != REDIS_OK) {
+		log_debug("redis: connect failed: %s", ac->errstr);
+		/* hiredis frees the context after this callback. */
+		db->ac = NULL;
+		db->state = DB_CLOSED;
+		evtimer_del(db->timer);
+		db_schedule_reconnect(db);
+		return;
+	}
+	db->state = DB_LOADING;
+	store_cmd_init(&cmd);
+	if (db->addr.password != NULL) {
+		store_cmd_add(&cmd, "AUTH", 4);
+		store_cmd_add(&cmd, db->addr.password, strlen(db->addr.password));
+		db_queue(db, &cmd, db_setup_cb, db);
+	}
+	if (db->addr.db != 0) {
+		store_cmd_add(&cmd, "SELECT", 6);
+		store_cmd_addf(&cmd, "%d", db->addr.db);
+		db_queue(db, &cmd, db_setup_cb, db);
+	}
+	db->loading = STORE_SCRIPT__COUNT;
+	for (s = 0; s < STORE_SCRIPT__COUNT; s++) {
+		load = xmalloc(sizeof *load);
+		load->db = db;
+		load->script = s;
+		store_cmd_add(&cmd, "SCRIPT", 6);
+		store_cmd_add(&cmd, "LOAD", 4);
+		store_cmd_add(&cmd, store_script_source(s), strlen(store_script_source(s)));
+		db_queue(db, &cmd, db_loaded_cb, load);
+	}
+}
+
+static void
+db_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+	struct db *db = ac->data;
+
+	(void)status;
+	if (db == NULL)
+		return;	/* we dropped it ourselves */
+	log_warnx("redis: disconnected%s%s", ac->errstr[0] ? ": " : "", ac->errstr);
+	db->ac = NULL;
+	db->state = DB_CLOSED;
+	evtimer_del(db->timer);
+	db_schedule_reconnect(db);
+}
+
+static void
+db_connect(struct db *db)
+{
+	redisAsyncContext *ac;
+
+	if (db->addr.path != NULL)
+		ac = redisAsyncConnectUnix(db->addr.path);
+	else
+		ac = redisAsyncConnect(db->addr.host, db->addr.port);
+	if (ac == NULL)
+		fatalx("redis: out of memory");
+	if (ac->err) {
+		log_debug("redis: connect failed: %s", ac->errstr);
+		redisAsyncFree(ac);
+		db_schedule_reconnect(db);
+		return;
+	}
+	ac->data = db;
+	db->ac = ac;
+	db->state = DB_CONNECTING;
+	db->stats.reconnects++;
+	memset(db->sha, 0, sizeof db->sha);
+	redisLibeventAttach(ac, db->base);
+	redisAsyncSetConnectCallback(ac, db_connect_cb);
+	redisAsyncSetDisconnectCallback(ac, db_disconnect_cb);
+	db->connect_deadline_ms = db_now_ms() + db->timeout_ms;
+	db_arm_timer(db);
+}
+
+struct db *
+db_new(struct event_base *base, const struct store_addr *addr,
+    unsigned int timeout_ms, unsigned int max_inflight)
+{
+	struct db *db = xcalloc(1, sizeof *db);
+
+	db->base = base;
+	db->addr.path = addr->path ? xstrdup(addr->path) : NULL;
+	db->addr.host = addr->host ? xstrdup(addr->host) : NULL;
+	db->addr.password = addr->password ? xstrdup(addr->password) : NULL;
+	db->addr.port = addr->port;
+	db->addr.db = addr->db;
+	db->timeout_ms = timeout_ms;
+	db->max_inflight = max_inflight;
+	db->backoff_ms = DB_BACKOFF_MIN_MS;
+	TAILQ_INIT(&db->inflight);
+	db->timer = evtimer_new(base, db_timer_cb, db);
+	db->retry = evtimer_new(base, db_retry_cb, db);
+	if (db->timer == NULL || db->retry == NULL)
+		fatalx("redis: cannot create timers");
+	db_connect(db);
+	db->stats.reconnects = 0;
+	return db;
+}
+
+void
+db_free(struct db *db)
+{
+	redisAsyncContext *ac = db->ac;
+
+	if (ac != NULL) {
+		db->ac = NULL;
+		db->state = DB_CLOSED;
+		ac->data = NULL;
+		redisAsyncFree(ac);
+	}
+	event_free(db->timer);
+	event_free(db->retry);
+	store_addr_free(&db->addr);
+	free(db);
+}
+
+bool
+db_up(const struct db *db)
+{
+	return db->state == DB_READY;
+}
+
+const struct db_stats *
+db_stats(const struct db *db)
+{
+	return &db->stats;
+}
+
+const char *
+db_script_sha(const struct db *db, enum store_script s)
+{
+	return db->sha[s][0] != '\0' ? db->sha[s] : NULL;
+}
+
+int
+db_command(struct db *db, struct store_cmd *cmd, int script,
+    db_reply_cb *cb, void *arg)
+{
+	struct db_req *req;
+
+	if (db->state != DB_READY || db->stats.inflight >= db->max_inflight) {
+		store_cmd_free(cmd);
+		return -1;
+	}
+	req = xcalloc(1, sizeof *req);
+	req->db = db;
+	req->cmd = *cmd;
+	store_cmd_init(cmd);
+	req->script = script;
+	req->cb = cb;
+	req->arg = arg;
+	return db_send(db, req);
+}

@@ -1,1 +1,289 @@
-int main(void) { return 0; }
+/*
+ * heinzeld: the comment-moderation daemon.  One libevent loop: HTTP on a
+ * Unix socket, Redis asynchronously.  Signal handlers are libevent signal
+ * events, so SIGHUP and SIGTERM are handled in the loop, never in between.
+ */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "db.h"
+#include "heinzel-build.h"
+#include "log.h"
+#include "metrics.h"
+#include "rules.h"
+#include "server.h"
+#include "store.h"
+#include "xmalloc.h"
+
+struct heinzeld {
+	struct event_base *base;
+	const char *conf_path;
+	struct config *cfg;
+	struct ruleset *rules;
+	struct store store;
+	struct db *db;
+	struct server *server;
+	struct metrics *metrics;
+	struct event *shutdown_timer;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp,
+	    "usage: heinzeld [-tV] [-c config] [-d level]\n"
+	    "\n"
+	    "Comment-moderation and spam-filter daemon; runs in the foreground.\n"
+	    "\n"
+	    "  -c config  configuration file (default %s/heinzel.conf)\n"
+	    "  -d level   log level: error, warn, info or debug (overrides [log] level)\n"
+	    "  -t         check the configuration and the rules, print\n"
+	    "             \"configuration OK\" or every error, and exit\n"
+	    "  -V         print the version and exit\n"
+	    "  -h         this help\n"
+	    "\n"
+	    "Signals: SIGHUP reloads config and rules, SIGTERM/SIGINT stop\n"
+	    "after the requests in flight.  See heinzeld(8), heinzel.conf(5).\n",
+	    HEINZEL_SYSCONFDIR);
+}
+
+/* Load config and rules from disk; NULL with the errors logged. */
+static struct config *
+heinzeld_load(const char *path, struct ruleset **rules, int to_stdout)
+{
+	struct config *cfg = config_new();
+	struct store_addr addr;
+	char *errors = NULL;
+
+	*rules = NULL;
+	if (config_load(cfg, path, &errors) != 0) {
+		fprintf(to_stdout ? stdout : stderr, "%s\n", errors);
+		if (!to_stdout)
+			log_warnx("%s: configuration not loaded", path);
+		goto fail;
+	}
+	if (store_addr_parse(cfg->redis_address, &addr, &errors) != 0) {
+		fprintf(to_stdout ? stdout : stderr, "%s: [redis] address: %s\n",
+		    path, errors);
+		goto fail;
+	}
+	store_addr_free(&addr);
+	if ((*rules = ruleset_load(cfg->rules_dir, &errors)) == NULL) {
+		fprintf(to_stdout ? stdout : stderr, "%s\n", errors);
+		goto fail;
+	}
+	return cfg;
+fail:
+	free(errors);
+	config_free(cfg);
+	return NULL;
+}
+
+static void
+heinzeld_reload(struct heinzeld *d)
+{
+	struct ruleset *rules;
+	struct config *cfg;
+
+	log_info("reloading %s", d->conf_path);
+	if ((cfg = heinzeld_load(d->conf_path, &rules, 0)) == NULL) {
+		log_warnx("reload failed: keeping the configuration and rules in force");
+		metrics_reloaded(d->metrics, 0, ruleset_count(d->rules));
+		return;
+	}
+	if (strcmp(cfg->socket, d->cfg->socket) != 0 ||
+	    strcmp(cfg->listen, d->cfg->listen) != 0 ||
+	    strcmp(cfg->redis_address, d->cfg->redis_address) != 0 ||
+	    strcmp(cfg->redis_prefix, d->cfg->redis_prefix) != 0)
+		log_warnx("reload: changes to socket, listen and [redis] take "
+		    "effect only after a restart");
+	/* Keep what only a restart may change. */
+	free(cfg->redis_prefix);
+	cfg->redis_prefix = xstrdup(d->cfg->redis_prefix);
+	server_reload(d->server, cfg, rules);
+	ruleset_unref(d->rules);
+	config_free(d->cfg);
+	d->cfg = cfg;
+	d->rules = rules;
+	log_set_level(cfg->log_level);
+	metrics_reloaded(d->metrics, 1, ruleset_count(rules));
+	log_info("reloaded: %zu rules", ruleset_count(rules));
+}
+
+static void
+heinzeld_drained(void *arg)
+{
+	struct heinzeld *d = arg;
+
+	log_info("all requests answered, exiting");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+heinzeld_shutdown_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct heinzeld *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("shutdown: %u requests still in flight after %u s, exiting",
+	    server_active(d->server), d->cfg->shutdown_timeout);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+heinzeld_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+	struct heinzeld *d = arg;
+	struct timeval tv;
+
+	(void)what;
+	if (sig == SIGHUP) {
+		heinzeld_reload(d);
+		return;
+	}
+	if (d->shutdown_timer != NULL) {
+		log_info("second signal: exiting now");
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	log_info("%s: no longer accepting, finishing %u requests",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT", server_active(d->server));
+	d->shutdown_timer = evtimer_new(d->base, heinzeld_shutdown_timeout_cb, d);
+	tv.tv_sec = d->cfg->shutdown_timeout;
+	tv.tv_usec = 0;
+	evtimer_add(d->shutdown_timer, &tv);
+	server_shutdown(d->server, heinzeld_drained, d);
+}
+
+/* Drop root after binding, when [server] user is set. */
+static void
+heinzeld_drop_privileges(const struct config *cfg)
+{
+	struct passwd *pw;
+	struct group *gr;
+	gid_t gid;
+
+	if (cfg->user[0] == '\0')
+		return;
+	if ((pw = getpwnam(cfg->user)) == NULL)
+		fatalx("[server] user %s: no such user", cfg->user);
+	gid = pw->pw_gid;
+	if (cfg->group[0] != '\0') {
+		if ((gr = getgrnam(cfg->group)) == NULL)
+			fatalx("[server] group %s: no such group", cfg->group);
+		gid = gr->gr_gid;
+	}
+	if (setgroups(1, &gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1)
+		fatal("cannot drop privileges to %s", cfg->user);
+	log_info("running as %s", cfg->user);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct heinzeld d;
+	struct store_addr addr;
+	struct event *sigs[4];
+	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
+	char *cause = NULL;
+	int ch, test = 0, level = -1, i;
+
+	memset(&d, 0, sizeof d);
+	d.conf_path = HEINZEL_SYSCONFDIR "/heinzel.conf";
+	while ((ch = getopt(argc, argv, "c:d:thV")) != -1) {
+		switch (ch) {
+		case 'c':
+			d.conf_path = optarg;
+			break;
+		case 'd':
+			if ((level = log_level_parse(optarg)) < 0) {
+				fprintf(stderr, "heinzeld: -d %s: expected error, "
+				    "warn, info or debug\n", optarg);
+				return 2;
+			}
+			break;
+		case 't':
+			test = 1;
+			break;
+		case 'V':
+			printf("heinzeld %s\n", HEINZEL_VERSION);
+			return 0;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	log_init("heinzeld", LOG_LEVEL_INFO, 0);
+
+	if ((d.cfg = heinzeld_load(d.conf_path, &d.rules, test)) == NULL) {
+		if (test)
+			return 1;
+		fatalx("%s: fix the errors above, check with heinzeld -t -c %s",
+		    d.conf_path, d.conf_path);
+	}
+	if (test) {
+		printf("configuration OK (%zu rules)\n", ruleset_count(d.rules));
+		ruleset_unref(d.rules);
+		config_free(d.cfg);
+		return 0;
+	}
+	log_init("heinzeld", level >= 0 ? level : d.cfg->log_level, d.cfg->log_syslog);
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("cannot create the event loop");
+	store_init(&d.store, d.cfg->redis_prefix);
+	if (store_addr_parse(d.cfg->redis_address, &addr, &cause) != 0)
+		fatalx("%s", cause);
+	d.db = db_new(d.base, &addr, d.cfg->redis_timeout_ms, d.cfg->redis_max_inflight);
+	store_addr_free(&addr);
+	d.metrics = metrics_new();
+	d.server = server_new(d.base, d.db, &d.store, d.cfg, d.rules, d.metrics);
+	if (server_listen(d.server, &cause) != 0)
+		fatalx("%s", cause);
+	heinzeld_drop_privileges(d.cfg);
+
+	for (i = 0; signums[i] != 0; i++) {
+		sigs[i] = evsignal_new(d.base, signums[i], heinzeld_signal_cb, &d);
+		if (sigs[i] == NULL || evsignal_add(sigs[i], NULL) != 0)
+			fatalx("cannot watch signal %d", signums[i]);
+	}
+	sigs[i] = NULL;
+
+	log_info("heinzeld %s listening on %s%s%s, %zu rules, redis %s",
+	    HEINZEL_VERSION, d.cfg->socket, d.cfg->listen[0] ? " and " : "",
+	    d.cfg->listen, ruleset_count(d.rules), d.cfg->redis_address);
+	event_base_dispatch(d.base);
+
+	for (i = 0; sigs[i] != NULL; i++)
+		event_free(sigs[i]);
+	if (d.shutdown_timer != NULL)
+		event_free(d.shutdown_timer);
+	server_free(d.server);
+	db_free(d.db);
+	metrics_free(d.metrics);
+	store_free(&d.store);
+	ruleset_unref(d.rules);
+	config_free(d.cfg);
+	event_base_free(d.base);
+	log_info("stopped");
+	return 0;
+}

@@ -1,1 +1,859 @@
+/*
+ * The HTTP API.  Each handler checks what it can without Redis (content
+ * type, size, fields, rules), then sends one Redis command and answers from
+ * its callback.  Errors in a request are answers, never fatal.
+ */
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "captcha.h"
+#include "comment.h"
+#include "config.h"
+#include "db.h"
+#include "fault.h"
+#include "log.h"
+#include "metrics.h"
+#include "rules.h"
+#include "score.h"
+#include "server.h"
+#include "store.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+#define SERVER_RETRY_AFTER "5"
+#define SERVER_PUBLISHED_LIMIT 1000
+/* evhttp's own limit; bodies between max_body and this get our JSON 413. */
+#define SERVER_HARD_BODY_FACTOR 4
+
+struct server {
+	struct event_base *base;
+	struct evhttp *http;
+	struct db *db;
+	const struct store *store;
+	const struct config *cfg;
+	struct ruleset *rules;
+	struct metrics *metrics;
+	struct evhttp_bound_socket *bound[2];	/* Unix, TCP */
+	char *unix_path;
+	unsigned int active;
+	int stopping;
+	void (*done)(void *);
+	void *done_arg;
+};
+
+/* One request from arrival to answer. */
+struct request {
+	struct server *srv;
+	struct evhttp_request *req;
+	const char *route;		/* for metrics and logs */
+	struct timespec start;
+	char *return_to;		/* form posts from a browser: 303 there */
+	struct comment comment;
+	struct score score;
+	enum verdict verdict;
+	char id[STORE_ID_LEN + 1];
+	struct captcha captcha;
+	char *post;
+};
+
+static const struct {
+	int code;
+	const char *reason;
+} server_reasons[] = {
+	{ 200, "OK" }, { 202, "Accepted" }, { 303, "See Other" },
+	{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 405, "Method Not Allowed" }, { 409, "Conflict" },
+	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Entity" }, { 429, "Too Many Requests" },
+	{ 500, "Internal Server Error" }, { 503, "Service Unavailable" },
+};
+
+static const char *
+server_reason(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof server_reasons / sizeof server_reasons[0]; i++)
+		if (server_reasons[i].code == code)
+			return server_reasons[i].reason;
+	return "Unknown";
+}
+
+static uint64_t
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static struct request *
+request_new(struct server *srv, struct evhttp_request *req, const char *route)
+{
+	struct request *r = xcalloc(1, sizeof *r);
+
+	r->srv = srv;
+	r->req = req;
+	r->route = route;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	comment_init(&r->comment);
+	score_init(&r->score);
+	srv->active++;
+	return r;
+}
+
+static void
+request_free(struct request *r)
+{
+	struct server *srv = r->srv;
+
+	comment_free(&r->comment);
+	score_free(&r->score);
+	free(r->return_to);
+	free(r->post);
+	free(r);
+	if (--srv->active == 0 && srv->stopping && srv->done != NULL)
+		srv->done(srv->done_arg);
+}
+
+/* Send the answer, log it, count it and free r. */
+static void
+request_finish(struct request *r, int status, struct evbuffer *body)
+{
+	struct timespec now;
+	double secs;
+	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
+
+	evhttp_send_reply(r->req, status, server_reason(status), body);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	secs = (double)(now.tv_sec - r->start.tv_sec) +
+	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
+	metrics_request(r->srv->metrics, r->route, status, secs);
+	log_info("%s %s %d%s%s%s%s %.1fms",
+	    method == EVHTTP_REQ_POST ? "POST" : method == EVHTTP_REQ_GET ? "GET" : "-",
+	    evhttp_request_get_uri(r->req), status,
+	    r->id[0] ? " id=" : "", r->id,
+	    r->score.nhits || r->id[0] ? " verdict=" : "",
+	    r->score.nhits || r->id[0] ? verdict_name(r->verdict) : "",
+	    secs * 1000);
+	request_free(r);
+}
+
+static void
+request_reply_json(struct request *r, int status, json_t *obj)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *buf = evbuffer_new();
+	char *text;
+
+	text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	json_decref(obj);
+	if (buf == NULL || text == NULL)
+		fatalx("out of memory");
+	evbuffer_add(buf, text, strlen(text));
+	evbuffer_add(buf, "\n", 1);
+	free(text);
+	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	request_finish(r, status, buf);
+	evbuffer_free(buf);
+}
+
+/*
+ * Answer a browser's form post: 303 back to return_to with the outcome in
+ * the query ("comment=pending", "comment=error&field=email") and #comments.
+ */
+static void
+request_redirect(struct request *r, const char *outcome, const char *field)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	char *base, *loc, *hash;
+
+	base = xstrdup(r->return_to);
+	if ((hash = strchr(base, '#')) != NULL)
+		*hash = '\0';
+	xasprintf(&loc, "%s%scomment=%s%s%s%s%s#comments", base,
+	    strchr(base, '?') ? "&" : "?", outcome,
+	    field ? "&field=" : "", field ? field : "",
+	    r->id[0] ? "&id=" : "", r->id);
+	evhttp_add_header(h, "Location", loc);
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	free(loc);
+	free(base);
+	request_finish(r, 303, NULL);
+}
+
+static void
+request_reply_fault(struct request *r, const struct fault *f)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	json_t *obj;
+
+	if (f->status == 503 || f->status == 429)
+		evhttp_add_header(h, "Retry-After", SERVER_RETRY_AFTER);
+	if (r->return_to != NULL) {
+		request_redirect(r, strcmp(f->error, "invalid") == 0 ||
+		    strcmp(f->error, "bad_request") == 0 ? "error" : f->error,
+		    f->field);
+		return;
+	}
+	obj = json_pack("{s:s, s:s}", "error", f->error, "message", f->message);
+	if (f->field != NULL)
+		json_object_set_new(obj, "field", json_string(f->field));
+	if (r->id[0] != '\0' && strcmp(f->error, "spam") == 0)
+		json_object_set_new(obj, "id", json_string(r->id));
+	request_reply_json(r, f->status, obj);
+}
+
+static void
+request_fail(struct request *r, int status, const char *error,
+    const char *field, const char *message)
+{
+	struct fault f;
+
+	fault_set(&f, status, error, field, "%s", message);
+	request_reply_fault(r, &f);
+}
+
+static void
+request_unavailable(struct request *r)
+{
+	request_fail(r, 503, "unavailable", NULL,
+	    "the comment store is unreachable; nothing was stored, try again shortly");
+}
+
+/* Value of one query parameter, decoded; NULL if absent.  Caller frees. */
+static char *
+server_query_param(struct evhttp_request *req, const char *name)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *q = uri ? evhttp_uri_get_query(uri) : NULL;
+	const char *p, *amp, *eq;
+	size_t nlen = strlen(name);
+	char *out;
+	long n;
+
+	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		eq = memchr(p, '=', amp ? (size_t)(amp - p) : strlen(p));
+		if (eq == NULL || (size_t)(eq - p) != nlen || memcmp(p, name, nlen) != 0)
+			continue;
+		eq++;
+		n = amp ? amp - eq : (long)strlen(eq);
+		out = xmalloc(n + 1);
+		if (comment_form_decode(eq, n, out) < 0) {
+			free(out);
+			return NULL;
+		}
+		return out;
+	}
+	return NULL;
+}
+
+/* ---- GET /v1/health ---- */
+
+static void
+server_health(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "health");
+
+	if (db_up(srv->db))
+		request_reply_json(r, 200,
+		    json_pack("{s:s, s:s}", "status", "ok", "redis", "up"));
+	else
+		request_reply_json(r, 503,
+		    json_pack("{s:s, s:s}", "status", "unavailable", "redis", "down"));
+}
+
+/* ---- GET /v1/captcha ---- */
+
+static void
+server_captcha_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	const struct config *cfg = r->srv->cfg;
+
+	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
+		request_unavailable(r);
+		return;
+	}
+	metrics_count(r->srv->metrics, METRIC_CAPTCHA_ISSUED);
+	request_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:i}",
+	    "id", r->captcha.id, "question", r->captcha.question,
+	    "question_text", r->captcha.question_text,
+	    "expires_in", (int)cfg->captcha_ttl));
+}
+
+static void
+server_captcha(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "captcha");
+	enum captcha_lang dflt, lang;
+	struct store_cmd cmd;
+	char *l;
+
+	dflt = captcha_lang_parse(srv->cfg->captcha_lang, CAPTCHA_LANG_DE);
+	l = server_query_param(req, "lang");
+	lang = l ? captcha_lang_parse(l, dflt) : dflt;
+	free(l);
+	captcha_generate(&r->captcha, lang);
+	store_cmd_init(&cmd);
+	store_cmd_captcha_put(srv->store, &cmd, r->captcha.id,
+	    r->captcha.answer, server_now_ms(), srv->cfg->captcha_ttl);
+	if (db_command(srv->db, &cmd, -1, server_captcha_cb, r) != 0)
+		request_unavailable(r);
+}
+
+/* ---- GET /v1/comments?post= ---- */
+
+/* Unix ms as text to ISO 8601 UTC. */
+static json_t *
+server_iso_time(const char *ms)
+{
+	char buf[32];
+	struct tm tm;
+	time_t t;
+
+	if (ms == NULL)
+		return json_null();
+	t = (time_t)(strtoull(ms, NULL, 10) / 1000);
+	gmtime_r(&t, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+static void
+server_published_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	json_t *list, *obj, *v;
+	redisReply *row, *f;
+	size_t i, j;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
+		request_unavailable(r);
+		return;
+	}
+	list = json_array();
+	for (i = 0; i < reply->elements; i++) {
+		row = reply->element[i];
+		if (row->type != REDIS_REPLY_ARRAY || row->elements < 7 ||
+		    row->element[0]->type != REDIS_REPLY_STRING)
+			continue;	/* deleted between ZRANGE and HMGET: cannot happen in one script */
+		obj = json_object();
+		for (j = 0; store_public_fields[j] != NULL && j < row->elements; j++) {
+			f = row->element[j];
+			if (strcmp(store_public_fields[j], "created_at") == 0)
+				v = server_iso_time(f->type == REDIS_REPLY_STRING ? f->str : NULL);
+			else if (f->type == REDIS_REPLY_STRING)
+				v = json_stringn(f->str, f->len);
+			else
+				v = json_null();
+			json_object_set_new(obj, store_public_fields[j], v ? v : json_null());
+		}
+		json_array_append_new(list, obj);
+	}
+	request_reply_json(r, 200, json_pack("{s:s, s:o}", "post", r->post,
+	    "comments", list));
+}
+
+static void
+server_published(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "comments_list");
+	struct store_cmd cmd;
+
+	r->post = server_query_param(req, "post");
+	if (r->post == NULL || r->post[0] == '\0' ||
+	    !utf8_valid_text(r->post, strlen(r->post), false) ||
+	    utf8_length(r->post, strlen(r->post)) > 200) {
+		request_fail(r, 422, "invalid", "post",
+		    "give the post as ?post=ID (at most 200 characters)");
+		return;
+	}
+	store_cmd_init(&cmd);
+	store_cmd_published(srv->store, &cmd,
+	    db_script_sha(srv->db, STORE_SCRIPT_PUBLISHED), r->post,
+	    SERVER_PUBLISHED_LIMIT);
+	if (db_command(srv->db, &cmd, STORE_SCRIPT_PUBLISHED,
+	    server_published_cb, r) != 0)
+		request_unavailable(r);
+}
+
+/* ---- POST /v1/comments ---- */
+
+static void
+server_submit_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	struct store_submit_result res;
+	const char *cause;
+	struct fault f;
+
+	if (store_submit_reply(reply, &res, &cause) != 0) {
+		if (reply != NULL)
+			log_warnx("redis: submit: %s", cause);
+		metrics_outcome(r->srv->metrics, "unavailable");
+		request_unavailable(r);
+		return;
+	}
+	switch (res.outcome) {
+	case SUBMIT_STORED:
+	case SUBMIT_EXISTING:
+		memcpy(r->id, res.id, sizeof r->id);
+		if (res.outcome == SUBMIT_STORED)
+			metrics_rule_hits(r->srv->metrics, &r->score);
+		metrics_outcome(r->srv->metrics, store_status_name(res.status));
+		if (res.status == STORE_SPAM) {
+			r->verdict = VERDICT_SPAM;
+			fault_set(&f, 403, "spam", NULL, "the comment looks like "
+			    "spam; it was kept for review and will not be published");
+			request_reply_fault(r, &f);
+			return;
+		}
+		if (r->return_to != NULL) {
+			request_redirect(r, store_status_name(res.status), NULL);
+			return;
+		}
+		request_reply_json(r, 202, json_pack("{s:s, s:s}", "id", r->id,
+		    "status", store_status_name(res.status)));
+		return;
+	case SUBMIT_CAPTCHA_UNKNOWN:
+	case SUBMIT_CAPTCHA_WRONG:
+	case SUBMIT_CAPTCHA_TOO_FAST:
+		metrics_outcome(r->srv->metrics, "captcha");
+		metrics_count(r->srv->metrics, METRIC_CAPTCHA_FAILED);
+		fault_set(&f, 403, "captcha",
+		    res.outcome == SUBMIT_CAPTCHA_WRONG ? "captcha_answer" : "captcha_id",
+		    "%s", res.outcome == SUBMIT_CAPTCHA_WRONG ?
+		    "wrong answer to the math question; fetch a new one and try again" :
+		    res.outcome == SUBMIT_CAPTCHA_TOO_FAST ?
+		    "answered faster than a person could; fetch a new question and try again" :
+		    "the math question is unknown, expired or already used; fetch a new one");
+		request_reply_fault(r, &f);
+		return;
+	case SUBMIT_DUPLICATE:
+		metrics_outcome(r->srv->metrics, "duplicate");
+		request_fail(r, 409, "duplicate", "body",
+		    "the same comment was already submitted to this post");
+		return;
+	}
+}
+
+/* Media type of the request without parameters: 0 json, 1 form, -1 other. */
+static int
+server_media_type(struct evhttp_request *req)
+{
+	const char *ct;
+	size_t n;
+
+	ct = evhttp_find_header(evhttp_request_get_input_headers(req), "Content-Type");
+	if (ct == NULL)
+		return -1;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	n = strcspn(ct, "; \t");
+	if (n == 16 && strncasecmp(ct, "application/json", n) == 0)
+		return 0;
+	if (n == 33 && strncasecmp(ct, "application/x-www-form-urlencoded", n) == 0)
+		return 1;
+	return -1;
+}
+
+/* A return_to is allowed when it starts with an allowed origin and a path. */
+static int
+server_origin_allowed(const struct config *cfg, const char *url)
+{
+	char **o;
+	size_t n;
+
+	for (o = cfg->allowed_origins; o != NULL && *o != NULL; o++) {
+		n = strlen(*o);
+		if (strncasecmp(url, *o, n) == 0 &&
+		    (url[n] == '\0' || url[n] == '/' || url[n] == '?' || url[n] == '#'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Is the peer a trusted proxy (or the Unix socket) whose "ip" we believe? */
+static int
+server_peer_trusted(const struct config *cfg, struct evhttp_request *req, char **peer)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+	const struct sockaddr *sa;
+	char *addr;
+	ev_uint16_t port;
+	char **t;
+
+	*peer = NULL;
+	if (evcon == NULL || (sa = evhttp_connection_get_addr(evcon)) == NULL ||
+	    sa->sa_family == AF_UNIX)
+		return 1;
+	evhttp_connection_get_peer(evcon, &addr, &port);
+	*peer = addr;
+	for (t = cfg->trusted_proxies; t != NULL && *t != NULL; t++)
+		if (strcmp(*t, addr) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+server_submit(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "comments_post");
+	const struct config *cfg = srv->cfg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	struct comment_limits lim;
+	struct store_submit sub;
+	struct store_cmd cmd;
+	struct fault f;
+	size_t len = evbuffer_get_length(in);
+	const char *body, *rt;
+	char *peer;
+	int type, rc;
+
+	fault_clear(&f);
+	if ((type = server_media_type(req)) < 0) {
+		request_fail(r, 415, "unsupported_media_type", NULL, "send "
+		    "application/json or application/x-www-form-urlencoded");
+		return;
+	}
+	if (len > cfg->max_body) {
+		fault_set(&f, 413, "too_large", NULL,
+		    "the request body is over %zu bytes", cfg->max_body);
+		request_reply_fault(r, &f);
+		return;
+	}
+	body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	rc = type == 0 ? comment_from_json(&r->comment, body, len, &f) :
+	    comment_from_form(&r->comment, body, len, &f);
+	rt = r->comment.field[CF_RETURN_TO];
+	if (type == 1 && rt != NULL && rt[0] != '\0') {
+		if (!utf8_valid_text(rt, r->comment.len[CF_RETURN_TO], false) ||
+		    !server_origin_allowed(cfg, rt)) {
+			request_fail(r, 400, "bad_request", "return_to",
+			    "return_to is not a page of an allowed origin");
+			return;
+		}
+		r->return_to = xstrdup(rt);
+	}
+	if (rc != 0) {
+		request_reply_fault(r, &f);
+		return;
+	}
+	lim.body_max_chars = cfg->body_max_chars;
+	lim.captcha_required = cfg->captcha_required;
+	if (comment_validate(&r->comment, &lim, &f) != 0) {
+		metrics_outcome(srv->metrics, f.status == 403 ? "captcha" : "invalid");
+		request_reply_fault(r, &f);
+		return;
+	}
+	if (!server_peer_trusted(cfg, req, &peer) && peer != NULL)
+		comment_set(&r->comment, CF_IP, peer, strlen(peer));
+	if (!db_up(srv->db)) {
+		metrics_outcome(srv->metrics, "unavailable");
+		request_unavailable(r);
+		return;
+	}
+
+	ruleset_score(srv->rules, &r->comment, &r->score);
+	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
+
+	memset(&sub, 0, sizeof sub);
+	sub.comment = &r->comment;
+	sub.score = &r->score;
+	sub.now_ms = server_now_ms();
+	store_new_id(r->id, sub.now_ms);
+	sub.id = r->id;
+	sub.hold = r->verdict == VERDICT_HOLD;
+	if (r->verdict == VERDICT_SPAM)
+		sub.status = STORE_SPAM;
+	else if (r->verdict == VERDICT_CLEAN &&
+	    cfg->auto_approve == AUTO_APPROVE_CLEAN && r->score.total <= 0)
+		sub.status = STORE_APPROVED;
+	else
+		sub.status = STORE_PENDING;
+	sub.check_captcha = cfg->captcha_required;
+	sub.captcha_answer = r->comment.field[CF_CAPTCHA_ANSWER] ?
+	    captcha_parse_answer(r->comment.field[CF_CAPTCHA_ANSWER]) : -1;
+	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
+	sub.request_id_ttl = cfg->request_id_ttl;
+	sub.duplicate_window = cfg->duplicate_window;
+
+	store_cmd_init(&cmd);
+	store_cmd_submit(srv->store, &cmd,
+	    db_script_sha(srv->db, STORE_SCRIPT_SUBMIT), &sub);
+	r->id[0] = '\0';	/* known only once stored */
+	if (db_command(srv->db, &cmd, STORE_SCRIPT_SUBMIT, server_submit_cb, r) != 0) {
+		metrics_outcome(srv->metrics, "unavailable");
+		request_unavailable(r);
+	}
+}
+
+/* ---- GET /metrics ---- */
+
+static void
+server_metrics_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+	struct evbuffer *buf = evbuffer_new();
+
+	metrics_render(r->srv->metrics, r->srv->db, r->srv->rules, reply, buf);
+	evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	request_finish(r, 200, buf);
+	evbuffer_free(buf);
+}
+
+static void
+server_metrics(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "metrics");
+	struct store_cmd cmd;
+
+	store_cmd_init(&cmd);
+	store_cmd_depths(srv->store, &cmd,
+	    db_script_sha(srv->db, STORE_SCRIPT_DEPTHS));
+	if (db_command(srv->db, &cmd, STORE_SCRIPT_DEPTHS, server_metrics_cb, r) != 0)
+		server_metrics_cb(NULL, r);
+}
+
+/* ---- routing ---- */
+
+static const struct route {
+	const char *path;
+	enum evhttp_cmd_type method;
+	void (*fn)(struct server *, struct evhttp_request *);
+} server_routes[] = {
+	{ "/v1/comments", EVHTTP_REQ_POST, server_submit },
+	{ "/v1/comments", EVHTTP_REQ_GET, server_published },
+	{ "/v1/captcha", EVHTTP_REQ_GET, server_captcha },
+	{ "/v1/health", EVHTTP_REQ_GET, server_health },
+	{ "/metrics", EVHTTP_REQ_GET, server_metrics },
+};
+
+static void
+server_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct evkeyvalq *h;
+	struct request *r;
+	size_t i;
+	int found = 0;
+
+	if (method == EVHTTP_REQ_HEAD)
+		method = EVHTTP_REQ_GET;
+	for (i = 0; path != NULL && i < sizeof server_routes / sizeof server_routes[0]; i++) {
+		if (strcmp(path, server_routes[i].path) != 0)
+			continue;
+		found = 1;
+		if (server_routes[i].method == method) {
+			server_routes[i].fn(srv, req);
+			return;
+		}
+	}
+	r = request_new(srv, req, "other");
+	if (!found) {
+		request_fail(r, 404, "not_found", NULL,
+		    "no such resource; see /v1/comments, /v1/captcha, /v1/health, /metrics");
+		return;
+	}
+	h = evhttp_request_get_output_headers(req);
+	evhttp_add_header(h, "Allow", strcmp(path, "/v1/comments") == 0 ?
+	    "GET, HEAD, POST" : "GET, HEAD");
+	request_fail(r, 405, "method_not_allowed", NULL,
+	    "this method is not allowed here");
+}
+
+/* ---- setup ---- */
+
+struct server *
+server_new(struct event_base *base, struct db *db, const struct store *st,
+    const struct config *cfg, struct ruleset *rs, struct metrics *m)
+{
+	struct server *srv = xcalloc(1, sizeof *srv);
+
+	srv->base = base;
+	srv->db = db;
+	srv->store = st;
+	srv->metrics = m;
+	if ((srv->http = evhttp_new(base)) == NULL)
+		fatalx("cannot create the HTTP server");
+	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
+	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(srv->http, server_request_cb, srv);
+	server_reload(srv, cfg, rs);
+	return srv;
+}
+
+void
+server_reload(struct server *srv, const struct config *cfg, struct ruleset *rs)
+{
+	srv->cfg = cfg;
+	srv->rules = rs;
+	evhttp_set_max_headers_size(srv->http, cfg->max_headers);
+	evhttp_set_max_body_size(srv->http, cfg->max_body * SERVER_HARD_BODY_FACTOR);
+	evhttp_set_timeout(srv->http, cfg->timeout);
+}
+
+/*
+ * Bind the Unix socket.  A socket file nobody answers on is left from a
+ * crash and replaced; one that answers belongs to a running heinzeld.
+ */
+static int
+server_listen_unix(struct server *srv, char **cause)
+{
+	const struct config *cfg = srv->cfg;
+	struct sockaddr_un sun;
+	struct stat sb;
+	int fd;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	if (strlen(cfg->socket) >= sizeof sun.sun_path) {
+		xasprintf(cause, "%s: socket path too long", cfg->socket);
+		return -1;
+	}
+	strcpy(sun.sun_path, cfg->socket);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		xasprintf(cause, "socket: %s", strerror(errno));
+		return -1;
+	}
+	if (lstat(cfg->socket, &sb) == 0) {
+		if (!S_ISSOCK(sb.st_mode)) {
+			xasprintf(cause, "%s exists and is not a socket; "
+			    "remove it or choose another [server] socket", cfg->socket);
+			goto fail;
+		}
+		if (connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0) {
+			xasprintf(cause, "%s: another heinzeld is listening there",
+			    cfg->socket);
+			goto fail;
+		}
+		log_info("removing stale socket %s", cfg->socket);
+		unlink(cfg->socket);
+		close(fd);
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+			xasprintf(cause, "socket: %s", strerror(errno));
+			return -1;
+		}
+	}
+	if (bind(fd, (struct sockaddr *)&sun, sizeof sun) == -1) {
+		xasprintf(cause, "%s: bind: %s", cfg->socket, strerror(errno));
+		goto fail;
+	}
+	if (chmod(cfg->socket, cfg->socket_mode) == -1) {
+		xasprintf(cause, "%s: chmod: %s", cfg->socket, strerror(errno));
+		unlink(cfg->socket);
+		goto fail;
+	}
+	if (listen(fd, 1024) == -1 || evutil_make_socket_nonblocking(fd) == -1) {
+		xasprintf(cause, "%s: listen: %s", cfg->socket, strerror(errno));
+		unlink(cfg->socket);
+		goto fail;
+	}
+	if ((srv->bound[0] = evhttp_accept_socket_with_handle(srv->http, fd)) == NULL) {
+		xasprintf(cause, "%s: cannot accept", cfg->socket);
+		unlink(cfg->socket);
+		goto fail;
+	}
+	srv->unix_path = xstrdup(cfg->socket);
+	return 0;
+fail:
+	close(fd);
+	return -1;
+}
+
+int
+server_listen(struct server *srv, char **cause)
+{
+	const struct config *cfg = srv->cfg;
+	char *host, *colon;
+	long port;
+
+	if (server_listen_unix(srv, cause) != 0)
+		return -1;
+	if (cfg->listen == NULL || cfg->listen[0] == '\0')
+		return 0;
+	host = xstrdup(cfg->listen);
+	colon = strrchr(host, ':');
+	port = colon ? strtol(colon + 1, NULL, 10) : 0;
+	if (colon == NULL || port < 1 || port > 65535) {
+		xasprintf(cause, "listen = %s: expected HOST:PORT", cfg->listen);
+		free(host);
+		return -1;
+	}
+	*colon = '\0';
+	if (host[0] == '[' && colon[-1] == ']') {
+		colon[-1] = '\0';
+		memmove(host, host + 1, strlen(host));
+	}
+	srv->bound[1] = evhttp_bind_socket_with_handle(srv->http, host,
+	    (ev_uint16_t)port);
+	if (srv->bound[1] == NULL) {
+		xasprintf(cause, "listen = %s: cannot bind", cfg->listen);
+		free(host);
+		return -1;
+	}
+	free(host);
+	return 0;
+}
+
+unsigned int
+server_active(const struct server *srv)
+{
+	return srv->active;
+}
+
+void
+server_shutdown(struct server *srv, void (*done)(void *), void *arg)
+{
+	size_t i;
+
+	srv->stopping = 1;
+	srv->done = done;
+	srv->done_arg = arg;
+	for (i = 0; i < 2; i++) {
+		if (srv->bound[i] != NULL)
+			evhttp_del_accept_socket(srv->http, srv->bound[i]);
+		srv->bound[i] = NULL;
+	}
+	if (srv->unix_path != NULL) {
+		unlink(srv->unix_path);
+		free(srv->unix_path);
+		srv->unix_path = NULL;
+	}
+	if (srv->active == 0)
+		done(arg);
+}
+
+void
+server_free(struct server *srv)
+{
+	if (srv->unix_path != NULL) {
+		unlink(srv->unix_path);
+		free(srv->unix_path);
+	}
+	evhttp_free(srv->http);
+	free(srv);
+}

@@ -1,1 +1,641 @@
-/* placeholder */
+/*
+ * The Redis data model.  Every state change is one Lua script, so heinzeld
+ * and heinzelctl share one implementation and Redis runs each atomically.
+ *
+ * Keys, all under "{PREFIX}:" (one Cluster slot per site):
+ *	captcha:ID	string "ANSWER ISSUED_MS", expires after the captcha TTL
+ *	comment:ID	hash of the comment's fields, status, score and hits
+ *	queue:STATUS	sorted set of ids by created_at ms (pending, approved, spam, rejected)
+ *	post:POST	sorted set of every comment id of a post
+ *	published:POST	sorted set of the approved ids of a post
+ *	request:RID	string, the id stored for a client's request_id
+ *	dup:HASH	string, marks a post+body seen within the duplicate window
+ *	stats		hash of counters
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comment.h"
+#include "log.h"
+#include "score.h"
+#include "store.h"
+#include "xmalloc.h"
+
+static const char *const store_status_names[STORE__NSTATUS] = {
+	"pending", "approved", "spam", "rejected"
+};
+
+static const char *const store_action_names[] = {
+	"approve", "reject", "spam", "delete"
+};
+
+const char *const store_public_fields[] = {
+	"id", "post", "parent", "author", "url", "body", "created_at", NULL
+};
+
+/*
+ * Submit.  KEYS: captcha request dup comment queue post published stats.
+ * ARGV: check_captcha answer now_ms min_solve_ms id status request_id
+ * request_ttl dup_window comment_key_base, then field/value pairs.
+ * The request_id comes first so that a retried request whose captcha is
+ * already spent still gets its comment's id.
+ */
+static const char store_lua_submit[] =
+	"local now = tonumber(ARGV[3])\n"
+	"if ARGV[7] ~= '' then\n"
+	"  local prev = redis.call('GET', KEYS[2])\n"
+	"  if prev then\n"
+	"    local st = redis.call('HGET', ARGV[10] .. prev, 'status')\n"
+	"    return {'existing', prev, st or 'deleted'}\n"
+	"  end\n"
+	"end\n"
+	"if ARGV[1] == '1' then\n"
+	"  local v = redis.call('GETDEL', KEYS[1])\n"
+	"  local why = nil\n"
+	"  if not v then why = 'unknown' else\n"
+	"    local ans, issued = string.match(v, '^(%d+) (%d+)$')\n"
+	"    if not ans then why = 'unknown'\n"
+	"    elseif tonumber(ans) ~= tonumber(ARGV[2]) then why = 'wrong'\n"
+	"    elseif now - tonumber(issued) < tonumber(ARGV[4]) then why = 'too_fast' end\n"
+	"  end\n"
+	"  if why then\n"
+	"    redis.call('HINCRBY', KEYS[8], 'captcha_' .. why, 1)\n"
+	"    return {'captcha', why}\n"
+	"  end\n"
+	"end\n"
+	"if tonumber(ARGV[9]) > 0 then\n"
+	"  local d = redis.call('GET', KEYS[3])\n"
+	"  if d then\n"
+	"    redis.call('HINCRBY', KEYS[8], 'duplicate', 1)\n"
+	"    return {'duplicate', d}\n"
+	"  end\n"
+	"end\n"
+	"redis.call('HSET', KEYS[4], unpack(ARGV, 11))\n"
+	"redis.call('ZADD', KEYS[5], now, ARGV[5])\n"
+	"redis.call('ZADD', KEYS[6], now, ARGV[5])\n"
+	"if ARGV[6] == 'approved' then redis.call('ZADD', KEYS[7], now, ARGV[5]) end\n"
+	"if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end\n"
+	"if tonumber(ARGV[9]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9]) end\n"
+	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. ARGV[6], 1)\n"
+	"return {'stored', ARGV[5], ARGV[6]}\n";
+
+/*
+ * Transition.  KEYS: comment stats.  ARGV: action actor now_ms key_base.
+ * The allowed moves are a table so that the rule lives in one place.
+ */
+static const char store_lua_transition[] =
+	"local st = redis.call('HGET', KEYS[1], 'status')\n"
+	"if not st then return {'not_found'} end\n"
+	"local allowed = {\n"
+	"  approve = {pending = 'approved', spam = 'approved', rejected = 'approved'},\n"
+	"  reject = {pending = 'rejected', spam = 'rejected'},\n"
+	"  spam = {pending = 'spam', approved = 'spam', rejected = 'spam'},\n"
+	"  delete = {pending = '', approved = '', spam = '', rejected = ''},\n"
+	"}\n"
+	"local to = allowed[ARGV[1]][st]\n"
+	"if not to then return {'conflict', st} end\n"
+	"local f = redis.call('HMGET', KEYS[1], 'id', 'post', 'created_at')\n"
+	"local id, post, created = f[1], f[2], f[3]\n"
+	"local base = ARGV[4]\n"
+	"redis.call('ZREM', base .. 'queue:' .. st, id)\n"
+	"if st == 'approved' then redis.call('ZREM', base .. 'published:' .. post, id) end\n"
+	"if to == '' then\n"
+	"  redis.call('ZREM', base .. 'post:' .. post, id)\n"
+	"  redis.call('DEL', KEYS[1])\n"
+	"  redis.call('HINCRBY', KEYS[2], 'deleted', 1)\n"
+	"  return {'done', st, ''}\n"
+	"end\n"
+	"redis.call('HSET', KEYS[1], 'status', to, 'moderated_by', ARGV[2], 'moderated_at', ARGV[3])\n"
+	"redis.call('ZADD', base .. 'queue:' .. to, created, id)\n"
+	"if to == 'approved' then redis.call('ZADD', base .. 'published:' .. post, created, id) end\n"
+	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
+	"return {'done', st, to}\n";
+
+/* Published.  KEYS: published.  ARGV: limit comment_key_base. */
+static const char store_lua_published[] =
+	"local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)\n"
+	"local out = {}\n"
+	"for _, id in ipairs(ids) do\n"
+	"  out[#out + 1] = redis.call('HMGET', ARGV[2] .. id,"
+	" 'id', 'post', 'parent', 'author', 'url', 'body', 'created_at')\n"
+	"end\n"
+	"return out\n";
+
+/* Depths.  KEYS: queue:pending queue:approved queue:spam queue:rejected. */
+static const char store_lua_depths[] =
+	"local out = {}\n"
+	"for i = 1, 4 do out[i] = redis.call('ZCARD', KEYS[i]) end\n"
+	"local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+	"out[5] = tonumber(first[2] or 0)\n"
+	"return out\n";
+
+static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
+	store_lua_submit, store_lua_transition, store_lua_published,
+	store_lua_depths
+};
+
+int
+store_addr_parse(const char *s, struct store_addr *a, char **cause)
+{
+	const char *p, *at, *colon, *slash, *q;
+	char *end;
+	long v;
+
+	memset(a, 0, sizeof *a);
+	a->port = 6379;
+	if (strncmp(s, "unix:", 5) == 0 || s[0] == '/') {
+		p = s[0] == '/' ? s : s + 5;
+		q = strchr(p, '?');
+		if (*p != '/') {
+			xasprintf(cause, "%s: a Unix socket path must be absolute", s);
+			return -1;
+		}
+		a->path = q ? xstrndup(p, q - p) : xstrdup(p);
+		if (q != NULL) {
+			if (strncmp(q, "?db=", 4) != 0 ||
+			    (v = strtol(q + 4, &end, 10), *end != '\0') ||
+			    q[4] == '\0' || v < 0 || v > 65535) {
+				xasprintf(cause, "%s: expected unix:/path[?db=N]", s);
+				store_addr_free(a);
+				return -1;
+			}
+			a->db = (int)v;
+		}
+		return 0;
+	}
+	if (strncmp(s, "redis://", 8) != 0) {
+		xasprintf(cause, "%s: expected unix:/path or redis://host:port/db", s);
+		return -1;
+	}
+	p = s + 8;
+	if ((at = strrchr(p, '@')) != NULL) {
+		/* redis://:password@host or redis://user:password@host */
+		colon = memchr(p, ':', at - p);
+		if (colon != NULL)
+			a->password = xstrndup(colon + 1, at - colon - 1);
+		p = at + 1;
+	}
+	slash = strchr(p, '/');
+	colon = strchr(p, ':');
+	if (colon != NULL && slash != NULL && colon > slash)
+		colon = NULL;
+	end = (char *)(colon ? colon : slash ? slash : p + strlen(p));
+	if (end == p) {
+		xasprintf(cause, "%s: no host", s);
+		store_addr_free(a);
+		return -1;
+	}
+	a->host = xstrndup(p, end - p);
+	if (colon != NULL) {
+		v = strtol(colon + 1, &end, 10);
+		if (end == colon + 1 || (*end != '\0' && *end != '/') ||
+		    v < 1 || v > 65535) {
+			xasprintf(cause, "%s: bad port", s);
+			store_addr_free(a);
+			return -1;
+		}
+		a->port = (int)v;
+	}
+	if (slash != NULL && slash[1] != '\0') {
+		v = strtol(slash + 1, &end, 10);
+		if (*end != '\0' || v < 0 || v > 65535) {
+			xasprintf(cause, "%s: bad database number", s);
+			store_addr_free(a);
+			return -1;
+		}
+		a->db = (int)v;
+	}
+	return 0;
+}
+
+void
+store_addr_free(struct store_addr *a)
+{
+	free(a->path);
+	free(a->host);
+	free(a->password);
+	memset(a, 0, sizeof *a);
+}
+
+void
+store_init(struct store *st, const char *prefix)
+{
+	st->prefix = xstrdup(prefix);
+	xasprintf(&st->tag, "{%s}", prefix);
+}
+
+void
+store_free(struct store *st)
+{
+	free(st->prefix);
+	free(st->tag);
+	st->prefix = st->tag = NULL;
+}
+
+const char *
+store_status_name(enum store_status s)
+{
+	return (unsigned)s < STORE__NSTATUS ? store_status_names[s] : "unknown";
+}
+
+int
+store_status_parse(const char *s)
+{
+	int i;
+
+	for (i = 0; i < STORE__NSTATUS; i++)
+		if (strcmp(s, store_status_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+const char *
+store_action_name(enum store_action a)
+{
+	return store_action_names[a];
+}
+
+void
+store_new_id(char *out, uint64_t now_ms)
+{
+	snprintf(out, STORE_ID_LEN + 1, "%012" PRIx64 "%08" PRIx32,
+	    (uint64_t)(now_ms & 0xffffffffffffULL), arc4random());
+}
+
+bool
+store_id_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < STORE_ID_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return false;
+	return s[i] == '\0';
+}
+
+char *
+store_key(const struct store *st, const char *kind, const char *name)
+{
+	char *key;
+
+	if (name == NULL)
+		xasprintf(&key, "%s:%s", st->tag, kind);
+	else
+		xasprintf(&key, "%s:%s:%s", st->tag, kind, name);
+	return key;
+}
+
+const char *
+store_script_source(enum store_script s)
+{
+	return store_scripts[s];
+}
+
+void
+store_cmd_init(struct store_cmd *cmd)
+{
+	cmd->argc = 0;
+}
+
+void
+store_cmd_free(struct store_cmd *cmd)
+{
+	int i;
+
+	for (i = 0; i < cmd->argc; i++)
+		free(cmd->owned[i]);
+	cmd->argc = 0;
+}
+
+void
+store_cmd_add(struct store_cmd *cmd, const char *s, size_t len)
+{
+	char *copy;
+
+	if (cmd->argc == STORE_MAX_ARGS)
+		fatalx("%s: too many arguments", __func__);
+	copy = xmalloc(len + 1);
+	memcpy(copy, s, len);
+	copy[len] = '\0';
+	cmd->owned[cmd->argc] = copy;
+	cmd->argv[cmd->argc] = copy;
+	cmd->argvlen[cmd->argc] = len;
+	cmd->argc++;
+}
+
+void
+store_cmd_addf(struct store_cmd *cmd, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	if (cmd->argc == STORE_MAX_ARGS)
+		fatalx("%s: too many arguments", __func__);
+	va_start(ap, fmt);
+	n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		fatal("%s", __func__);
+	cmd->owned[cmd->argc] = s;
+	cmd->argv[cmd->argc] = s;
+	cmd->argvlen[cmd->argc] = (size_t)n;
+	cmd->argc++;
+}
+
+static void
+store_cmd_adds(struct store_cmd *cmd, const char *s)
+{
+	store_cmd_add(cmd, s, strlen(s));
+}
+
+/* The command word and script reference: EVALSHA sha, or EVAL source. */
+static void
+store_cmd_script(struct store_cmd *cmd, enum store_script s, const char *sha, int nkeys)
+{
+	if (sha != NULL) {
+		store_cmd_adds(cmd, "EVALSHA");
+		store_cmd_adds(cmd, sha);
+	} else {
+		store_cmd_adds(cmd, "EVAL");
+		store_cmd_adds(cmd, store_scripts[s]);
+	}
+	store_cmd_addf(cmd, "%d", nkeys);
+}
+
+void
+store_cmd_to_eval(struct store_cmd *cmd, enum store_script s)
+{
+	if (cmd->argc < 2 || strcmp(cmd->argv[0], "EVALSHA") != 0)
+		return;
+	free(cmd->owned[0]);
+	free(cmd->owned[1]);
+	cmd->owned[0] = xstrdup("EVAL");
+	cmd->owned[1] = xstrdup(store_scripts[s]);
+	cmd->argv[0] = cmd->owned[0];
+	cmd->argv[1] = cmd->owned[1];
+	cmd->argvlen[0] = 4;
+	cmd->argvlen[1] = strlen(store_scripts[s]);
+}
+
+void
+store_cmd_captcha_put(const struct store *st, struct store_cmd *cmd,
+    const char *id, int answer, uint64_t now_ms, unsigned int ttl)
+{
+	store_cmd_adds(cmd, "SET");
+	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, id);
+	store_cmd_addf(cmd, "%d %" PRIu64, answer, now_ms);
+	store_cmd_adds(cmd, "EX");
+	store_cmd_addf(cmd, "%u", ttl);
+}
+
+/* FNV-1a over post NUL body: the duplicate marker's name. */
+static uint64_t
+store_dup_hash(const struct comment *c)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const unsigned char *p;
+	size_t i;
+
+	p = (const unsigned char *)c->field[CF_POST];
+	for (i = 0; i < c->len[CF_POST]; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	h = (h ^ 0) * 0x100000001b3ULL;
+	p = (const unsigned char *)c->field[CF_BODY];
+	for (i = 0; i < c->len[CF_BODY]; i++)
+		h = (h ^ p[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The comment fields stored in the hash (honeypot, return_to and the captcha are not). */
+static const enum comment_field store_fields[] = {
+	CF_POST, CF_AUTHOR, CF_EMAIL, CF_URL, CF_BODY, CF_IP, CF_USER_AGENT,
+	CF_REFERRER, CF_LANG, CF_PARENT, CF_REQUEST_ID
+};
+
+void
+store_cmd_submit(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const struct store_submit *sub)
+{
+	const struct comment *c = sub->comment;
+	const char *rid = c->field[CF_REQUEST_ID];
+	const char *captcha = c->field[CF_CAPTCHA_ID];
+	const char *post = c->field[CF_POST];
+	char points[32];
+	char *hits;
+	size_t i;
+
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 8);
+	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
+	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
+	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag, (uint64_t)store_dup_hash(c));
+	store_cmd_addf(cmd, "%s:comment:%s", st->tag, sub->id);
+	store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_name(sub->status));
+	store_cmd_addf(cmd, "%s:post:%s", st->tag, post);
+	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+
+	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
+	store_cmd_addf(cmd, "%d", sub->captcha_answer);
+	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
+	store_cmd_addf(cmd, "%u", sub->min_solve_ms);
+	store_cmd_adds(cmd, sub->id);
+	store_cmd_adds(cmd, store_status_name(sub->status));
+	store_cmd_adds(cmd, rid ? rid : "");
+	store_cmd_addf(cmd, "%u", sub->request_id_ttl);
+	store_cmd_addf(cmd, "%u", sub->duplicate_window);
+	store_cmd_addf(cmd, "%s:comment:", st->tag);
+
+	store_cmd_adds(cmd, "id");
+	store_cmd_adds(cmd, sub->id);
+	for (i = 0; i < sizeof store_fields / sizeof store_fields[0]; i++) {
+		if (c->field[store_fields[i]] == NULL)
+			continue;
+		store_cmd_adds(cmd, comment_field_name(store_fields[i]));
+		store_cmd_add(cmd, c->field[store_fields[i]], c->len[store_fields[i]]);
+	}
+	store_cmd_adds(cmd, "status");
+	store_cmd_adds(cmd, store_status_name(sub->status));
+	score_format_points(sub->score->total, points, sizeof points);
+	store_cmd_adds(cmd, "score");
+	store_cmd_adds(cmd, points);
+	hits = score_hits_format(sub->score);
+	store_cmd_adds(cmd, "hits");
+	store_cmd_adds(cmd, hits);
+	free(hits);
+	store_cmd_adds(cmd, "hold");
+	store_cmd_adds(cmd, sub->hold ? "1" : "0");
+	store_cmd_adds(cmd, "created_at");
+	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
+}
+
+/* Element i of an array reply as a string, or NULL. */
+static const char *
+store_reply_str(const redisReply *r, size_t i)
+{
+	if (r->type != REDIS_REPLY_ARRAY || i >= r->elements)
+		return NULL;
+	r = r->element[i];
+	if (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_STATUS)
+		return NULL;
+	return r->str;
+}
+
+/* Copy a well-formed id from the reply into out. */
+static int
+store_reply_id(const redisReply *r, size_t i, char *out)
+{
+	const char *s = store_reply_str(r, i);
+
+	if (s == NULL || !store_id_valid(s))
+		return -1;
+	memcpy(out, s, STORE_ID_LEN + 1);
+	return 0;
+}
+
+int
+store_submit_reply(const redisReply *r, struct store_submit_result *res,
+    const char **cause)
+{
+	const char *kind, *arg;
+	int status;
+
+	memset(res, 0, sizeof *res);
+	if (r == NULL) {
+		*cause = "no reply";
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		*cause = r->str;
+		return -1;
+	}
+	if ((kind = store_reply_str(r, 0)) == NULL)
+		goto bad;
+	if (strcmp(kind, "stored") == 0 || strcmp(kind, "existing") == 0) {
+		res->outcome = kind[0] == 's' ? SUBMIT_STORED : SUBMIT_EXISTING;
+		if (store_reply_id(r, 1, res->id) != 0 ||
+		    (arg = store_reply_str(r, 2)) == NULL)
+			goto bad;
+		status = store_status_parse(arg);
+		/* A comment deleted since: report it as refused, not as stored. */
+		res->status = status < 0 ? STORE_REJECTED : (enum store_status)status;
+		return 0;
+	}
+	if (strcmp(kind, "captcha") == 0) {
+		if ((arg = store_reply_str(r, 1)) == NULL)
+			goto bad;
+		if (strcmp(arg, "wrong") == 0)
+			res->outcome = SUBMIT_CAPTCHA_WRONG;
+		else if (strcmp(arg, "too_fast") == 0)
+			res->outcome = SUBMIT_CAPTCHA_TOO_FAST;
+		else
+			res->outcome = SUBMIT_CAPTCHA_UNKNOWN;
+		return 0;
+	}
+	if (strcmp(kind, "duplicate") == 0) {
+		res->outcome = SUBMIT_DUPLICATE;
+		if (store_reply_id(r, 1, res->id) != 0)
+			goto bad;
+		return 0;
+	}
+bad:
+	*cause = "unexpected reply from the submit script";
+	return -1;
+}
+
+void
+store_cmd_transition(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *id, enum store_action action,
+    const char *actor, uint64_t now_ms)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_TRANSITION, sha, 2);
+	store_cmd_addf(cmd, "%s:comment:%s", st->tag, id);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_adds(cmd, store_action_names[action]);
+	store_cmd_adds(cmd, actor);
+	store_cmd_addf(cmd, "%" PRIu64, now_ms);
+	store_cmd_addf(cmd, "%s:", st->tag);
+}
+
+int
+store_transition_reply(const redisReply *r, struct store_transition_result *res,
+    const char **cause)
+{
+	const char *kind, *from, *to;
+
+	res->outcome = TRANSITION_NOT_FOUND;
+	res->from = res->to = -1;
+	if (r == NULL) {
+		*cause = "no reply";
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		*cause = r->str;
+		return -1;
+	}
+	if ((kind = store_reply_str(r, 0)) == NULL)
+		goto bad;
+	if (strcmp(kind, "not_found") == 0)
+		return 0;
+	if ((from = store_reply_str(r, 1)) == NULL)
+		goto bad;
+	res->from = store_status_parse(from);
+	if (strcmp(kind, "conflict") == 0) {
+		res->outcome = TRANSITION_CONFLICT;
+		return 0;
+	}
+	if (strcmp(kind, "done") != 0 || (to = store_reply_str(r, 2)) == NULL)
+		goto bad;
+	res->outcome = TRANSITION_DONE;
+	res->to = to[0] == '\0' ? -1 : store_status_parse(to);
+	return 0;
+bad:
+	*cause = "unexpected reply from the transition script";
+	return -1;
+}
+
+void
+store_cmd_published(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *post, unsigned int limit)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_PUBLISHED, sha, 1);
+	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
+	store_cmd_addf(cmd, "%u", limit);
+	store_cmd_addf(cmd, "%s:comment:", st->tag);
+}
+
+void
+store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha)
+{
+	int i;
+
+	store_cmd_script(cmd, STORE_SCRIPT_DEPTHS, sha, STORE__NSTATUS);
+	for (i = 0; i < STORE__NSTATUS; i++)
+		store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_names[i]);
+}
+
+int
+store_depths_reply(const redisReply *r, struct store_depths *d, const char **cause)
+{
+	size_t i;
+
+	memset(d, 0, sizeof *d);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
+	    r->elements != STORE__NSTATUS + 1) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply to the depths script";
+		return -1;
+	}
+	for (i = 0; i <= STORE__NSTATUS; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER) {
+			*cause = "unexpected reply to the depths script";
+			return -1;
+		}
+	for (i = 0; i < STORE__NSTATUS; i++)
+		d->count[i] = r->element[i]->integer;
+	d->oldest_pending_ms = r->element[STORE__NSTATUS]->integer;
+	return 0;
+}

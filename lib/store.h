@@ -56,6 +56,7 @@ enum store_script {
 	STORE_SCRIPT_SUBMIT,
 	STORE_SCRIPT_TRANSITION,
 	STORE_SCRIPT_PUBLISHED,
+	STORE_SCRIPT_DEPTHS,
 	STORE_SCRIPT__COUNT
 };
 
@@ -177,5 +178,14 @@ extern const char *const store_public_fields[];	/* NULL-terminated */
  */
 void store_cmd_published(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *post, unsigned int limit);
+
+/* Queue depths and the oldest pending comment, for stats and metrics. */
+struct store_depths {
+	long long count[STORE__NSTATUS];
+	long long oldest_pending_ms;	/* created_at, 0 when none pending */
+};
+
+void store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha);
+int store_depths_reply(const redisReply *r, struct store_depths *d, const char **cause);
 
 #endif
