@@ -1,1 +1,261 @@
-/* placeholder */
+/* Unit tests of the Redis data model helpers that need no Redis. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static void
+test_addr_unix(void **state)
+{
+	struct store_addr a;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(store_addr_parse("unix:/run/redis/redis.sock", &a, &cause), 0);
+	assert_string_equal(a.path, "/run/redis/redis.sock");
+	assert_null(a.host);
+	assert_int_equal(a.db, 0);
+	store_addr_free(&a);
+
+	assert_int_equal(store_addr_parse("unix:/tmp/r.sock?db=3", &a, &cause), 0);
+	assert_string_equal(a.path, "/tmp/r.sock");
+	assert_int_equal(a.db, 3);
+	store_addr_free(&a);
+
+	assert_int_equal(store_addr_parse("/tmp/r.sock", &a, &cause), 0);
+	assert_string_equal(a.path, "/tmp/r.sock");
+	store_addr_free(&a);
+
+	assert_int_equal(store_addr_parse("unix:relative.sock", &a, &cause), -1);
+	assert_non_null(strstr(cause, "absolute"));
+	free(cause);
+	assert_int_equal(store_addr_parse("unix:/x?db=x", &a, &cause), -1);
+	free(cause);
+}
+
+static void
+test_addr_tcp(void **state)
+{
+	struct store_addr a;
+	char *cause = NULL;
+
+	(void)state;
+	assert_int_equal(store_addr_parse("redis://127.0.0.1:6380/2", &a, &cause), 0);
+	assert_string_equal(a.host, "127.0.0.1");
+	assert_int_equal(a.port, 6380);
+	assert_int_equal(a.db, 2);
+	assert_null(a.password);
+	store_addr_free(&a);
+
+	assert_int_equal(store_addr_parse("redis://:s3cret@localhost", &a, &cause), 0);
+	assert_string_equal(a.host, "localhost");
+	assert_int_equal(a.port, 6379);
+	assert_string_equal(a.password, "s3cret");
+	store_addr_free(&a);
+
+	assert_int_equal(store_addr_parse("redis://host:0", &a, &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_parse("redis://host:99999", &a, &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_parse("redis://", &a, &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_parse("http://host", &a, &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_parse("redis://host/abc", &a, &cause), -1);
+	free(cause);
+}
+
+static void
+test_ids(void **state)
+{
+	char a[STORE_ID_LEN + 1], b[STORE_ID_LEN + 1];
+
+	(void)state;
+	store_new_id(a, 1000);
+	store_new_id(b, 2000);
+	assert_true(store_id_valid(a));
+	assert_true(store_id_valid(b));
+	assert_int_equal(strlen(a), STORE_ID_LEN);
+	assert_true(strcmp(a, b) < 0);	/* time-ordered */
+	assert_memory_equal(a, "0000000003e8", 12);
+	assert_false(store_id_valid("0123456789abcdef012"));
+	assert_false(store_id_valid("0123456789abcdef01234"));
+	assert_false(store_id_valid("0123456789ABCDEF0123"));
+	assert_false(store_id_valid(""));
+}
+
+static void
+test_keys(void **state)
+{
+	struct store st;
+	char *k;
+
+	(void)state;
+	store_init(&st, "blog");
+	k = store_key(&st, "comment", "abc");
+	assert_string_equal(k, "{blog}:comment:abc");
+	free(k);
+	k = store_key(&st, "stats", NULL);
+	assert_string_equal(k, "{blog}:stats");
+	free(k);
+	store_free(&st);
+}
+
+static void
+test_statuses(void **state)
+{
+	(void)state;
+	assert_string_equal(store_status_name(STORE_PENDING), "pending");
+	assert_int_equal(store_status_parse("spam"), STORE_SPAM);
+	assert_int_equal(store_status_parse("bogus"), -1);
+}
+
+/* Build a reply array of strings for the parsers. */
+static redisReply *
+reply_array(int n, ...)
+{
+	redisReply *r = calloc(1, sizeof *r);
+	va_list ap;
+	int i;
+
+	r->type = REDIS_REPLY_ARRAY;
+	r->elements = n;
+	r->element = calloc(n, sizeof *r->element);
+	va_start(ap, n);
+	for (i = 0; i < n; i++) {
+		r->element[i] = calloc(1, sizeof **r->element);
+		r->element[i]->type = REDIS_REPLY_STRING;
+		r->element[i]->str = strdup(va_arg(ap, const char *));
+		r->element[i]->len = strlen(r->element[i]->str);
+	}
+	va_end(ap);
+	return r;
+}
+
+static void
+reply_free(redisReply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->elements; i++) {
+		free(r->element[i]->str);
+		free(r->element[i]);
+	}
+	free(r->element);
+	free(r);
+}
+
+static void
+test_submit_reply(void **state)
+{
+	struct store_submit_result res;
+	const char *cause;
+	redisReply *r;
+
+	(void)state;
+	r = reply_array(3, "stored", "0000000003e8aabbccdd", "pending");
+	assert_int_equal(store_submit_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, SUBMIT_STORED);
+	assert_string_equal(res.id, "0000000003e8aabbccdd");
+	assert_int_equal(res.status, STORE_PENDING);
+	reply_free(r);
+
+	r = reply_array(3, "existing", "0000000003e8aabbccdd", "deleted");
+	assert_int_equal(store_submit_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, SUBMIT_EXISTING);
+	assert_int_equal(res.status, STORE_REJECTED);
+	reply_free(r);
+
+	r = reply_array(2, "captcha", "too_fast");
+	assert_int_equal(store_submit_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, SUBMIT_CAPTCHA_TOO_FAST);
+	reply_free(r);
+
+	r = reply_array(2, "duplicate", "0000000003e8aabbccdd");
+	assert_int_equal(store_submit_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, SUBMIT_DUPLICATE);
+	reply_free(r);
+
+	/* Hostile or broken replies are errors, never trusted. */
+	r = reply_array(3, "stored", "../../etc", "pending");
+	assert_int_equal(store_submit_reply(r, &res, &cause), -1);
+	reply_free(r);
+	r = reply_array(1, "what");
+	assert_int_equal(store_submit_reply(r, &res, &cause), -1);
+	reply_free(r);
+	assert_int_equal(store_submit_reply(NULL, &res, &cause), -1);
+}
+
+static void
+test_transition_reply(void **state)
+{
+	struct store_transition_result res;
+	const char *cause;
+	redisReply *r;
+
+	(void)state;
+	r = reply_array(3, "done", "pending", "approved");
+	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, TRANSITION_DONE);
+	assert_int_equal(res.from, STORE_PENDING);
+	assert_int_equal(res.to, STORE_APPROVED);
+	reply_free(r);
+
+	r = reply_array(3, "done", "spam", "");
+	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
+	assert_int_equal(res.to, -1);
+	reply_free(r);
+
+	r = reply_array(2, "conflict", "approved");
+	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, TRANSITION_CONFLICT);
+	assert_int_equal(res.from, STORE_APPROVED);
+	reply_free(r);
+
+	r = reply_array(1, "not_found");
+	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, TRANSITION_NOT_FOUND);
+	reply_free(r);
+}
+
+static void
+test_cmd(void **state)
+{
+	struct store_cmd cmd;
+
+	(void)state;
+	store_cmd_init(&cmd);
+	store_cmd_add(&cmd, "EVALSHA", 7);
+	store_cmd_add(&cmd, "0123", 4);
+	store_cmd_addf(&cmd, "%d", 1);
+	store_cmd_to_eval(&cmd, STORE_SCRIPT_PUBLISHED);
+	assert_string_equal(cmd.argv[0], "EVAL");
+	assert_string_equal(cmd.argv[1], store_script_source(STORE_SCRIPT_PUBLISHED));
+	assert_int_equal(cmd.argvlen[1], strlen(cmd.argv[1]));
+	assert_string_equal(cmd.argv[2], "1");
+	store_cmd_free(&cmd);
+	assert_int_equal(cmd.argc, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_addr_unix),
+		cmocka_unit_test(test_addr_tcp),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_statuses),
+		cmocka_unit_test(test_submit_reply),
+		cmocka_unit_test(test_transition_reply),
+		cmocka_unit_test(test_cmd),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
