@@ -505,7 +505,7 @@ comment_ip_valid(const char *s)
 	    inet_pton(AF_INET6, s, addr) == 1;
 }
 
-/* [A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})* */
+/* [A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*: a BCP 47 tag or a POSIX locale name. */
 static int
 comment_lang_valid(const char *s, size_t len)
 {
@@ -516,8 +516,9 @@ comment_lang_valid(const char *s, size_t len)
 	if (i < 2 || i > 3)
 		return 0;
 	while (i < len) {
-		if (s[i++] != '-')
+		if (s[i] != '-' && s[i] != '_')
 			return 0;
+		i++;
 		for (n = 0; i < len && (comment_isalpha((unsigned char)s[i]) ||
 		    comment_isdigit((unsigned char)s[i])); i++)
 			n++;
@@ -592,14 +593,14 @@ comment_required(enum comment_field i, const struct comment_limits *lim)
 	}
 }
 
-/* Lowercase the primary subtag and drop the rest: "de-AT" -> "de". */
+/* Lowercase the primary subtag and drop the rest: "de-AT", "de_AT" -> "de". */
 static void
 comment_lang_normalise(struct comment *c)
 {
 	char *s = c->field[CF_LANG];
 	size_t i;
 
-	for (i = 0; i < c->len[CF_LANG] && s[i] != '-'; i++)
+	for (i = 0; i < c->len[CF_LANG] && s[i] != '-' && s[i] != '_'; i++)
 		if (s[i] >= 'A' && s[i] <= 'Z')
 			s[i] += 'a' - 'A';
 	s[i] = '\0';

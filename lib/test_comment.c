@@ -728,10 +728,10 @@ test_lang(void **state)
 		{ "de", "de" }, { "DE", "de" }, { "de-AT", "de" },
 		{ "en-GB", "en" }, { "En-gb", "en" }, { "zh-Hant-TW", "zh" },
 		{ "gsw", "gsw" }, { " fr ", "fr" }, { "de-1996", "de" },
-		{ "sl-rozaj-biske", "sl" },
+		{ "sl-rozaj-biske", "sl" }, { "de_AT", "de" }, { "pt_BR", "pt" },
 	};
 	static const char *const bad[] = { "d", "deut", "deutsch", "de-",
-	    "de_AT", "12", "-de", "de--at", "de-abcdefghi", "de AT", "dé" };
+	    "de_", "12", "-de", "de--at", "de-abcdefghi", "de AT", "dé" };
 	struct comment c;
 	struct fault f;
 	size_t i;
