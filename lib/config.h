@@ -50,6 +50,15 @@ struct config {
 	unsigned int duplicate_window;	/* 86400 s */
 	unsigned int request_id_ttl;	/* 86400 s */
 
+	/* [checks]: built-in checks, scored like rules */
+	double honeypot_score;		/* 10 */
+	unsigned int max_links;		/* 5, 0 = off */
+	double max_links_score;		/* 6 */
+	unsigned int flood_ip_limit;	/* 20 per window, 0 = off */
+	unsigned int flood_ip_window;	/* 60 s */
+	unsigned int flood_email_limit;	/* 10 per window, 0 = off */
+	unsigned int flood_email_window;	/* 60 s */
+
 	/* [moderation] */
 	enum auto_approve auto_approve;	/* never */
 	unsigned int spam_keep_days;	/* 14 */

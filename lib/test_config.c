@@ -46,6 +46,14 @@ static const char all_other[] =
     "body_max_chars = 500\n"
     "duplicate_window = 0\n"
     "request_id_ttl = 3600\n"
+    "[checks]\n"
+    "honeypot_score = 7.5\n"
+    "max_links = 2\n"
+    "max_links_score = 4\n"
+    "flood_ip_limit = 3\n"
+    "flood_ip_window = 30\n"
+    "flood_email_limit = 0\n"
+    "flood_email_window = 600\n"
     "[moderation]\n"
     "auto_approve = known_author\n"
     "spam_keep_days = 0\n"
@@ -138,6 +146,13 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->body_max_chars, b->body_max_chars);
 	assert_int_equal(a->duplicate_window, b->duplicate_window);
 	assert_int_equal(a->request_id_ttl, b->request_id_ttl);
+	assert_true(a->honeypot_score == b->honeypot_score);
+	assert_int_equal(a->max_links, b->max_links);
+	assert_true(a->max_links_score == b->max_links_score);
+	assert_int_equal(a->flood_ip_limit, b->flood_ip_limit);
+	assert_int_equal(a->flood_ip_window, b->flood_ip_window);
+	assert_int_equal(a->flood_email_limit, b->flood_email_limit);
+	assert_int_equal(a->flood_email_window, b->flood_email_window);
 	assert_int_equal(a->auto_approve, b->auto_approve);
 	assert_int_equal(a->spam_keep_days, b->spam_keep_days);
 	assert_string_equal(a->smtp_relay, b->smtp_relay);
