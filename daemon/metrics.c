@@ -241,6 +241,10 @@ metrics_render(struct metrics *m, const struct db *db,
 	for (i = 0; i < m->nhits; i++)
 		evbuffer_add_printf(out, "heinzel_rule_hits_total{rule=\"%s\"} %llu\n",
 		    m->hits[i].name, m->hits[i].count);
+	metrics_head(out, "heinzel_rule_limit_hits_total", "counter",
+	    "Submissions where a rule hit a PCRE2 match limit (counted as no match).");
+	evbuffer_add_printf(out, "heinzel_rule_limit_hits_total %llu\n",
+	    m->counter[METRIC_RULE_LIMIT]);
 	metrics_head(out, "heinzel_rules_loaded", "gauge", "Rules in force.");
 	evbuffer_add_printf(out, "heinzel_rules_loaded %zu\n", ruleset_count(rs));
 	metrics_head(out, "heinzel_rules_reloads_total", "counter",

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "captcha.h"
+#include "checks.h"
 #include "comment.h"
 #include "config.h"
 #include "db.h"
@@ -572,7 +573,9 @@ server_submit(struct server *srv, struct evhttp_request *req)
 		return;
 	}
 
-	ruleset_score(srv->rules, &r->comment, &r->score);
+	if (ruleset_score(srv->rules, &r->comment, &r->score) > 0)
+		metrics_count(srv->metrics, METRIC_RULE_LIMIT);
+	checks_score(cfg, &r->comment, &r->score);
 	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
 
 	memset(&sub, 0, sizeof sub);
