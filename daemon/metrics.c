@@ -189,7 +189,8 @@ metrics_head(struct evbuffer *out, const char *name, const char *type,
 
 void
 metrics_render(struct metrics *m, const struct db *db,
-    const struct ruleset *rs, const redisReply *depths, struct evbuffer *out)
+    const struct ruleset *rs, const redisReply *depths, unsigned int conns,
+    struct evbuffer *out)
 {
 	const struct db_stats *ds = db_stats(db);
 	struct store_depths d;
@@ -286,6 +287,9 @@ metrics_render(struct metrics *m, const struct db *db,
 		    metrics_routes[i], m->route[i].count, metrics_routes[i],
 		    m->route[i].sum, metrics_routes[i], m->route[i].count);
 	}
+	metrics_head(out, "heinzel_connections_open", "gauge",
+	    "HTTP connections open now.");
+	evbuffer_add_printf(out, "heinzel_connections_open %u\n", conns);
 	metrics_head(out, "heinzel_start_time_seconds", "gauge",
 	    "When heinzeld started.");
 	evbuffer_add_printf(out, "heinzel_start_time_seconds %lld\n",

@@ -32,6 +32,7 @@ void metrics_reloaded(struct metrics *m, int ok, size_t nrules);
 
 /* Write every metric; depths is the reply to store_cmd_depths() or NULL. */
 void metrics_render(struct metrics *m, const struct db *db,
-    const struct ruleset *rs, const redisReply *depths, struct evbuffer *out);
+    const struct ruleset *rs, const redisReply *depths, unsigned int conns,
+    struct evbuffer *out);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
@@ -24,6 +25,7 @@
 #include "checks.h"
 #include "comment.h"
 #include "config.h"
+#include "connlimit.h"
 #include "db.h"
 #include "fault.h"
 #include "log.h"
@@ -49,6 +51,7 @@ struct server {
 	struct ruleset *rules;
 	struct metrics *metrics;
 	struct evhttp_bound_socket *bound[2];	/* Unix, TCP */
+	struct connlimit *conns;
 	char *unix_path;
 	unsigned int active;
 	int stopping;
@@ -618,7 +621,8 @@ server_metrics_cb(redisReply *reply, void *arg)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer *buf = evbuffer_new();
 
-	metrics_render(r->srv->metrics, r->srv->db, r->srv->rules, reply, buf);
+	metrics_render(r->srv->metrics, r->srv->db, r->srv->rules, reply,
+	    connlimit_open(r->srv->conns), buf);
 	evhttp_add_header(h, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	request_finish(r, 200, buf);
 	evbuffer_free(buf);
@@ -689,6 +693,25 @@ server_request_cb(struct evhttp_request *req, void *arg)
 
 /* ---- setup ---- */
 
+/* At the connection limit: stop (or resume) accepting on every listener. */
+static void
+server_pause(void *arg, int paused)
+{
+	struct server *srv = arg;
+	struct evconnlistener *l;
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (srv->bound[i] == NULL)
+			continue;
+		l = evhttp_bound_socket_get_listener(srv->bound[i]);
+		if (paused)
+			evconnlistener_disable(l);
+		else
+			evconnlistener_enable(l);
+	}
+}
+
 struct server *
 server_new(struct event_base *base, struct db *db, const struct store *st,
     const struct config *cfg, struct ruleset *rs, struct metrics *m)
@@ -705,6 +728,8 @@ server_new(struct event_base *base, struct db *db, const struct store *st,
 	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
 	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
 	evhttp_set_gencb(srv->http, server_request_cb, srv);
+	srv->conns = connlimit_new(base, cfg->max_connections, server_pause, srv);
+	evhttp_set_bevcb(srv->http, connlimit_bev_cb, srv->conns);
 	server_reload(srv, cfg, rs);
 	return srv;
 }
@@ -717,6 +742,13 @@ server_reload(struct server *srv, const struct config *cfg, struct ruleset *rs)
 	evhttp_set_max_headers_size(srv->http, cfg->max_headers);
 	evhttp_set_max_body_size(srv->http, cfg->max_body * SERVER_HARD_BODY_FACTOR);
 	evhttp_set_timeout(srv->http, cfg->timeout);
+	connlimit_set_max(srv->conns, cfg->max_connections);
+}
+
+unsigned int
+server_connections(const struct server *srv)
+{
+	return connlimit_open(srv->conns);
 }
 
 /*
@@ -858,5 +890,6 @@ server_free(struct server *srv)
 		free(srv->unix_path);
 	}
 	evhttp_free(srv->http);
+	connlimit_free(srv->conns);
 	free(srv);
 }

@@ -27,5 +27,7 @@ void server_reload(struct server *srv, const struct config *cfg, struct ruleset 
 /* Stop accepting; call done once no request is in flight any more. */
 void server_shutdown(struct server *srv, void (*done)(void *), void *arg);
 unsigned int server_active(const struct server *srv);
+/* Connections open now. */
+unsigned int server_connections(const struct server *srv);
 
 #endif
