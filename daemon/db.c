@@ -226,6 +226,24 @@ db_loaded_cb(redisReply *reply, void *arg)
 	}
 }
 
+/*
+ * INFO persistence, once per connection: a 202 promises the comment is in
+ * Redis, which is only as durable as Redis' own persistence.
+ */
+static void
+db_persistence_cb(redisReply *reply, void *arg)
+{
+	(void)arg;
+	if (reply == NULL || reply->type != REDIS_REPLY_STRING)
+		return;
+	if (strstr(reply->str, "aof_enabled:1") != NULL)
+		log_debug("redis: AOF persistence is on");
+	else
+		log_warnx("redis: AOF persistence is off: comments acknowledged "
+		    "with 202 can be lost if Redis stops before its next snapshot "
+		    "(set appendonly yes, see README \"Durability\")");
+}
+
 /* AUTH or SELECT failed: the address is wrong, not Redis down. */
 static void
 db_setup_cb(redisReply *reply, void *arg)
@@ -285,6 +303,9 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 		store_cmd_addf(&cmd, "%d", db->addr.db);
 		db_queue(db, &cmd, db_setup_cb, db);
 	}
+	store_cmd_add(&cmd, "INFO", 4);
+	store_cmd_add(&cmd, "persistence", 11);
+	db_queue(db, &cmd, db_persistence_cb, NULL);
 	db->loading = STORE_SCRIPT__COUNT;
 	for (s = 0; s < STORE_SCRIPT__COUNT; s++) {
 		load = xmalloc(sizeof *load);
