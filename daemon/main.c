@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -95,9 +96,11 @@ heinzeld_reload(struct heinzeld *d)
 	struct config *cfg;
 
 	log_info("reloading %s", d->conf_path);
+	sdnotify_reloading();
 	if ((cfg = heinzeld_load(d->conf_path, &rules, 0)) == NULL) {
 		log_warnx("reload failed: keeping the configuration and rules in force");
 		metrics_reloaded(d->metrics, 0, ruleset_count(d->rules));
+		sdnotify_ready();
 		return;
 	}
 	if (strcmp(cfg->socket, d->cfg->socket) != 0 ||
@@ -117,6 +120,7 @@ heinzeld_reload(struct heinzeld *d)
 	log_set_level(cfg->log_level);
 	metrics_reloaded(d->metrics, 1, ruleset_count(rules));
 	log_info("reloaded: %zu rules", ruleset_count(rules));
+	sdnotify_ready();
 }
 
 static void
@@ -158,6 +162,7 @@ heinzeld_signal_cb(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("%s: no longer accepting, finishing %u requests",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT", server_active(d->server));
+	sdnotify_stopping();
 	d->shutdown_timer = evtimer_new(d->base, heinzeld_shutdown_timeout_cb, d);
 	tv.tv_sec = d->cfg->shutdown_timeout;
 	tv.tv_usec = 0;
@@ -271,6 +276,7 @@ main(int argc, char **argv)
 	log_info("heinzeld %s listening on %s%s%s, %zu rules, redis %s",
 	    HEINZEL_VERSION, d.cfg->socket, d.cfg->listen[0] ? " and " : "",
 	    d.cfg->listen, ruleset_count(d.rules), d.cfg->redis_address);
+	sdnotify_ready();
 	event_base_dispatch(d.base);
 
 	for (i = 0; sigs[i] != NULL; i++)

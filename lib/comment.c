@@ -123,6 +123,49 @@ comment_set(struct comment *c, enum comment_field f, const char *value,
 	c->len[f] = len;
 }
 
+/*
+ * The field holding the first bad UTF-8 in a JSON body, so the error can
+ * name it: parse a copy with each bad byte replaced by U+FFFD and find the
+ * first known field whose text has one.  NULL when that does not tell.
+ */
+static const char *
+comment_json_bad_utf8_field(const char *buf, size_t len)
+{
+	static const char replacement[] = "\xef\xbf\xbd";
+	const char *found = NULL, *key;
+	unsigned int cp;
+	json_t *root, *v;
+	size_t i, n, o = 0;
+	char *copy;
+	int fi;
+
+	copy = xmalloc(len * 3 + 1);
+	for (i = 0; i < len; i += n) {
+		if ((n = utf8_decode(buf + i, len - i, &cp)) == 0) {
+			memcpy(copy + o, replacement, 3);
+			o += 3;
+			n = 1;
+		} else {
+			memcpy(copy + o, buf + i, n);
+			o += n;
+		}
+	}
+	root = json_loadb(copy, o, 0, NULL);
+	free(copy);
+	if (root == NULL)
+		return NULL;
+	json_object_foreach(root, key, v) {
+		fi = comment_field_lookup(key, strlen(key));
+		if (fi != -1 && json_is_string(v) &&
+		    strstr(json_string_value(v), replacement) != NULL) {
+			found = comment_field_names[fi];
+			break;
+		}
+	}
+	json_decref(root);
+	return found;
+}
+
 int
 comment_from_json(struct comment *c, const char *buf, size_t len,
     struct fault *f)
@@ -134,9 +177,14 @@ comment_from_json(struct comment *c, const char *buf, size_t len,
 	int i;
 
 	/* jansson checks UTF-8 too, but bad UTF-8 is a 422, not a 400. */
-	if (!utf8_valid(buf, len))
+	if (!utf8_valid(buf, len)) {
+		name = comment_json_bad_utf8_field(buf, len);
+		if (name != NULL)
+			return fault_set(f, 422, "invalid", name,
+			    "field \"%s\" is not valid UTF-8", name);
 		return fault_set(f, 422, "invalid", NULL,
 		    "request body is not valid UTF-8");
+	}
 	/* The parser's depth limit keeps deep nesting off the stack. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {
