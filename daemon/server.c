@@ -135,6 +135,29 @@ request_free(struct request *r)
 		srv->done(srv->done_arg);
 }
 
+static const char *
+server_method_name(enum evhttp_cmd_type m)
+{
+	switch (m) {
+	case EVHTTP_REQ_GET:
+		return "GET";
+	case EVHTTP_REQ_POST:
+		return "POST";
+	case EVHTTP_REQ_HEAD:
+		return "HEAD";
+	case EVHTTP_REQ_PUT:
+		return "PUT";
+	case EVHTTP_REQ_DELETE:
+		return "DELETE";
+	case EVHTTP_REQ_OPTIONS:
+		return "OPTIONS";
+	case EVHTTP_REQ_PATCH:
+		return "PATCH";
+	default:
+		return "OTHER";
+	}
+}
+
 /* Send the answer, log it, count it and free r. */
 static void
 request_finish(struct request *r, int status, struct evbuffer *body)
@@ -148,8 +171,7 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 	secs = (double)(now.tv_sec - r->start.tv_sec) +
 	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 	metrics_request(r->srv->metrics, r->route, status, secs);
-	log_info("%s %s %d%s%s%s%s %.1fms",
-	    method == EVHTTP_REQ_POST ? "POST" : method == EVHTTP_REQ_GET ? "GET" : "-",
+	log_info("%s %s %d%s%s%s%s %.1fms", server_method_name(method),
 	    evhttp_request_get_uri(r->req), status,
 	    r->id[0] ? " id=" : "", r->id,
 	    r->score.nhits || r->id[0] ? " verdict=" : "",
