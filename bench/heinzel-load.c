@@ -44,7 +44,7 @@
 #define LOAD_TIMEOUT 10			/* s for one answer */
 #define LOAD_DRAIN 10			/* s to finish what is in flight */
 #define LOAD_RECONNECT_MS 100
-#define LOAD_MAX_CONNECT_FAILS 50	/* in a row, before any success */
+#define LOAD_MAX_CONNECT_FAILS 50	/* in a row, over all connections */
 #define LOAD_MAX_CONNS 10000
 
 enum load_req { REQ_CAPTCHA, REQ_POST, REQ__COUNT };
@@ -127,7 +127,6 @@ struct load {
 	uint64_t seq;
 	int running;			/* t0 is set: submissions may start */
 	int stopping;
-	int connected_once;
 	unsigned int connect_fails;
 
 	/* Results. */
@@ -587,7 +586,6 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 			setsockopt(bufferevent_getfd(bev), IPPROTO_TCP,
 			    TCP_NODELAY, &one, sizeof one);
 		c->state = CONN_IDLE;
-		ld->connected_once = 1;
 		ld->connect_fails = 0;
 		conn_kick(c);
 		return;
@@ -599,8 +597,8 @@ conn_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if (c->state == CONN_CONNECTING) {
 		ld->errors[ERR_CONNECT]++;
-		if (!ld->connected_once &&
-		    ++ld->connect_fails >= LOAD_MAX_CONNECT_FAILS) {
+		if (++ld->connect_fails == LOAD_MAX_CONNECT_FAILS) {
+			/* The server is gone: a -n run would wait forever. */
 			fprintf(stderr, "heinzel-load: %s: cannot connect: %s\n",
 			    ld->target, strerror(EVUTIL_SOCKET_ERROR()));
 			ld->stopping = 1;
