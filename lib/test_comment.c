@@ -270,17 +270,28 @@ test_json_bad(void **state)
 static void
 test_json_bad_utf8(void **state)
 {
-	static const char *const bad[] = {
+	/* Bad UTF-8 inside a known field's value: the error names the field. */
+	static const char *const in_field[] = {
 		"{\"post\": \"\xc3\"}", "{\"post\": \"\xc0\xaf\"}",
-		"{\"post\": \"\xed\xa0\x80\"}", "{\"x\xff\": 1}", "\xff",
+		"{\"post\": \"\xed\xa0\x80\"}", "{\"author\": \"A\", \"post\": \"x\xffy\"}",
+	};
+	/* Elsewhere: the body as a whole is at fault. */
+	static const char *const elsewhere[] = {
+		"{\"x\xff\": 1}", "\xff", "{\"post\": \"\xff",
 	};
 	struct comment c;
 	struct fault f;
 	size_t i;
 
 	(void)state;
-	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(from_json(&c, bad[i], &f), -1);
+	for (i = 0; i < sizeof in_field / sizeof in_field[0]; i++) {
+		assert_int_equal(from_json(&c, in_field[i], &f), -1);
+		assert_fault(&f, 422, "invalid", "post");
+		assert_string_equal(f.message, "field \"post\" is not valid UTF-8");
+		comment_free(&c);
+	}
+	for (i = 0; i < sizeof elsewhere / sizeof elsewhere[0]; i++) {
+		assert_int_equal(from_json(&c, elsewhere[i], &f), -1);
 		assert_fault(&f, 422, "invalid", NULL);
 		assert_string_equal(f.message,
 		    "request body is not valid UTF-8");
@@ -646,8 +657,8 @@ test_url(void **state)
 	static const char *const good[] = {
 		"http://example.org", "https://example.org/",
 		"HTTPS://Example.ORG/Path", "http://localhost",
-		"http://localhost:8080/x", "https://blog.example.org/2024/01/"
-		"post?x=1&y=%20#c", "http://192.0.2.1/", "http://10.0.0.1:80",
+		"http://localhost:8080/x", ("https://blog.example.org/2024/01/"
+		"post?x=1&y=%20#c"), "http://192.0.2.1/", "http://10.0.0.1:80",
 		"http://[::1]/", "http://[2001:db8::1]:443/x",
 		"https://bücher.de/", "https://xn--bcher-kva.de",
 		"https://example.org?q", "https://example.org#top",
