@@ -517,26 +517,37 @@ server_origin_allowed(const struct config *cfg, const char *url)
 	return 0;
 }
 
-/* Is the peer a trusted proxy (or the Unix socket) whose "ip" we believe? */
-static int
-server_peer_trusted(const struct config *cfg, struct evhttp_request *req, char **peer)
+/*
+ * The reader's IP.  A trusted peer (the Unix socket, or TCP from
+ * trusted_proxies) is a frontend: its X-Real-IP header wins, since a form
+ * proxied from a browser could carry any "ip" field, then the "ip" field.
+ * An untrusted TCP peer is the reader itself.
+ */
+static void
+server_client_ip(const struct config *cfg, struct evhttp_request *req,
+    struct comment *c)
 {
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	const struct sockaddr *sa;
+	const char *real;
 	char *addr;
 	ev_uint16_t port;
 	char **t;
 
-	*peer = NULL;
-	if (evcon == NULL || (sa = evhttp_connection_get_addr(evcon)) == NULL ||
-	    sa->sa_family == AF_UNIX)
-		return 1;
-	evhttp_connection_get_peer(evcon, &addr, &port);
-	*peer = addr;
-	for (t = cfg->trusted_proxies; t != NULL && *t != NULL; t++)
-		if (strcmp(*t, addr) == 0)
-			return 1;
-	return 0;
+	if (evcon != NULL && (sa = evhttp_connection_get_addr(evcon)) != NULL &&
+	    sa->sa_family != AF_UNIX) {
+		evhttp_connection_get_peer(evcon, &addr, &port);
+		for (t = cfg->trusted_proxies; t != NULL && *t != NULL; t++)
+			if (strcmp(*t, addr) == 0)
+				break;
+		if (t == NULL || *t == NULL) {
+			comment_set(c, CF_IP, addr, strlen(addr));
+			return;
+		}
+	}
+	real = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Real-IP");
+	if (real != NULL && comment_ip_valid(real))
+		comment_set(c, CF_IP, real, strlen(real));
 }
 
 static void
@@ -551,7 +562,6 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	struct fault f;
 	size_t len = evbuffer_get_length(in);
 	const char *body, *rt;
-	char *peer;
 	int type, rc;
 
 	fault_clear(&f);
@@ -590,8 +600,7 @@ server_submit(struct server *srv, struct evhttp_request *req)
 		request_reply_fault(r, &f);
 		return;
 	}
-	if (!server_peer_trusted(cfg, req, &peer) && peer != NULL)
-		comment_set(&r->comment, CF_IP, peer, strlen(peer));
+	server_client_ip(cfg, req, &r->comment);
 	if (!db_up(srv->db)) {
 		metrics_outcome(srv->metrics, "unavailable");
 		request_unavailable(r);

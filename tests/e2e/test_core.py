@@ -221,6 +221,26 @@ def test_captcha_answer_forms(daemon, rdb, form):
     assert rdb.client.hget(key("comment", cid), "status") == "pending"
 
 
+def test_proxy_x_real_ip_wins_over_ip_field(daemon, rdb):
+    # nginx in front of a browser's form: the form's "ip" is the reader's
+    # word, the proxy's X-Real-IP header is the truth.
+    f = daemon.fields(daemon.captcha(), ip="198.51.100.1")
+    r = request(daemon.socket, "POST", "/v1/comments",
+        body=json.dumps(f).encode(),
+        headers={"Content-Type": "application/json",
+                 "X-Real-IP": "203.0.113.9"})
+    cid = accepted(r)
+    assert rdb.client.hget(key("comment", cid), "ip") == "203.0.113.9"
+
+    # A header that is no IP address is ignored.
+    f = daemon.fields(daemon.captcha(), ip="198.51.100.1")
+    r = request(daemon.socket, "POST", "/v1/comments",
+        body=json.dumps(f).encode(),
+        headers={"Content-Type": "application/json", "X-Real-IP": "nonsense"})
+    cid = accepted(r)
+    assert rdb.client.hget(key("comment", cid), "ip") == "198.51.100.1"
+
+
 def test_form_submission_decodes_utf8(daemon, rdb):
     c = daemon.captcha()
     form = ("post=hello-world&author=J%C3%BCrgen+M%C3%BCller"
