@@ -103,6 +103,7 @@ struct load {
 	uint64_t count;			/* submissions, 0 = none */
 	double rate;			/* open loop, per s; 0 = closed loop */
 	int captcha;
+	int captcha_only;		/* fetch captchas, post nothing */
 	const char *lang;
 	double spam_share;		/* < 0: the corpus' own mix */
 	unsigned int posts;
@@ -170,8 +171,8 @@ usage(FILE *fp)
 	fprintf(fp,
 	    "usage: heinzel-load [-U socket | -T host:port] [-c connections]\n"
 	    "           [-d seconds | -n count] [-r rate] [--corpus FILE]...\n"
-	    "           [--spam-share 0..1] [--no-captcha] [--lang de|en]\n"
-	    "           [--posts N] [--seed N] [--json]\n"
+	    "           [--spam-share 0..1] [--no-captcha | --captcha-only]\n"
+	    "           [--lang de|en] [--posts N] [--seed N] [--json]\n"
 	    "\n"
 	    "Drive heinzeld with submissions (captcha fetch + comment post) and\n"
 	    "report throughput, latency percentiles and answers by status.\n"
@@ -188,6 +189,7 @@ usage(FILE *fp)
 	    "  --spam-share S  pick spam (CSV CLASS 1) with probability S\n"
 	    "                  (default: the corpus' own mix)\n"
 	    "  --no-captcha    only POST (heinzeld with [captcha] required = no)\n"
+	    "  --captcha-only  only GET /v1/captcha: a submission is one fetch\n"
 	    "  --lang L        ask for captchas in L and send lang = L\n"
 	    "  --posts N       spread the comments over N posts (default 8)\n"
 	    "  --seed N        random seed (default: from the clock)\n"
@@ -459,6 +461,11 @@ conn_answer(struct conn *c, const char *body, size_t len)
 		    load_json_string(body, len, "question", q, sizeof q) != 0 ||
 		    (c->answer = load_solve(q)) < 0) {
 			conn_fail(c, ERR_PROTOCOL);
+			return;
+		}
+		if (ld->captcha_only) {
+			ld->ok++;
+			conn_end(c, now, 1);
 			return;
 		}
 		if (c->closing) {
@@ -818,6 +825,7 @@ load_report_text(struct load *ld, double secs)
 	uint64_t errs = 0;
 
 	printf("target      %s, %u connections, %s", ld->target, ld->nconns,
+	    ld->captcha_only ? "captcha fetches only" :
 	    ld->captcha ? "captcha + post" : "post only (no captcha)");
 	if (ld->rate > 0)
 		printf(", open loop at %.0f/s\n", ld->rate);
@@ -874,10 +882,11 @@ load_report_json(struct load *ld, double secs)
 	int first;
 
 	printf("{\"target\":\"%s\",\"connections\":%u,\"captcha\":%s,"
+	    "\"captcha_only\":%s,"
 	    "\"mode\":\"%s\",\"rate\":%.1f,\"duration_s\":%.6f,"
 	    "\"client_cpu_s\":%.3f,",
 	    ld->target, ld->nconns, ld->captcha ? "true" : "false",
-	    ld->rate > 0 ? "open" : "closed", ld->rate, secs, load_cpu());
+	    ld->captcha_only ? "true" : "false", ld->rate > 0 ? "open" : "closed", ld->rate, secs, load_cpu());
 	printf("\"submissions\":%" PRIu64 ",\"accepted\":%" PRIu64
 	    ",\"spam\":%" PRIu64 ",\"failed\":%" PRIu64 ",\"missed\":%" PRIu64
 	    ",\"requests\":%" PRIu64 ",", ld->ok + ld->spam, ld->ok, ld->spam,
@@ -939,6 +948,7 @@ main(int argc, char **argv)
 		{ "corpus", required_argument, NULL, 'C' },
 		{ "spam-share", required_argument, NULL, 'S' },
 		{ "no-captcha", no_argument, NULL, 'N' },
+		{ "captcha-only", no_argument, NULL, 'O' },
 		{ "lang", required_argument, NULL, 'L' },
 		{ "posts", required_argument, NULL, 'P' },
 		{ "seed", required_argument, NULL, 's' },
@@ -1004,6 +1014,9 @@ main(int argc, char **argv)
 		case 'N':
 			ld.captcha = 0;
 			break;
+		case 'O':
+			ld.captcha_only = 1;
+			break;
 		case 'L':
 			if (strcmp(optarg, "de") != 0 && strcmp(optarg, "en") != 0)
 				goto bad;
@@ -1033,6 +1046,8 @@ main(int argc, char **argv)
 		goto bad;
 	if (ld.duration == 0 && ld.count == 0)
 		ld.duration = 10;
+	if (ld.captcha_only && !ld.captcha)
+		goto bad;
 	if (load_target(&ld, unix_path, tcp) != 0)
 		return 2;
 	if (ld.corpus.n == 0)
