@@ -1,1 +1,544 @@
-int main(void) { return 0; }
+/*
+ * heinzelctl: moderation and ops from the command line.  One table of
+ * commands, one function each; every state change goes through the store
+ * scripts that heinzeld uses too, so the two never disagree.
+ */
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "heinzel-build.h"
+#include "log.h"
+#include "rules.h"
+#include "xmalloc.h"
+
+#define CTL_FILTER_HELP \
+	"  --all                every comment the filters select, instead of IDs\n" \
+	"  --status STATUS      with --all: the queue (default pending)\n" \
+	"  --post POST          with --all: comments of this post\n" \
+	"  --older-than AGE     with --all: written more than AGE ago (30m, 2h, 7d)\n" \
+	"  --rule NAME          with --all: the rule NAME hit\n" \
+	"  --ip IP              with --all: sent from IP\n" \
+	"  -y, --yes            do not ask before acting on --all\n" \
+	"  -n, --dry-run        list what --all selects, change nothing\n" \
+	"  --json               print {\"results\": [...]} for scripts\n"
+
+static const struct ctl_cmd ctl_cmds[] = {
+	{ "list", "[--status STATUS] [--post POST] [--limit N] [--json]",
+	  "list comments of a queue",
+	  "Pending comments come oldest first (the order review takes), the\n"
+	  "other queues newest first.\n\n"
+	  "  --status STATUS  pending (default), approved, spam, rejected or all\n"
+	  "  --post POST      only comments of this post\n"
+	  "  --limit N        at most N comments (default 50, 0 for all)\n"
+	  "  --json           print an array of comment objects\n",
+	  ctl_list_exec },
+	{ "show", "ID [--json]",
+	  "the comment in full, its score and the rules that hit",
+	  "Every field, e-mail and IP included, the score with each rule hit,\n"
+	  "the status, when it was written and who moderated it when.\n\n"
+	  "  --json  print the comment as one JSON object\n",
+	  ctl_list_show },
+	{ "approve", "ID... | --all [FILTERS] [--yes] [--force] [--json]",
+	  "publish comments (pending, or rescued from spam)",
+	  "Publishes each comment on GET /v1/comments?post= and records who and\n"
+	  "when.  Approves pending and spam comments; --force also approves\n"
+	  "rejected ones.  The author's e-mail becomes known (see auto_approve).\n\n"
+	  CTL_FILTER_HELP
+	  "  --force              also act on comments already rejected\n",
+	  ctl_moderate_exec },
+	{ "reject", "ID... | --all [FILTERS] [--yes] [--json]",
+	  "refuse comments (pending or spam)",
+	  "Moves pending or spam comments to the rejected queue; they are never\n"
+	  "published.\n\n" CTL_FILTER_HELP,
+	  ctl_moderate_exec },
+	{ "spam", "ID... | --all [FILTERS] [--yes] [--force] [--json]",
+	  "move comments to spam (unpublishes approved ones)",
+	  "Moves pending or approved comments to the spam folder, which is\n"
+	  "purged after [moderation] spam_keep_days.  --force also moves\n"
+	  "rejected ones.\n\n" CTL_FILTER_HELP
+	  "  --force              also act on comments already rejected\n",
+	  ctl_moderate_exec },
+	{ "delete", "ID... | --all [FILTERS] [--yes] [--json]",
+	  "remove comments for good",
+	  "Removes every trace of each comment, whatever its state.\n\n"
+	  CTL_FILTER_HELP,
+	  ctl_moderate_exec },
+	{ "review", "[--post POST]",
+	  "go through the pending queue one by one",
+	  "Shows each pending comment in full, oldest first, and reads one key:\n"
+	  "a approve, r reject, s spam, d delete (asks first), n next, q quit.\n"
+	  "When stdin is not a terminal, reads one line per decision instead.\n\n"
+	  "  --post POST  only comments of this post\n",
+	  ctl_review_exec },
+	{ "stats", "[--json] [--max-pending N] [--max-age SECONDS]",
+	  "queue depths, oldest pending comment and totals",
+	  "Exits 2 when a threshold is crossed, naming it, so that it serves as\n"
+	  "a monitoring check.\n\n"
+	  "  --max-pending N        more than N pending comments is a breach\n"
+	  "  --max-age SECONDS      a pending comment older than this is a breach\n"
+	  "  --json                 print one JSON object\n",
+	  ctl_stats_exec },
+	{ "purge", "[--days N] [--json]",
+	  "delete spam older than spam_keep_days",
+	  "Deletes for good the spam written more than N days ago (default\n"
+	  "[moderation] spam_keep_days, where 0 keeps spam); a comment moved\n"
+	  "to spam later stays N days from then.  heinzeld does the same on a\n"
+	  "timer.\n\n"
+	  "  --days N  keep spam for N days instead (0 purges all spam)\n"
+	  "  --json    print {\"purged\": N, \"days\": N}\n",
+	  ctl_moderate_purge },
+	{ "rules check", "[DIR]",
+	  "parse and compile the rules, report every error",
+	  "Loads every *.rules file of DIR (default [rules] dir) the way\n"
+	  "heinzeld does and prints \"N rules OK\", or every error as\n"
+	  "FILE:LINE:COLUMN: message and exits 1.\n",
+	  ctl_rules_check },
+	{ "rules test", "[--rules DIR] [--json] [FILE|-]",
+	  "score one comment (JSON) and list the rules that hit",
+	  "Reads a comment as JSON, the body heinzeld takes on POST /v1/comments,\n"
+	  "from FILE or stdin, scores it with the rules and prints the total,\n"
+	  "the verdict under [rules] hold_score and reject_score and each hit.\n\n"
+	  "  --rules DIR  the rules to use (default [rules] dir)\n"
+	  "  --json       print {\"total\", \"verdict\", \"hits\": [...]}\n",
+	  ctl_rules_test },
+	{ "help", "[COMMAND]", "what each command does", NULL, NULL },
+};
+#define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
+
+static void
+ctl_vwarn(const char *fmt, va_list ap)
+{
+	fflush(stdout);
+	fputs("heinzelctl: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+ctl_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ctl_vwarn(fmt, ap);
+	va_end(ap);
+}
+
+void
+ctl_fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	ctl_vwarn(fmt, ap);
+	va_end(ap);
+	exit(CTL_FAIL);
+}
+
+void
+ctl_usage_errx(struct ctl *ctl, const char *fmt, ...)
+{
+	const char *name = ctl && ctl->cmd ? ctl->cmd->name : NULL;
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (name != NULL)
+		ctl_warnx("%s: %s (see 'heinzelctl help %s')", name, msg, name);
+	else
+		ctl_warnx("%s (see 'heinzelctl help')", msg);
+	exit(CTL_USAGE);
+}
+
+/*
+ * getopt_long with errors as one usage line.  shortopts must start with ':'
+ * (after a '+' if wanted) so that a missing argument is told apart.
+ */
+int
+ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	const char *bad;
+	int ch;
+
+	opterr = 0;
+	ch = getopt_long(argc, argv, shortopts, longopts, NULL);
+	if (ch != '?' && ch != ':')
+		return ch;
+	bad = argv[optind - 1];
+	if (optopt > 0 && optopt < 128 && strchr(shortopts, optopt) != NULL &&
+	    strncmp(bad, "--", 2) != 0) {
+		if (ch == ':')
+			ctl_usage_errx(ctl, "-%c needs an argument", optopt);
+		ctl_usage_errx(ctl, "unknown option -%c", optopt);
+	}
+	if (ch == ':')
+		ctl_usage_errx(ctl, "%s needs an argument", bad);
+	if (optopt > 0 && optopt < 128 && strncmp(bad, "--", 2) != 0)
+		ctl_usage_errx(ctl, "unknown option -%c", optopt);
+	ctl_usage_errx(ctl, "unknown option %s", bad);
+}
+
+unsigned long
+ctl_parse_number(struct ctl *ctl, const char *opt, const char *s,
+    unsigned long max)
+{
+	unsigned long v;
+	char *end;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || *end != '\0' || errno != 0 || v > max)
+		ctl_usage_errx(ctl, "%s %s: expected a number from 0 to %lu",
+		    opt, s, max);
+	return v;
+}
+
+uint64_t
+ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s)
+{
+	unsigned long long v;
+	uint64_t unit;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (s[0] < '0' || s[0] > '9' || errno != 0)
+		goto bad;
+	switch (*end) {
+	case '\0':
+	case 's':
+		unit = 1;
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	case 'w':
+		unit = 7 * 86400;
+		break;
+	default:
+		goto bad;
+	}
+	if (*end != '\0' && end[1] != '\0')
+		goto bad;
+	if (v > UINT64_MAX / 1000 / unit)
+		goto bad;
+	return v * unit * 1000;
+bad:
+	ctl_usage_errx(ctl, "%s %s: expected a duration such as 45s, 30m, 2h "
+	    "or 7d", opt, s);
+}
+
+void
+ctl_check_id(struct ctl *ctl, const char *id)
+{
+	if (!store_id_valid(id))
+		ctl_usage_errx(ctl, "%s: not a comment id (%d lowercase hex "
+		    "digits)", id, STORE_ID_LEN);
+}
+
+uint64_t
+ctl_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+ctl_usage(FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp,
+	    "usage: heinzelctl [-c config] [--redis URL] [--prefix P] command [args]\n"
+	    "\n"
+	    "Moderate heinzel's comments and watch its queues.\n"
+	    "\n"
+	    "Commands:\n");
+	for (i = 0; i < CTL_NCMDS; i++)
+		fprintf(fp, "  %-12s %s\n", ctl_cmds[i].name,
+		    ctl_cmds[i].summary);
+	fprintf(fp,
+	    "\n"
+	    "Options:\n"
+	    "  -c config     configuration file; default $HEINZEL_CONF, else the\n"
+	    "                first that exists of %s/heinzel.conf%s\n"
+	    "  --redis URL   Redis address: unix:/path[?db=N] or redis://host:port/db\n"
+	    "  --prefix P    key prefix (default [redis] prefix)\n"
+	    "  -V            print the version\n"
+	    "\n"
+	    "'heinzelctl help COMMAND' or 'heinzelctl COMMAND --help' tells more.\n"
+	    "Exit status: 0 done, 1 failed, 2 usage error or threshold crossed.\n",
+	    HEINZEL_SYSCONFDIR,
+	    strcmp(HEINZEL_SYSCONFDIR, "/etc/heinzel") != 0 ?
+	    "\n                and /etc/heinzel/heinzel.conf" : "");
+}
+
+void
+ctl_print_help(const struct ctl_cmd *cmd, FILE *fp)
+{
+	fprintf(fp, "usage: heinzelctl %s %s\n\n", cmd->name, cmd->args);
+	fprintf(fp, "%c%s.\n", cmd->summary[0] - 'a' + 'A', cmd->summary + 1);
+	if (cmd->help != NULL)
+		fprintf(fp, "\n%s", cmd->help);
+}
+
+/* The entry argv names: one word, or two for "rules check". */
+static const struct ctl_cmd *
+ctl_find(int argc, char **argv, int *words)
+{
+	size_t i, n;
+	const char *sp;
+
+	for (i = 0; i < CTL_NCMDS; i++) {
+		sp = strchr(ctl_cmds[i].name, ' ');
+		if (sp == NULL) {
+			if (strcmp(argv[0], ctl_cmds[i].name) == 0) {
+				*words = 1;
+				return &ctl_cmds[i];
+			}
+			continue;
+		}
+		n = (size_t)(sp - ctl_cmds[i].name);
+		if (argc >= 2 && strlen(argv[0]) == n &&
+		    strncmp(argv[0], ctl_cmds[i].name, n) == 0 &&
+		    strcmp(argv[1], sp + 1) == 0) {
+			*words = 2;
+			return &ctl_cmds[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+ctl_help(int argc, char **argv)
+{
+	const struct ctl_cmd *cmd;
+	size_t i;
+	int words;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		ctl_usage(stdout);
+		return CTL_OK;
+	}
+	if ((cmd = ctl_find(argc - 1, argv + 1, &words)) == NULL) {
+		if (strcmp(argv[1], "rules") == 0) {
+			for (i = 0; i < CTL_NCMDS; i++) {
+				if (strncmp(ctl_cmds[i].name, "rules ", 6) != 0)
+					continue;
+				ctl_print_help(&ctl_cmds[i], stdout);
+				printf("\n");
+			}
+			return CTL_OK;
+		}
+		ctl_usage_errx(NULL, "%s: unknown command", argv[1]);
+	}
+	ctl_print_help(cmd, stdout);
+	return CTL_OK;
+}
+
+/* The config: -c, else $HEINZEL_CONF, else the default file if present. */
+static void
+ctl_load_config(struct ctl *ctl, const char *path)
+{
+	char *errors = NULL;
+	struct stat sb;
+
+	ctl->cfg = config_new();
+	if (path == NULL && (path = getenv("HEINZEL_CONF")) != NULL &&
+	    path[0] == '\0')
+		path = NULL;
+	if (path == NULL) {
+		path = HEINZEL_SYSCONFDIR "/heinzel.conf";
+		if (stat(path, &sb) != 0) {
+			path = "/etc/heinzel/heinzel.conf";
+			if (stat(path, &sb) != 0)
+				return;
+		}
+	}
+	if (config_load(ctl->cfg, path, &errors) != 0) {
+		fflush(stdout);
+		fprintf(stderr, "%s\n", errors);
+		ctl_fatalx("%s: configuration not loaded; fix it or give "
+		    "another file with -c", path);
+	}
+	ctl->conf_path = xstrdup(path);
+}
+
+/* Who acts: the person behind sudo, else the user, else the uid. */
+static char *
+ctl_actor(void)
+{
+	const char *who = getenv("SUDO_USER");
+	struct passwd *pw;
+	char *s;
+
+	if (who == NULL || *who == '\0')
+		who = getenv("USER");
+	if ((who == NULL || *who == '\0') && (pw = getpwuid(getuid())) != NULL)
+		who = pw->pw_name;
+	if (who == NULL || *who == '\0')
+		xasprintf(&s, "%lu@heinzelctl", (unsigned long)getuid());
+	else
+		xasprintf(&s, "%s@heinzelctl", who);
+	return s;
+}
+
+static unsigned int
+ctl_columns(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 40)
+		return ws.ws_col;
+	return 80;
+}
+
+/* True when --help or -h comes before "--" among a command's arguments. */
+static int
+ctl_wants_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			return 0;
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "redis", required_argument, NULL, 'r' },
+		{ "prefix", required_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf = NULL, *redis = NULL, *prefix = NULL, *nc;
+	struct ctl ctl;
+	int ch, rc, words;
+	char *errors;
+	struct store_addr addr;
+
+	/* Widths of UTF-8 text for the columns, whatever LANG says. */
+	if (setlocale(LC_CTYPE, "") == NULL ||
+	    strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
+	log_init("heinzelctl", LOG_LEVEL_WARN, 0);
+	memset(&ctl, 0, sizeof ctl);
+
+	while ((ch = ctl_getopt(NULL, argc, argv, "+:c:hV", longopts)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf = optarg;
+			break;
+		case 'r':
+			redis = optarg;
+			break;
+		case 'p':
+			prefix = optarg;
+			break;
+		case 'h':
+			ctl_usage(stdout);
+			return CTL_OK;
+		case 'V':
+			printf("heinzelctl %s\n", HEINZEL_VERSION);
+			return CTL_OK;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		ctl_usage(stderr);
+		return CTL_USAGE;
+	}
+	if (strcmp(argv[0], "help") == 0)
+		return ctl_help(argc, argv);
+	if ((ctl.cmd = ctl_find(argc, argv, &words)) == NULL) {
+		if (strcmp(argv[0], "rules") == 0)
+			ctl_usage_errx(NULL, "rules: expected 'rules check' or "
+			    "'rules test'");
+		ctl_usage_errx(NULL, "%s: unknown command", argv[0]);
+	}
+	argc -= words - 1;
+	argv += words - 1;
+	if (ctl_wants_help(argc, argv)) {
+		ctl_print_help(ctl.cmd, stdout);
+		return CTL_OK;
+	}
+
+	ctl_load_config(&ctl, conf);
+	if (redis != NULL) {
+		free(ctl.cfg->redis_address);
+		ctl.cfg->redis_address = xstrdup(redis);
+		ctl.redis_hint = xstrdup("--redis");
+	} else if (ctl.conf_path != NULL)
+		xasprintf(&ctl.redis_hint, "[redis] address in %s",
+		    ctl.conf_path);
+	else
+		ctl.redis_hint = xstrdup("-c CONFIG or --redis; no "
+		    "configuration file was found");
+	if (store_addr_parse(ctl.cfg->redis_address, &addr, &errors) != 0)
+		ctl_usage_errx(NULL, "Redis address %s (check %s)", errors,
+		    ctl.redis_hint);
+	store_addr_free(&addr);
+	if (prefix != NULL) {
+		free(ctl.cfg->redis_prefix);
+		ctl.cfg->redis_prefix = xstrdup(prefix);
+	}
+	store_init(&ctl.store, ctl.cfg->redis_prefix);
+	nc = getenv("NO_COLOR");
+	ctl.color = isatty(STDOUT_FILENO) && (nc == NULL || nc[0] == '\0');
+	ctl.width = ctl_columns();
+	ctl.actor = ctl_actor();
+
+	optind = 0;	/* glibc: start afresh for the command's options */
+	rc = ctl.cmd->exec(&ctl, argc, argv);
+	fflush(stdout);
+	if (ferror(stdout)) {
+		ctl_warnx("cannot write the output: %s", strerror(errno));
+		rc = CTL_FAIL;
+	}
+
+	ctl_db_close(&ctl);
+	if (ctl.rules != NULL)
+		ruleset_unref(ctl.rules);
+	store_free(&ctl.store);
+	config_free(ctl.cfg);
+	free(ctl.conf_path);
+	free(ctl.redis_hint);
+	free(ctl.actor);
+	return rc;
+}

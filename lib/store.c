@@ -10,6 +10,7 @@
  *	published:POST	sorted set of the approved ids of a post
  *	request:RID	string, the id stored for a client's request_id
  *	dup:HASH	string, marks a post+body seen within the duplicate window
+ *	known_authors	set of SHA1(lowercase e-mail) of authors with an approved comment
  *	stats		hash of counters
  */
 #include <inttypes.h>
@@ -37,11 +38,13 @@ const char *const store_public_fields[] = {
 };
 
 /*
- * Submit.  KEYS: captcha request dup comment queue post published stats.
- * ARGV: check_captcha answer now_ms min_solve_ms id status request_id
- * request_ttl dup_window comment_key_base, then field/value pairs.
+ * Submit.  KEYS: captcha request dup comment queue post published stats
+ * known_authors queue:approved.  ARGV: check_captcha answer now_ms
+ * min_solve_ms id status request_id request_ttl dup_window
+ * comment_key_base known_author, then field/value pairs.
  * The request_id comes first so that a retried request whose captcha is
- * already spent still gets its comment's id.
+ * already spent still gets its comment's id.  The known-author lookup is
+ * here, not in heinzeld, so that it sees every approval made before it.
  */
 static const char store_lua_submit[] =
 	"local now = tonumber(ARGV[3])\n"
@@ -73,18 +76,34 @@ static const char store_lua_submit[] =
 	"    return {'duplicate', d}\n"
 	"  end\n"
 	"end\n"
-	"redis.call('HSET', KEYS[4], unpack(ARGV, 11))\n"
-	"redis.call('ZADD', KEYS[5], now, ARGV[5])\n"
+	"redis.call('HSET', KEYS[4], unpack(ARGV, 12))\n"
+	"local status, queue = ARGV[6], KEYS[5]\n"
+	"local email = redis.call('HGET', KEYS[4], 'email')\n"
+	"local known = email and email ~= '' and redis.sha1hex(string.lower(email))\n"
+	"if status == 'approved' then\n"
+	"  redis.call('HSET', KEYS[4], 'moderated_by', 'auto_approve', 'moderated_at', ARGV[3])\n"
+	"elseif ARGV[11] == '1' and known and redis.call('SISMEMBER', KEYS[9], known) == 1 then\n"
+	"  status, queue = 'approved', KEYS[10]\n"
+	"  redis.call('HSET', KEYS[4], 'status', status,"
+	" 'moderated_by', 'auto_approve known_author', 'moderated_at', ARGV[3])\n"
+	"end\n"
+	"redis.call('ZADD', queue, now, ARGV[5])\n"
 	"redis.call('ZADD', KEYS[6], now, ARGV[5])\n"
-	"if ARGV[6] == 'approved' then redis.call('ZADD', KEYS[7], now, ARGV[5]) end\n"
+	"if status == 'approved' then\n"
+	"  redis.call('ZADD', KEYS[7], now, ARGV[5])\n"
+	"  if known then redis.call('SADD', KEYS[9], known) end\n"
+	"end\n"
 	"if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end\n"
 	"if tonumber(ARGV[9]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9]) end\n"
-	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. ARGV[6], 1)\n"
-	"return {'stored', ARGV[5], ARGV[6]}\n";
+	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. status, 1)\n"
+	"return {'stored', ARGV[5], status}\n";
 
 /*
- * Transition.  KEYS: comment stats.  ARGV: action actor now_ms key_base.
- * The allowed moves are a table so that the rule lives in one place.
+ * Transition.  KEYS: comment stats.  ARGV: action actor now_ms key_base
+ * [from]: from, when given and not empty, lists the states the caller
+ * accepts to move from (a compare-and-set).  The allowed moves are a table
+ * so that the rule lives in one place.  A conflict names who moved the
+ * comment last, so that the loser of a race can be told.
  */
 static const char store_lua_transition[] =
 	"local st = redis.call('HGET', KEYS[1], 'status')\n"
@@ -96,8 +115,16 @@ static const char store_lua_transition[] =
 	"  delete = {pending = '', approved = '', spam = '', rejected = ''},\n"
 	"}\n"
 	"local to = allowed[ARGV[1]][st]\n"
-	"if not to then return {'conflict', st} end\n"
-	"local f = redis.call('HMGET', KEYS[1], 'id', 'post', 'created_at')\n"
+	"if to and ARGV[5] and ARGV[5] ~= '' then\n"
+	"  local ok = false\n"
+	"  for s in string.gmatch(ARGV[5], '%S+') do if s == st then ok = true end end\n"
+	"  if not ok then to = nil end\n"
+	"end\n"
+	"if not to then\n"
+	"  local m = redis.call('HMGET', KEYS[1], 'moderated_by', 'moderated_at')\n"
+	"  return {'conflict', st, m[1] or '', m[2] or ''}\n"
+	"end\n"
+	"local f = redis.call('HMGET', KEYS[1], 'id', 'post', 'created_at', 'email')\n"
 	"local id, post, created = f[1], f[2], f[3]\n"
 	"local base = ARGV[4]\n"
 	"redis.call('ZREM', base .. 'queue:' .. st, id)\n"
@@ -110,7 +137,10 @@ static const char store_lua_transition[] =
 	"end\n"
 	"redis.call('HSET', KEYS[1], 'status', to, 'moderated_by', ARGV[2], 'moderated_at', ARGV[3])\n"
 	"redis.call('ZADD', base .. 'queue:' .. to, created, id)\n"
-	"if to == 'approved' then redis.call('ZADD', base .. 'published:' .. post, created, id) end\n"
+	"if to == 'approved' then\n"
+	"  redis.call('ZADD', base .. 'published:' .. post, created, id)\n"
+	"  if f[4] and f[4] ~= '' then redis.call('SADD', base .. 'known_authors', redis.sha1hex(string.lower(f[4]))) end\n"
+	"end\n"
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
 	"return {'done', st, to}\n";
 
@@ -132,9 +162,40 @@ static const char store_lua_depths[] =
 	"out[5] = tonumber(first[2] or 0)\n"
 	"return out\n";
 
+/*
+ * Purge.  KEYS: queue:spam stats.  ARGV: before_ms limit key_base.  The
+ * queue is ordered by created_at, so candidates come from the front; one
+ * moved to spam after before_ms stays and is stepped over.  An index entry
+ * whose comment is gone or not spam is dropped without counting.
+ */
+static const char store_lua_purge[] =
+	"local before, limit, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
+	"local n, kept = 0, 0\n"
+	"while n < limit do\n"
+	"  local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', before, 'LIMIT', kept, 100)\n"
+	"  if #ids == 0 then break end\n"
+	"  for _, id in ipairs(ids) do\n"
+	"    local key = base .. 'comment:' .. id\n"
+	"    local f = redis.call('HMGET', key, 'status', 'post', 'moderated_at')\n"
+	"    if f[1] ~= 'spam' then\n"
+	"      redis.call('ZREM', KEYS[1], id)\n"
+	"    elseif f[3] and tonumber(f[3]) and tonumber(f[3]) >= before then\n"
+	"      kept = kept + 1\n"
+	"    else\n"
+	"      redis.call('ZREM', KEYS[1], id)\n"
+	"      if f[2] then redis.call('ZREM', base .. 'post:' .. f[2], id) end\n"
+	"      redis.call('DEL', key)\n"
+	"      n = n + 1\n"
+	"      if n >= limit then break end\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"if n > 0 then redis.call('HINCRBY', KEYS[2], 'purged', n) end\n"
+	"return n\n";
+
 static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
 	store_lua_submit, store_lua_transition, store_lua_published,
-	store_lua_depths
+	store_lua_depths, store_lua_purge
 };
 
 int
@@ -428,7 +489,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	char *hits;
 	size_t i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 8);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 10);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
 	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag, (uint64_t)store_dup_hash(c));
@@ -437,6 +498,8 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:post:%s", st->tag, post);
 	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_addf(cmd, "%s:known_authors", st->tag);
+	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
 
 	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
 	store_cmd_addf(cmd, "%d", sub->captcha_answer);
@@ -448,6 +511,8 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%u", sub->request_id_ttl);
 	store_cmd_addf(cmd, "%u", sub->duplicate_window);
 	store_cmd_addf(cmd, "%s:comment:", st->tag);
+	store_cmd_adds(cmd, sub->approve_known_author &&
+	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);
@@ -551,6 +616,18 @@ store_cmd_transition(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
     const char *actor, uint64_t now_ms)
 {
+	store_cmd_transition_from(st, cmd, sha, id, action, 0, actor, now_ms);
+}
+
+void
+store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *id, enum store_action action,
+    unsigned int from_mask, const char *actor, uint64_t now_ms)
+{
+	char from[64];
+	size_t off = 0;
+	int i;
+
 	store_cmd_script(cmd, STORE_SCRIPT_TRANSITION, sha, 2);
 	store_cmd_addf(cmd, "%s:comment:%s", st->tag, id);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
@@ -558,16 +635,27 @@ store_cmd_transition(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, actor);
 	store_cmd_addf(cmd, "%" PRIu64, now_ms);
 	store_cmd_addf(cmd, "%s:", st->tag);
+	if (from_mask == 0)
+		return;
+	from[0] = '\0';
+	for (i = 0; i < STORE__NSTATUS; i++)
+		if (from_mask & (1U << i))
+			off += (size_t)snprintf(from + off, sizeof from - off,
+			    "%s%s", off ? " " : "", store_status_names[i]);
+	/* No state at all: "-" matches none, so the script reports a conflict. */
+	store_cmd_adds(cmd, off ? from : "-");
 }
 
 int
 store_transition_reply(const redisReply *r, struct store_transition_result *res,
     const char **cause)
 {
-	const char *kind, *from, *to;
+	const char *kind, *from, *to, *at;
 
 	res->outcome = TRANSITION_NOT_FOUND;
 	res->from = res->to = -1;
+	res->by = "";
+	res->at_ms = 0;
 	if (r == NULL) {
 		*cause = "no reply";
 		return -1;
@@ -585,6 +673,10 @@ store_transition_reply(const redisReply *r, struct store_transition_result *res,
 	res->from = store_status_parse(from);
 	if (strcmp(kind, "conflict") == 0) {
 		res->outcome = TRANSITION_CONFLICT;
+		if ((to = store_reply_str(r, 2)) != NULL)
+			res->by = to;
+		if ((at = store_reply_str(r, 3)) != NULL)
+			res->at_ms = strtoull(at, NULL, 10);
 		return 0;
 	}
 	if (strcmp(kind, "done") != 0 || (to = store_reply_str(r, 2)) == NULL)
@@ -637,5 +729,30 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 	for (i = 0; i < STORE__NSTATUS; i++)
 		d->count[i] = r->element[i]->integer;
 	d->oldest_pending_ms = r->element[STORE__NSTATUS]->integer;
+	return 0;
+}
+
+void
+store_cmd_purge(const struct store *st, struct store_cmd *cmd,
+    const char *sha, uint64_t before_ms, unsigned int limit)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_PURGE, sha, 2);
+	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_addf(cmd, "%" PRIu64, before_ms);
+	store_cmd_addf(cmd, "%u", limit);
+	store_cmd_addf(cmd, "%s:", st->tag);
+}
+
+int
+store_purge_reply(const redisReply *r, long long *purged, const char **cause)
+{
+	*purged = 0;
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply to the purge script";
+		return -1;
+	}
+	*purged = r->integer;
 	return 0;
 }

@@ -57,6 +57,7 @@ enum store_script {
 	STORE_SCRIPT_TRANSITION,
 	STORE_SCRIPT_PUBLISHED,
 	STORE_SCRIPT_DEPTHS,
+	STORE_SCRIPT_PURGE,
 	STORE_SCRIPT__COUNT
 };
 
@@ -107,6 +108,12 @@ struct store_submit {
 	unsigned int min_solve_ms;
 	unsigned int request_id_ttl;
 	unsigned int duplicate_window;
+	/*
+	 * auto_approve = known_author: a comment that would be pending
+	 * without hold is stored as approved when an earlier comment with
+	 * the same e-mail (case-insensitive) was approved.
+	 */
+	bool approve_known_author;
 };
 
 /*
@@ -114,7 +121,10 @@ struct store_submit {
  * known request_id with its comment; consumes the captcha (GETDEL) and
  * checks answer and solve time; refuses a duplicate text on the same post;
  * stores the comment hash, its queue entry, the post index, the request_id
- * and the duplicate marker, and counts the outcome.
+ * and the duplicate marker, and counts the outcome.  With
+ * approve_known_author it promotes a pending comment of a known author to
+ * approved (the reply's status says so).  Every comment stored as approved
+ * makes its author known.
  */
 void store_cmd_submit(const struct store *st, struct store_cmd *cmd,
     const char *sha, const struct store_submit *sub);
@@ -146,12 +156,24 @@ const char *store_action_name(enum store_action a);
 /*
  * One atomic state change of one comment: approve (from pending, spam or
  * rejected: publishes it), reject (from pending or spam), spam (from
- * pending or approved: unpublishes), delete (from anywhere, removes every
- * trace).  Records actor and time.
+ * pending, approved or rejected: unpublishes), delete (from anywhere,
+ * removes every trace).  Records actor and time.  An approve adds the
+ * author's e-mail, as the SHA1 of its lowercase form, to {P}:known_authors;
+ * nothing removes it again (a later spam or delete neither).
  */
 void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
     const char *actor, uint64_t now_ms);
+
+/*
+ * The same, but only from the states in from_mask (bits 1 << enum
+ * store_status; 0 = every state the action may leave): a compare-and-set
+ * for callers that decided on what they saw, so that of two admins acting
+ * at once exactly one wins.  A comment in another state is a conflict.
+ */
+void store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *id, enum store_action action,
+    unsigned int from_mask, const char *actor, uint64_t now_ms);
 
 enum store_transition_outcome {
 	TRANSITION_DONE,	/* from -> to */
@@ -163,6 +185,9 @@ struct store_transition_result {
 	enum store_transition_outcome outcome;
 	int from;		/* enum store_status, -1 if unknown */
 	int to;			/* enum store_status, -1 after delete */
+	/* On a conflict: who moved it last and when (0 and "" if unknown). */
+	const char *by;		/* borrowed from the reply */
+	uint64_t at_ms;
 };
 
 int store_transition_reply(const redisReply *r, struct store_transition_result *res, const char **cause);
@@ -187,5 +212,19 @@ struct store_depths {
 
 void store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha);
 int store_depths_reply(const redisReply *r, struct store_depths *d, const char **cause);
+
+/* ---- purge ---- */
+
+/*
+ * Delete for good at most limit spam comments that were written before
+ * before_ms (ms since the epoch) and, if a moderator moved them to spam,
+ * moved there before before_ms too: the spam folder keeps each comment
+ * for the full keep time.  Counts "purged" in {P}:stats.  Run it again
+ * while it purges limit comments.
+ */
+void store_cmd_purge(const struct store *st, struct store_cmd *cmd,
+    const char *sha, uint64_t before_ms, unsigned int limit);
+/* The number purged; -1 with *cause on an unexpected reply. */
+int store_purge_reply(const redisReply *r, long long *purged, const char **cause);
 
 #endif
