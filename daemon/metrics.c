@@ -145,8 +145,8 @@ metrics_rule_hits(struct metrics *m, const struct score *s)
 	size_t i, lo, hi, mid;
 
 	for (i = 0; i < s->nhits; i++) {
-		found = bsearch(s->hits[i].name, m->hits, m->nhits,
-		    sizeof *m->hits, metrics_named_cmp);
+		found = m->nhits == 0 ? NULL : bsearch(s->hits[i].name,
+		    m->hits, m->nhits, sizeof *m->hits, metrics_named_cmp);
 		if (found != NULL) {
 			found->count++;
 			continue;

@@ -733,6 +733,31 @@ comment_validate_field(struct comment *c, enum comment_field i,
 	return 0;
 }
 
+/*
+ * Browsers send a textarea's line breaks as CRLF: store LF, so a form post
+ * and a JSON post of the same text are the same text (and the same
+ * duplicate).
+ */
+static void
+comment_normalise_newlines(struct comment *c, enum comment_field fi)
+{
+	char *s = c->field[fi];
+	size_t i, o = 0;
+
+	if (s == NULL || memchr(s, '\r', c->len[fi]) == NULL)
+		return;
+	for (i = 0; i < c->len[fi]; i++) {
+		if (s[i] == '\r') {
+			s[o++] = '\n';
+			if (i + 1 < c->len[fi] && s[i + 1] == '\n')
+				i++;
+		} else
+			s[o++] = s[i];
+	}
+	s[o] = '\0';
+	c->len[fi] = o;
+}
+
 int
 comment_validate(struct comment *c, const struct comment_limits *lim,
     struct fault *f)
@@ -743,5 +768,6 @@ comment_validate(struct comment *c, const struct comment_limits *lim,
 	for (i = 0; i < CF__COUNT; i++)
 		if (comment_validate_field(c, i, lim, f) != 0)
 			return -1;
+	comment_normalise_newlines(c, CF_BODY);
 	return 0;
 }

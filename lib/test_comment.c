@@ -449,6 +449,21 @@ test_form_bad(void **state)
 }
 
 static void
+test_validate_newlines(void **state)
+{
+	struct comment c;
+	struct fault f;
+
+	(void)state;
+	base(&c);
+	set(&c, CF_BODY, "eins\r\nzwei\rdrei\n\r\nvier");
+	assert_int_equal(comment_validate(&c, &limits, &f), 0);
+	assert_string_equal(c.field[CF_BODY], "eins\nzwei\ndrei\n\nvier");
+	assert_int_equal(c.len[CF_BODY], strlen(c.field[CF_BODY]));
+	comment_free(&c);
+}
+
+static void
 test_validate_ok(void **state)
 {
 	struct comment c;
@@ -826,6 +841,7 @@ main(void)
 		cmocka_unit_test(test_form),
 		cmocka_unit_test(test_form_bad),
 		cmocka_unit_test(test_validate_ok),
+		cmocka_unit_test(test_validate_newlines),
 		cmocka_unit_test(test_validate_required),
 		cmocka_unit_test(test_validate_length),
 		cmocka_unit_test(test_validate_controls),
