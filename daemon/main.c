@@ -17,6 +17,7 @@
 #include "config.h"
 #include "db.h"
 #include "heinzel-build.h"
+#include "janitor.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
@@ -34,6 +35,7 @@ struct heinzeld {
 	struct db *db;
 	struct server *server;
 	struct metrics *metrics;
+	struct janitor *janitor;
 	struct event *shutdown_timer;
 };
 
@@ -265,6 +267,8 @@ main(int argc, char **argv)
 	if (server_listen(d.server, &cause) != 0)
 		fatalx("%s", cause);
 	heinzeld_drop_privileges(d.cfg);
+	d.janitor = janitor_new(d.base, d.db, &d.store,
+	    (const struct config *const *)&d.cfg);
 
 	for (i = 0; signums[i] != 0; i++) {
 		sigs[i] = evsignal_new(d.base, signums[i], heinzeld_signal_cb, &d);
@@ -284,7 +288,8 @@ main(int argc, char **argv)
 	if (d.shutdown_timer != NULL)
 		event_free(d.shutdown_timer);
 	server_free(d.server);
-	db_free(d.db);
+	db_free(d.db);		/* before the janitor: its purge may be in flight */
+	janitor_free(d.janitor);
 	metrics_free(d.metrics);
 	store_free(&d.store);
 	ruleset_unref(d.rules);

@@ -230,7 +230,7 @@ request_reply_fault(struct request *r, const struct fault *f)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	json_t *obj;
 
-	if (f->status == 503 || f->status == 429)
+	if (f->status == 503)
 		evhttp_add_header(h, "Retry-After", SERVER_RETRY_AFTER);
 	if (r->return_to != NULL) {
 		request_redirect(r, strcmp(f->error, "invalid") == 0 ||
@@ -430,6 +430,8 @@ server_submit_cb(redisReply *reply, void *arg)
 	struct store_submit_result res;
 	const char *cause;
 	struct fault f;
+	struct score flood;
+	char retry[16];
 
 	if (store_submit_reply(reply, &res, &cause) != 0) {
 		if (reply != NULL)
@@ -471,6 +473,21 @@ server_submit_cb(redisReply *reply, void *arg)
 		    res.outcome == SUBMIT_CAPTCHA_TOO_FAST ?
 		    "answered faster than a person could; fetch a new question and try again" :
 		    "the math question is unknown, expired or already used; fetch a new one");
+		request_reply_fault(r, &f);
+		return;
+	case SUBMIT_RATE_LIMITED:
+		metrics_outcome(r->srv->metrics, "rate_limited");
+		/* Counted like a rule hit; the comment's own hits were not stored. */
+		score_init(&flood);
+		score_add(&flood, res.flood_email ? "FLOOD_EMAIL" : "FLOOD_IP", 0, 1);
+		metrics_rule_hits(r->srv->metrics, &flood);
+		score_free(&flood);
+		snprintf(retry, sizeof retry, "%u", res.retry_after);
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", retry);
+		fault_set(&f, 429, "rate_limited", NULL, "too many comments from "
+		    "this %s; try again in %u seconds",
+		    res.flood_email ? "e-mail address" : "address", res.retry_after);
 		request_reply_fault(r, &f);
 		return;
 	case SUBMIT_DUPLICATE:
@@ -632,6 +649,11 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
 	sub.request_id_ttl = cfg->request_id_ttl;
 	sub.duplicate_window = cfg->duplicate_window;
+	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;
+	sub.flood_ip_limit = cfg->flood_ip_limit;
+	sub.flood_ip_window = cfg->flood_ip_window;
+	sub.flood_email_limit = cfg->flood_email_limit;
+	sub.flood_email_window = cfg->flood_email_window;
 
 	store_cmd_init(&cmd);
 	store_cmd_submit(srv->store, &cmd,

@@ -55,6 +55,21 @@ static const char store_lua_submit[] =
 	"    return {'existing', prev, st or 'deleted'}\n"
 	"  end\n"
 	"end\n"
+	"local function flood(key, limit, window)\n"
+	"  if tonumber(limit) == 0 then return nil end\n"
+	"  local n = redis.call('INCR', key)\n"
+	"  local ttl = redis.call('TTL', key)\n"
+	"  if ttl < 0 then redis.call('EXPIRE', key, window); ttl = tonumber(window) end\n"
+	"  if n > tonumber(limit) then return ttl end\n"
+	"  return nil\n"
+	"end\n"
+	"local wait = flood(KEYS[11], ARGV[12], ARGV[13])\n"
+	"local which = 'ip'\n"
+	"if not wait then wait, which = flood(KEYS[12], ARGV[14], ARGV[15]), 'email' end\n"
+	"if wait then\n"
+	"  redis.call('HINCRBY', KEYS[8], 'rate_limited_' .. which, 1)\n"
+	"  return {'rate_limited', which, tostring(wait)}\n"
+	"end\n"
 	"if ARGV[1] == '1' then\n"
 	"  local v = redis.call('GETDEL', KEYS[1])\n"
 	"  local why = nil\n"
@@ -76,7 +91,7 @@ static const char store_lua_submit[] =
 	"    return {'duplicate', d}\n"
 	"  end\n"
 	"end\n"
-	"redis.call('HSET', KEYS[4], unpack(ARGV, 12))\n"
+	"redis.call('HSET', KEYS[4], unpack(ARGV, 16))\n"
 	"local status, queue = ARGV[6], KEYS[5]\n"
 	"local email = redis.call('HGET', KEYS[4], 'email')\n"
 	"local known = email and email ~= '' and redis.sha1hex(string.lower(email))\n"
@@ -453,22 +468,43 @@ store_cmd_captcha_put(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%u", ttl);
 }
 
-/* FNV-1a over post NUL body: the duplicate marker's name. */
+/* FNV-1a, continued from h; lower folds ASCII letters. */
+static uint64_t
+store_fnv(uint64_t h, const char *s, size_t len, bool lower)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char ch;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		ch = p[i];
+		if (lower && ch >= 'A' && ch <= 'Z')
+			ch += 'a' - 'A';
+		h = (h ^ ch) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+#define STORE_FNV_INIT 0xcbf29ce484222325ULL
+
+/* post NUL body: the duplicate marker's name. */
 static uint64_t
 store_dup_hash(const struct comment *c)
 {
-	uint64_t h = 0xcbf29ce484222325ULL;
-	const unsigned char *p;
-	size_t i;
+	uint64_t h;
 
-	p = (const unsigned char *)c->field[CF_POST];
-	for (i = 0; i < c->len[CF_POST]; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	h = (h ^ 0) * 0x100000001b3ULL;
-	p = (const unsigned char *)c->field[CF_BODY];
-	for (i = 0; i < c->len[CF_BODY]; i++)
-		h = (h ^ p[i]) * 0x100000001b3ULL;
-	return h;
+	h = store_fnv(STORE_FNV_INIT, c->field[CF_POST], c->len[CF_POST], false);
+	h = store_fnv(h, "", 1, false);
+	return store_fnv(h, c->field[CF_BODY], c->len[CF_BODY], false);
+}
+
+/* The e-mail address, case-folded: its flood counter's name (no address in key names). */
+static uint64_t
+store_email_hash(const struct comment *c)
+{
+	if (c->field[CF_EMAIL] == NULL)
+		return 0;
+	return store_fnv(STORE_FNV_INIT, c->field[CF_EMAIL], c->len[CF_EMAIL], true);
 }
 
 /* The comment fields stored in the hash (honeypot, return_to and the captcha are not). */
@@ -485,11 +521,12 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	const char *rid = c->field[CF_REQUEST_ID];
 	const char *captcha = c->field[CF_CAPTCHA_ID];
 	const char *post = c->field[CF_POST];
+	const char *ip = c->field[CF_IP];
 	char points[32];
 	char *hits;
 	size_t i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 10);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 12);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
 	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag, (uint64_t)store_dup_hash(c));
@@ -500,6 +537,9 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:stats", st->tag);
 	store_cmd_addf(cmd, "%s:known_authors", st->tag);
 	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
+	store_cmd_addf(cmd, "%s:flood:ip:%s", st->tag, ip ? ip : "-");
+	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
+	    store_email_hash(c));
 
 	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
 	store_cmd_addf(cmd, "%d", sub->captcha_answer);
@@ -513,6 +553,10 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:comment:", st->tag);
 	store_cmd_adds(cmd, sub->approve_known_author &&
 	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");
+	store_cmd_addf(cmd, "%u", ip ? sub->flood_ip_limit : 0);
+	store_cmd_addf(cmd, "%u", sub->flood_ip_window ? sub->flood_ip_window : 1);
+	store_cmd_addf(cmd, "%u", sub->flood_email_limit);
+	store_cmd_addf(cmd, "%u", sub->flood_email_window ? sub->flood_email_window : 1);
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);
@@ -565,7 +609,7 @@ int
 store_submit_reply(const redisReply *r, struct store_submit_result *res,
     const char **cause)
 {
-	const char *kind, *arg;
+	const char *kind, *arg, *wait;
 	int status;
 
 	memset(res, 0, sizeof *res);
@@ -598,6 +642,17 @@ store_submit_reply(const redisReply *r, struct store_submit_result *res,
 			res->outcome = SUBMIT_CAPTCHA_TOO_FAST;
 		else
 			res->outcome = SUBMIT_CAPTCHA_UNKNOWN;
+		return 0;
+	}
+	if (strcmp(kind, "rate_limited") == 0) {
+		res->outcome = SUBMIT_RATE_LIMITED;
+		if ((arg = store_reply_str(r, 1)) == NULL ||
+		    (wait = store_reply_str(r, 2)) == NULL)
+			goto bad;
+		res->flood_email = strcmp(arg, "email") == 0;
+		res->retry_after = (unsigned int)strtoul(wait, NULL, 10);
+		if (res->retry_after == 0)
+			res->retry_after = 1;
 		return 0;
 	}
 	if (strcmp(kind, "duplicate") == 0) {

@@ -114,11 +114,19 @@ struct store_submit {
 	 * the same e-mail (case-insensitive) was approved.
 	 */
 	bool approve_known_author;
+	/*
+	 * Flood control: at most limit submissions per window seconds from
+	 * one IP (when the comment has one) and one e-mail address; 0 = off.
+	 * Counted before the captcha is looked at, so a flood spends none.
+	 */
+	unsigned int flood_ip_limit, flood_ip_window;
+	unsigned int flood_email_limit, flood_email_window;
 };
 
 /*
  * One EVALSHA (sha may be NULL: plain EVAL) that, atomically: answers a
- * known request_id with its comment; consumes the captcha (GETDEL) and
+ * known request_id with its comment; counts the IP and e-mail address
+ * against the flood limits; consumes the captcha (GETDEL) and
  * checks answer and solve time; refuses a duplicate text on the same post;
  * stores the comment hash, its queue entry, the post index, the request_id
  * and the duplicate marker, and counts the outcome.  With
@@ -136,12 +144,15 @@ enum store_submit_outcome {
 	SUBMIT_CAPTCHA_WRONG,
 	SUBMIT_CAPTCHA_TOO_FAST,
 	SUBMIT_DUPLICATE,	/* id of the earlier comment */
+	SUBMIT_RATE_LIMITED,	/* flood control: retry_after, flood_email */
 };
 
 struct store_submit_result {
 	enum store_submit_outcome outcome;
 	char id[STORE_ID_LEN + 1];
 	enum store_status status;
+	unsigned int retry_after;	/* seconds, when rate limited */
+	bool flood_email;		/* the e-mail's counter, not the IP's */
 };
 
 /* Parse the script's reply; -1 with *cause on an unexpected reply. */
