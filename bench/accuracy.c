@@ -1,0 +1,631 @@
+/*
+ * accuracy: how well heinzel's scoring separates spam from real comments,
+ * measured on labelled CSV files (COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS).
+ *
+ * The scoring is the daemon's own: ruleset_load() and ruleset_score(),
+ * checks_score(), the tokenizer and the Bayes maths over counts held in
+ * memory.  Cross-validation across files: for each file, Bayes is trained
+ * on all the other files and the held-out file is scored, once with rules
+ * and checks alone and once with Bayes added.
+ *
+ *	accuracy [--rules DIR] [--config FILE] [--hold N] [--reject N]
+ *	    [--slice N] [--json] [--dump] FILE.csv...
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+
+#include "bayes.h"
+#include "checks.h"
+#include "comment.h"
+#include "config.h"
+#include "corpus.h"
+#include "log.h"
+#include "rules.h"
+#include "score.h"
+#include "tokenize.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+enum { MODE_RULES, MODE_BAYES, MODE__COUNT };
+enum { AT_HOLD, AT_REJECT, AT__COUNT };
+
+static const char *const accuracy_modes[MODE__COUNT] = { "rules", "bayes" };
+static const char *const accuracy_ats[AT__COUNT] = { "hold", "reject" };
+
+/* One comment as a blog would have received it. */
+struct sample {
+	struct comment c;
+	struct tokens t;
+	int spam;
+	int file;
+};
+
+/* Spam and ham at or over one threshold. */
+struct tally {
+	unsigned long spam, ham;		/* comments of each class */
+	unsigned long tp[AT__COUNT];		/* spam at or over */
+	unsigned long fp[AT__COUNT];		/* ham at or over */
+};
+
+/* What each rule does to ham and spam. */
+struct rulestat {
+	char *name;
+	unsigned long spam, ham;	/* comments hit */
+	unsigned long fp[AT__COUNT];	/* ham hit that reached the threshold, rules alone */
+};
+
+struct accuracy {
+	struct config *cfg;
+	struct ruleset *rs;
+	struct bayes_params bp;
+	double thr[AT__COUNT];
+	struct sample *s;
+	size_t n, cap;
+	char **files;
+	int nfiles;
+	struct tally (*tally)[MODE__COUNT];	/* per file */
+	struct rulestat *rules;
+	size_t nrules, caprules;
+	unsigned long skipped;
+	int dump;
+};
+
+static void __attribute__((noreturn))
+accuracy_usage(void)
+{
+	fprintf(stderr, "usage: accuracy [--rules DIR] [--config FILE] "
+	    "[--hold N] [--reject N] [--slice N] [--json] [--dump] FILE.csv...\n");
+	exit(2);
+}
+
+/* ---- the corpus, as a blog would receive it ---- */
+
+/* Append the UTF-8 of cp to out. */
+static size_t
+accuracy_utf8(unsigned long cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/*
+ * The YouTube export holds HTML: links turned into <a> tags, line breaks
+ * as <br />, quotes and ampersands as entities, and a trailing U+FEFF.  A
+ * reader typing into a blog's form sends none of that: keep the text of
+ * tags, make <br> a line break, decode entities, drop the U+FEFF.
+ */
+static char *
+accuracy_unhtml(const char *in, size_t len, size_t *outlen)
+{
+	char *out = xmalloc(len + 1), *end;
+	size_t i = 0, o = 0, j;
+	unsigned long cp;
+
+	while (i < len) {
+		if (in[i] == '<' && i + 1 < len && (in[i + 1] == '/' ||
+		    (in[i + 1] >= 'a' && in[i + 1] <= 'z'))) {
+			for (j = i + 1; j < len && in[j] != '>' && in[j] != '<'; j++)
+				;
+			if (j < len && in[j] == '>') {
+				if (strncasecmp(in + i, "<br", 3) == 0)
+					out[o++] = '\n';
+				i = j + 1;
+				continue;
+			}
+		}
+		out[o++] = in[i++];
+	}
+	len = o;
+	/* Entities: decoded text is never longer than its entity. */
+	for (i = 0, o = 0; i < len;) {
+		if (out[i] == '&') {
+			cp = 0;
+			end = NULL;
+			if (strncmp(out + i, "&amp;", 5) == 0)
+				cp = '&', end = out + i + 5;
+			else if (strncmp(out + i, "&lt;", 4) == 0)
+				cp = '<', end = out + i + 4;
+			else if (strncmp(out + i, "&gt;", 4) == 0)
+				cp = '>', end = out + i + 4;
+			else if (strncmp(out + i, "&quot;", 6) == 0)
+				cp = '"', end = out + i + 6;
+			else if (strncmp(out + i, "&apos;", 6) == 0)
+				cp = '\'', end = out + i + 6;
+			else if (strncmp(out + i, "&nbsp;", 6) == 0)
+				cp = ' ', end = out + i + 6;
+			else if (i + 2 < len && out[i + 1] == '#') {
+				errno = 0;
+				if (out[i + 2] == 'x' || out[i + 2] == 'X')
+					cp = strtoul(out + i + 3, &end, 16);
+				else
+					cp = strtoul(out + i + 2, &end, 10);
+				if (errno != 0 || *end != ';' || cp == 0 ||
+				    cp > 0x10ffff || (cp >= 0xd800 && cp < 0xe000))
+					end = NULL;
+				else
+					end++;
+			}
+			if (end != NULL) {
+				o += accuracy_utf8(cp, out + o);
+				i = (size_t)(end - out);
+				continue;
+			}
+		}
+		out[o++] = out[i++];
+	}
+	len = o;
+	/* Trailing U+FEFF and white space. */
+	for (;;) {
+		if (len >= 3 && memcmp(out + len - 3, "\xef\xbb\xbf", 3) == 0)
+			len -= 3;
+		else if (len > 0 && strchr(" \t\r\n", out[len - 1]) != NULL)
+			len--;
+		else
+			break;
+	}
+	out[len] = '\0';
+	*outlen = len;
+	return out;
+}
+
+static void
+accuracy_load(struct accuracy *a, const char *path, int file, size_t slice)
+{
+	struct corpus corpus;
+	struct sample *s;
+	char *cause, *body, *author, *copy, *post;
+	size_t i, blen, alen, taken = 0;
+
+	corpus_init(&corpus);
+	if (corpus_load(&corpus, path, &cause) != 0) {
+		fprintf(stderr, "accuracy: %s\n", cause);
+		exit(1);
+	}
+	copy = xstrdup(path);
+	post = basename(copy);
+	for (i = 0; i < corpus.n && (slice == 0 || taken < slice); i++) {
+		body = accuracy_unhtml(corpus.v[i].text, corpus.v[i].text_len, &blen);
+		author = accuracy_unhtml(corpus.v[i].author,
+		    strlen(corpus.v[i].author), &alen);
+		/* What the daemon would refuse with a 422 never gets scored. */
+		if (blen == 0 || !utf8_valid_text(body, blen, true) ||
+		    alen == 0 || !utf8_valid_text(author, alen, false)) {
+			a->skipped++;
+			free(body);
+			free(author);
+			continue;
+		}
+		if (a->n == a->cap) {
+			a->cap = a->cap ? a->cap * 2 : 1024;
+			a->s = xreallocarray(a->s, a->cap, sizeof *a->s);
+		}
+		s = &a->s[a->n++];
+		comment_init(&s->c);
+		comment_set(&s->c, CF_POST, post, strlen(post));
+		comment_set(&s->c, CF_AUTHOR, author, alen);
+		comment_set(&s->c, CF_BODY, body, blen);
+		tokenize_init(&s->t);
+		tokenize_comment(&s->t, &s->c);
+		s->spam = corpus.v[i].spam;
+		s->file = file;
+		taken++;
+		free(body);
+		free(author);
+	}
+	free(copy);
+	corpus_free(&corpus);
+}
+
+/* ---- scoring ---- */
+
+static struct rulestat *
+accuracy_rulestat(struct accuracy *a, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < a->nrules; i++)
+		if (strcmp(a->rules[i].name, name) == 0)
+			return &a->rules[i];
+	if (a->nrules == a->caprules) {
+		a->caprules = a->caprules ? a->caprules * 2 : 64;
+		a->rules = xreallocarray(a->rules, a->caprules, sizeof *a->rules);
+	}
+	memset(&a->rules[a->nrules], 0, sizeof a->rules[0]);
+	a->rules[a->nrules].name = xstrdup(name);
+	return &a->rules[a->nrules++];
+}
+
+static void
+accuracy_count(struct accuracy *a, struct tally *t, int spam, double total)
+{
+	int k;
+
+	if (spam)
+		t->spam++;
+	else
+		t->ham++;
+	for (k = 0; k < AT__COUNT; k++) {
+		if (total < a->thr[k])
+			continue;
+		if (spam)
+			t->tp[k]++;
+		else
+			t->fp[k]++;
+	}
+}
+
+static void
+accuracy_dump_hits(const struct score *sc)
+{
+	char *hits = score_hits_format(sc);
+
+	printf("\t%s", hits);
+	free(hits);
+}
+
+/* The body on one line: line breaks and tabs as spaces. */
+static void
+accuracy_dump_text(const char *s)
+{
+	putchar('\t');
+	for (; *s != '\0'; s++)
+		putchar(*s == '\n' || *s == '\t' || *s == '\r' ? ' ' : *s);
+	putchar('\n');
+}
+
+/* Score the samples of file f with Bayes trained on every other file. */
+static void
+accuracy_fold(struct accuracy *a, int f)
+{
+	struct bayes_mem *mem = bayes_mem_new();
+	struct bayes_counts counts;
+	struct bayes_result br;
+	struct rulestat *rst;
+	struct sample *s;
+	struct score sc;
+	double rules_total;
+	size_t i, h;
+	int k;
+
+	for (i = 0; i < a->n; i++)
+		if (a->s[i].file != f)
+			bayes_mem_learn(mem, &a->s[i].t, a->s[i].spam, 1);
+	bayes_mem_counts(mem, &counts);
+	for (i = 0; i < a->n; i++) {
+		s = &a->s[i];
+		if (s->file != f)
+			continue;
+		score_init(&sc);
+		ruleset_score(a->rs, &s->c, &sc);
+		checks_score(a->cfg, &s->c, &sc);
+		rules_total = sc.total;
+		accuracy_count(a, &a->tally[f][MODE_RULES], s->spam, rules_total);
+		for (h = 0; h < sc.nhits; h++) {
+			rst = accuracy_rulestat(a, sc.hits[h].name);
+			if (s->spam) {
+				rst->spam++;
+				continue;
+			}
+			rst->ham++;
+			for (k = 0; k < AT__COUNT; k++)
+				if (rules_total >= a->thr[k] && sc.hits[h].points > 0)
+					rst->fp[k]++;
+		}
+		bayes_classify(&a->bp, &counts, &s->t, bayes_mem_lookup_cb, mem, &br);
+		bayes_score(&br, &sc);
+		accuracy_count(a, &a->tally[f][MODE_BAYES], s->spam, sc.total);
+		if (a->dump) {
+			printf("%s\t%d\t%g\t%.4f\t%g", a->files[f], s->spam,
+			    rules_total, br.prob, sc.total);
+			accuracy_dump_hits(&sc);
+			accuracy_dump_text(s->c.field[CF_BODY]);
+		}
+		score_free(&sc);
+	}
+	bayes_mem_free(mem);
+}
+
+/* ---- the report ---- */
+
+static double
+accuracy_ratio(unsigned long num, unsigned long den)
+{
+	return den == 0 ? 0 : (double)num / (double)den;
+}
+
+static json_t *
+accuracy_tally_json(const struct accuracy *a, const struct tally *t)
+{
+	json_t *o = json_object(), *at;
+	int k;
+
+	json_object_set_new(o, "spam", json_integer((json_int_t)t->spam));
+	json_object_set_new(o, "ham", json_integer((json_int_t)t->ham));
+	for (k = 0; k < AT__COUNT; k++) {
+		at = json_object();
+		json_object_set_new(at, "threshold", json_real(a->thr[k]));
+		json_object_set_new(at, "tp", json_integer((json_int_t)t->tp[k]));
+		json_object_set_new(at, "fp", json_integer((json_int_t)t->fp[k]));
+		json_object_set_new(at, "fn",
+		    json_integer((json_int_t)(t->spam - t->tp[k])));
+		json_object_set_new(at, "tn",
+		    json_integer((json_int_t)(t->ham - t->fp[k])));
+		json_object_set_new(at, "precision",
+		    json_real(accuracy_ratio(t->tp[k], t->tp[k] + t->fp[k])));
+		json_object_set_new(at, "recall",
+		    json_real(accuracy_ratio(t->tp[k], t->spam)));
+		json_object_set_new(at, "fp_rate",
+		    json_real(accuracy_ratio(t->fp[k], t->ham)));
+		json_object_set_new(o, accuracy_ats[k], at);
+	}
+	return o;
+}
+
+static void
+accuracy_tally_add(struct tally *sum, const struct tally *t)
+{
+	int k;
+
+	sum->spam += t->spam;
+	sum->ham += t->ham;
+	for (k = 0; k < AT__COUNT; k++) {
+		sum->tp[k] += t->tp[k];
+		sum->fp[k] += t->fp[k];
+	}
+}
+
+static int
+accuracy_rule_cmp(const void *x, const void *y)
+{
+	const struct rulestat *a = x, *b = y;
+
+	if (a->fp[AT_HOLD] != b->fp[AT_HOLD])
+		return a->fp[AT_HOLD] > b->fp[AT_HOLD] ? -1 : 1;
+	if (a->ham != b->ham)
+		return a->ham > b->ham ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+static void
+accuracy_json(struct accuracy *a, const struct tally *all)
+{
+	json_t *root = json_object(), *files = json_array(), *f, *rules;
+	json_t *r;
+	size_t i;
+	int m, k;
+
+	for (k = 0; k < a->nfiles; k++) {
+		f = json_object();
+		json_object_set_new(f, "file", json_string(a->files[k]));
+		for (m = 0; m < MODE__COUNT; m++)
+			json_object_set_new(f, accuracy_modes[m],
+			    accuracy_tally_json(a, &a->tally[k][m]));
+		json_array_append_new(files, f);
+	}
+	json_object_set_new(root, "files", files);
+	f = json_object();
+	for (m = 0; m < MODE__COUNT; m++)
+		json_object_set_new(f, accuracy_modes[m], accuracy_tally_json(a, &all[m]));
+	json_object_set_new(root, "overall", f);
+	rules = json_array();
+	for (i = 0; i < a->nrules; i++) {
+		r = json_object();
+		json_object_set_new(r, "rule", json_string(a->rules[i].name));
+		json_object_set_new(r, "spam_hits", json_integer((json_int_t)a->rules[i].spam));
+		json_object_set_new(r, "ham_hits", json_integer((json_int_t)a->rules[i].ham));
+		json_object_set_new(r, "fp_hold", json_integer((json_int_t)a->rules[i].fp[AT_HOLD]));
+		json_object_set_new(r, "fp_reject", json_integer((json_int_t)a->rules[i].fp[AT_REJECT]));
+		json_array_append_new(rules, r);
+	}
+	json_object_set_new(root, "rules", rules);
+	json_object_set_new(root, "skipped", json_integer((json_int_t)a->skipped));
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	putchar('\n');
+	json_decref(root);
+}
+
+static void
+accuracy_text_line(const struct accuracy *a, const char *name, const char *mode,
+    const struct tally *t)
+{
+	int k;
+
+	printf("%-24s %-6s %5lu %5lu", name, mode, t->spam, t->ham);
+	for (k = 0; k < AT__COUNT; k++)
+		printf("   %6.1f%% %6.1f%% %6.2f%%",
+		    100 * accuracy_ratio(t->tp[k], t->tp[k] + t->fp[k]),
+		    100 * accuracy_ratio(t->tp[k], t->spam),
+		    100 * accuracy_ratio(t->fp[k], t->ham));
+	(void)a;
+	putchar('\n');
+}
+
+static void
+accuracy_text(struct accuracy *a, const struct tally *all)
+{
+	size_t i;
+	int m, k;
+
+	printf("held-out file             mode    spam   ham   "
+	    "hold %-4g: prec  recall  FP rate   reject %-4g: prec recall FP rate\n",
+	    a->thr[AT_HOLD], a->thr[AT_REJECT]);
+	for (k = 0; k < a->nfiles; k++)
+		for (m = 0; m < MODE__COUNT; m++)
+			accuracy_text_line(a, a->files[k], accuracy_modes[m],
+			    &a->tally[k][m]);
+	for (m = 0; m < MODE__COUNT; m++)
+		accuracy_text_line(a, "overall", accuracy_modes[m], &all[m]);
+	if (a->skipped > 0)
+		printf("(%lu comments skipped: empty or not valid text)\n", a->skipped);
+	printf("\nrules hitting ham (rules and checks alone):\n");
+	printf("%-28s %6s %6s %8s %10s\n", "rule", "spam", "ham", "FP hold",
+	    "FP reject");
+	for (i = 0; i < a->nrules; i++) {
+		if (a->rules[i].ham == 0)
+			continue;
+		printf("%-28s %6lu %6lu %8lu %10lu\n", a->rules[i].name,
+		    a->rules[i].spam, a->rules[i].ham, a->rules[i].fp[AT_HOLD],
+		    a->rules[i].fp[AT_REJECT]);
+	}
+}
+
+static double
+accuracy_number(const char *s, const char *what)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno != 0 || *end != '\0' || end == s) {
+		fprintf(stderr, "accuracy: %s: not a number: %s\n", what, s);
+		exit(2);
+	}
+	return v;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "hold", required_argument, NULL, 'H' },
+		{ "reject", required_argument, NULL, 'R' },
+		{ "slice", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "dump", no_argument, NULL, 'd' },
+		{ "bayes-s", required_argument, NULL, 's' },
+		{ "bayes-x", required_argument, NULL, 'x' },
+		{ "bayes-min-dev", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct accuracy a;
+	struct tally all[MODE__COUNT];
+	const char *rules = "rules", *conf = NULL;
+	char *errors = NULL;
+	double hold = -1, reject = -1, slice = 0;
+	int ch, json = 0, k, m;
+
+	memset(&a, 0, sizeof a);
+	log_init("accuracy", LOG_LEVEL_WARN, 0);
+	bayes_params_default(&a.bp);
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'r':
+			rules = optarg;
+			break;
+		case 'c':
+			conf = optarg;
+			break;
+		case 'H':
+			hold = accuracy_number(optarg, "--hold");
+			break;
+		case 'R':
+			reject = accuracy_number(optarg, "--reject");
+			break;
+		case 'n':
+			slice = accuracy_number(optarg, "--slice");
+			if (slice < 1)
+				accuracy_usage();
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'd':
+			a.dump = 1;
+			break;
+		case 's':
+			a.bp.s = accuracy_number(optarg, "--bayes-s");
+			break;
+		case 'x':
+			a.bp.x = accuracy_number(optarg, "--bayes-x");
+			break;
+		case 'm':
+			a.bp.min_dev = accuracy_number(optarg, "--bayes-min-dev");
+			break;
+		default:
+			accuracy_usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 2) {
+		fprintf(stderr, "accuracy: cross-validation needs two files or more\n");
+		accuracy_usage();
+	}
+
+	a.cfg = config_new();
+	if (conf != NULL && config_load(a.cfg, conf, &errors) != 0) {
+		fprintf(stderr, "%s", errors);
+		exit(1);
+	}
+	a.thr[AT_HOLD] = hold >= 0 ? hold : a.cfg->hold_score;
+	a.thr[AT_REJECT] = reject >= 0 ? reject : a.cfg->reject_score;
+	if ((a.rs = ruleset_load(rules, &errors)) == NULL) {
+		fprintf(stderr, "%s", errors);
+		exit(1);
+	}
+	a.files = xcalloc((size_t)argc, sizeof *a.files);
+	a.nfiles = argc;
+	a.tally = xcalloc((size_t)argc, sizeof *a.tally);
+	for (k = 0; k < argc; k++) {
+		a.files[k] = xstrdup(basename(argv[k]));
+		accuracy_load(&a, argv[k], k, (size_t)slice);
+	}
+	for (k = 0; k < argc; k++)
+		accuracy_fold(&a, k);
+	if (a.dump)
+		return 0;
+
+	memset(all, 0, sizeof all);
+	for (k = 0; k < argc; k++)
+		for (m = 0; m < MODE__COUNT; m++)
+			accuracy_tally_add(&all[m], &a.tally[k][m]);
+	qsort(a.rules, a.nrules, sizeof *a.rules, accuracy_rule_cmp);
+	if (json)
+		accuracy_json(&a, all);
+	else
+		accuracy_text(&a, all);
+
+	for (size_t i = 0; i < a.n; i++) {
+		comment_free(&a.s[i].c);
+		tokenize_free(&a.s[i].t);
+	}
+	for (size_t i = 0; i < a.nrules; i++)
+		free(a.rules[i].name);
+	for (k = 0; k < argc; k++)
+		free(a.files[k]);
+	free(a.files);
+	free(a.rules);
+	free(a.tally);
+	free(a.s);
+	ruleset_unref(a.rs);
+	config_free(a.cfg);
+	return 0;
+}

@@ -1,0 +1,398 @@
+/*
+ * The Bayes classifier's data in Redis: one hash of token counts, one of
+ * totals, and Lua scripts so that training a message is one atomic step
+ * (see bayes_store.h and docs/bayes.md).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bayes.h"
+#include "bayes_store.h"
+#include "store.h"
+#include "tokenize.h"
+#include "xmalloc.h"
+
+#define BAYES_DAY_MS	86400000ULL
+
+/*
+ * Fetch.  KEYS: tokens meta.  ARGV: tokens joined by newlines.  Reply:
+ * nspam, nham, then each token's "SPAM HAM DAY" or nil.
+ */
+static const char bayes_lua_fetch[] =
+	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
+	"local out = {m[1] or '0', m[2] or '0'}\n"
+	"local t = {}\n"
+	"for w in string.gmatch(ARGV[1], '[^\\n]+') do t[#t + 1] = w end\n"
+	"if #t > 0 then\n"
+	"  local v = redis.call('HMGET', KEYS[1], unpack(t))\n"
+	"  for i = 1, #t do out[i + 2] = v[i] end\n"
+	"end\n"
+	"return out\n";
+
+/*
+ * Learn.  KEYS: tokens meta [message].  ARGV: op (spam, ham, forget) day
+ * tokens.  The message's "learned" field says what it was trained as; the
+ * message hash is never created here, so a deleted comment stays deleted.
+ * A token whose counts both reach 0 is removed.
+ */
+static const char bayes_lua_learn[] =
+	"local op, day = ARGV[1], tonumber(ARGV[2])\n"
+	"local msg, prev = KEYS[3], false\n"
+	"if msg and redis.call('EXISTS', msg) == 0 then msg = nil end\n"
+	"if msg then prev = redis.call('HGET', msg, 'learned') end\n"
+	"local outcome\n"
+	"if op == 'forget' then\n"
+	"  outcome = prev and 'forgotten' or 'not_learned'\n"
+	"elseif prev == op then outcome = 'unchanged'\n"
+	"elseif prev then outcome = 'relearned'\n"
+	"else outcome = 'learned' end\n"
+	"local function total(cls, d)\n"
+	"  local n = tonumber(redis.call('HGET', KEYS[2], 'n' .. cls) or '0') + d\n"
+	"  if n < 0 then n = 0 end\n"
+	"  redis.call('HSET', KEYS[2], 'n' .. cls, n)\n"
+	"end\n"
+	"if outcome ~= 'unchanged' and outcome ~= 'not_learned' then\n"
+	"  local t = {}\n"
+	"  for w in string.gmatch(ARGV[3], '[^\\n]+') do t[#t + 1] = w end\n"
+	"  local c = {}\n"
+	"  if #t > 0 then\n"
+	"    local v = redis.call('HMGET', KEYS[1], unpack(t))\n"
+	"    for i = 1, #t do\n"
+	"      local s, h, d = string.match(v[i] or '', '^(%d+) (%d+) (%d+)$')\n"
+	"      if s then c[i] = {tonumber(s), tonumber(h), tonumber(d)}\n"
+	"      else c[i] = {0, 0, day} end\n"
+	"    end\n"
+	"  end\n"
+	"  local function step(cls, d)\n"
+	"    local k = cls == 'spam' and 1 or 2\n"
+	"    for i = 1, #t do\n"
+	"      c[i][k] = c[i][k] + d\n"
+	"      if c[i][k] < 0 then c[i][k] = 0 end\n"
+	"      if d > 0 then c[i][3] = day end\n"
+	"    end\n"
+	"    total(cls, d)\n"
+	"  end\n"
+	"  if prev then step(prev, -1) end\n"
+	"  if op ~= 'forget' then step(op, 1) end\n"
+	"  local set, del = {}, {}\n"
+	"  for i = 1, #t do\n"
+	"    if c[i][1] + c[i][2] > 0 then\n"
+	"      set[#set + 1] = t[i]\n"
+	"      set[#set + 1] = c[i][1] .. ' ' .. c[i][2] .. ' ' .. c[i][3]\n"
+	"    else del[#del + 1] = t[i] end\n"
+	"  end\n"
+	"  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end\n"
+	"  if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end\n"
+	"  if msg then\n"
+	"    if op == 'forget' then redis.call('HDEL', msg, 'learned')\n"
+	"    else redis.call('HSET', msg, 'learned', op) end\n"
+	"  end\n"
+	"end\n"
+	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
+	"return {outcome, tonumber(m[1] or '0'), tonumber(m[2] or '0')}\n";
+
+/*
+ * Prune.  KEYS: tokens.  ARGV: cursor count today days max_tokens.  A
+ * malformed value is removed too.  HDEL in slices: Lua's unpack has a
+ * stack limit.
+ */
+static const char bayes_lua_prune[] =
+	"local today, days, max = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
+	"local r = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])\n"
+	"local over = redis.call('HLEN', KEYS[1]) > max\n"
+	"local f, del, n = r[2], {}, 0\n"
+	"for i = 1, #f, 2 do\n"
+	"  local s, h, d = string.match(f[i + 1], '^(%d+) (%d+) (%d+)$')\n"
+	"  local go = true\n"
+	"  if s then\n"
+	"    local c, old = tonumber(s) + tonumber(h), today - tonumber(d) >= days\n"
+	"    go = (c <= 1 and old) or (over and (c <= 2 or (c <= 5 and old)))\n"
+	"  end\n"
+	"  if go then\n"
+	"    del[#del + 1] = f[i]\n"
+	"    if #del == 500 then\n"
+	"      n = n + redis.call('HDEL', KEYS[1], unpack(del))\n"
+	"      del = {}\n"
+	"    end\n"
+	"  end\n"
+	"end\n"
+	"if #del > 0 then n = n + redis.call('HDEL', KEYS[1], unpack(del)) end\n"
+	"return {r[1], n, redis.call('HLEN', KEYS[1])}\n";
+
+/* Stats.  KEYS: tokens meta. */
+static const char bayes_lua_stats[] =
+	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
+	"return {tonumber(m[1] or '0'), tonumber(m[2] or '0'),"
+	" redis.call('HLEN', KEYS[1])}\n";
+
+static const char *const bayes_scripts[BAYES_SCRIPT__COUNT] = {
+	bayes_lua_fetch, bayes_lua_learn, bayes_lua_prune, bayes_lua_stats
+};
+
+static const char *const bayes_outcome_names[] = {
+	"learned", "relearned", "unchanged", "forgotten", "not_learned"
+};
+
+const char *
+bayes_store_script_source(enum bayes_script s)
+{
+	return bayes_scripts[s];
+}
+
+const char *
+bayes_learn_outcome_name(enum bayes_learn_outcome o)
+{
+	return bayes_outcome_names[o];
+}
+
+static void
+bayes_store_adds(struct store_cmd *cmd, const char *s)
+{
+	store_cmd_add(cmd, s, strlen(s));
+}
+
+static void
+bayes_store_script(struct store_cmd *cmd, enum bayes_script s, const char *sha,
+    int nkeys)
+{
+	if (sha != NULL) {
+		bayes_store_adds(cmd, "EVALSHA");
+		bayes_store_adds(cmd, sha);
+	} else {
+		bayes_store_adds(cmd, "EVAL");
+		bayes_store_adds(cmd, bayes_scripts[s]);
+	}
+	store_cmd_addf(cmd, "%d", nkeys);
+}
+
+void
+bayes_store_cmd_to_eval(struct store_cmd *cmd, enum bayes_script s)
+{
+	if (cmd->argc < 2 || strcmp(cmd->argv[0], "EVALSHA") != 0)
+		return;
+	free(cmd->owned[0]);
+	free(cmd->owned[1]);
+	cmd->owned[0] = xstrdup("EVAL");
+	cmd->owned[1] = xstrdup(bayes_scripts[s]);
+	cmd->argv[0] = cmd->owned[0];
+	cmd->argv[1] = cmd->owned[1];
+	cmd->argvlen[0] = 4;
+	cmd->argvlen[1] = strlen(bayes_scripts[s]);
+}
+
+static void
+bayes_store_keys(const struct store *st, struct store_cmd *cmd)
+{
+	store_cmd_addf(cmd, "%s:bayes:tokens", st->tag);
+	store_cmd_addf(cmd, "%s:bayes:meta", st->tag);
+}
+
+static void
+bayes_store_tokens(struct store_cmd *cmd, const struct tokens *t)
+{
+	size_t len;
+	char *s;
+
+	s = tokenize_join(t, &len);
+	store_cmd_add(cmd, s, len);
+	free(s);
+}
+
+void
+bayes_store_cmd_fetch(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const struct tokens *t)
+{
+	bayes_store_script(cmd, BAYES_SCRIPT_FETCH, sha, 2);
+	bayes_store_keys(st, cmd);
+	bayes_store_tokens(cmd, t);
+}
+
+/* A count from an integer or string reply element. */
+static int
+bayes_store_ulong(const redisReply *r, unsigned long *out)
+{
+	char *end;
+
+	if (r->type == REDIS_REPLY_INTEGER) {
+		if (r->integer < 0)
+			return -1;
+		*out = (unsigned long)r->integer;
+		return 0;
+	}
+	if (r->type != REDIS_REPLY_STRING || r->len == 0 || r->str[0] == '-')
+		return -1;
+	*out = strtoul(r->str, &end, 10);
+	return *end == '\0' ? 0 : -1;
+}
+
+/* "SPAM HAM DAY" into counts; a malformed value counts as unknown. */
+static void
+bayes_store_parse_counts(const char *s, struct bayes_token *tc)
+{
+	unsigned long spam, ham;
+	char *end;
+
+	tc->spam = tc->ham = 0;
+	if (s[0] < '0' || s[0] > '9')
+		return;
+	spam = strtoul(s, &end, 10);
+	if (*end != ' ' || end[1] < '0' || end[1] > '9')
+		return;
+	ham = strtoul(end + 1, &end, 10);
+	if (*end != ' ' && *end != '\0')
+		return;
+	tc->spam = spam;
+	tc->ham = ham;
+}
+
+static int
+bayes_store_error(const redisReply *r, const char **cause)
+{
+	if (r == NULL) {
+		*cause = "no reply";
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		*cause = r->str;
+		return -1;
+	}
+	return 0;
+}
+
+int
+bayes_store_fetch_reply(const redisReply *r, size_t ntokens,
+    struct bayes_counts *c, struct bayes_token *counts, const char **cause)
+{
+	const redisReply *e;
+	size_t i;
+
+	if (bayes_store_error(r, cause) != 0)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != ntokens + 2 ||
+	    bayes_store_ulong(r->element[0], &c->nspam) != 0 ||
+	    bayes_store_ulong(r->element[1], &c->nham) != 0)
+		goto bad;
+	for (i = 0; i < ntokens; i++) {
+		e = r->element[i + 2];
+		if (e->type == REDIS_REPLY_NIL)
+			counts[i].spam = counts[i].ham = 0;
+		else if (e->type == REDIS_REPLY_STRING)
+			bayes_store_parse_counts(e->str, &counts[i]);
+		else
+			goto bad;
+	}
+	return 0;
+bad:
+	*cause = "unexpected reply from the Bayes fetch script";
+	return -1;
+}
+
+void
+bayes_store_cmd_learn(const struct store *st, struct store_cmd *cmd,
+    const char *sha, enum bayes_learn op, const char *msgkey,
+    const struct tokens *t, uint64_t now_ms)
+{
+	static const char *const ops[] = { "ham", "spam", "forget" };
+
+	bayes_store_script(cmd, BAYES_SCRIPT_LEARN, sha, msgkey != NULL ? 3 : 2);
+	bayes_store_keys(st, cmd);
+	if (msgkey != NULL)
+		bayes_store_adds(cmd, msgkey);
+	bayes_store_adds(cmd, ops[op]);
+	store_cmd_addf(cmd, "%" PRIu64, (uint64_t)(now_ms / BAYES_DAY_MS));
+	bayes_store_tokens(cmd, t);
+}
+
+int
+bayes_store_learn_reply(const redisReply *r, struct bayes_learn_result *res,
+    const char **cause)
+{
+	const redisReply *e;
+	size_t i;
+
+	memset(res, 0, sizeof *res);
+	if (bayes_store_error(r, cause) != 0)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+		goto bad;
+	e = r->element[0];
+	if (e->type != REDIS_REPLY_STRING && e->type != REDIS_REPLY_STATUS)
+		goto bad;
+	for (i = 0; i < sizeof bayes_outcome_names / sizeof bayes_outcome_names[0]; i++)
+		if (strcmp(e->str, bayes_outcome_names[i]) == 0)
+			break;
+	if (i == sizeof bayes_outcome_names / sizeof bayes_outcome_names[0])
+		goto bad;
+	res->outcome = (enum bayes_learn_outcome)i;
+	if (bayes_store_ulong(r->element[1], &res->nspam) != 0 ||
+	    bayes_store_ulong(r->element[2], &res->nham) != 0)
+		goto bad;
+	return 0;
+bad:
+	*cause = "unexpected reply from the Bayes learn script";
+	return -1;
+}
+
+void
+bayes_store_cmd_prune(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *cursor, unsigned int count, uint64_t now_ms,
+    unsigned int days, unsigned long max_tokens)
+{
+	bayes_store_script(cmd, BAYES_SCRIPT_PRUNE, sha, 1);
+	store_cmd_addf(cmd, "%s:bayes:tokens", st->tag);
+	bayes_store_adds(cmd, cursor);
+	store_cmd_addf(cmd, "%u", count);
+	store_cmd_addf(cmd, "%" PRIu64, (uint64_t)(now_ms / BAYES_DAY_MS));
+	store_cmd_addf(cmd, "%u", days);
+	store_cmd_addf(cmd, "%lu", max_tokens);
+}
+
+int
+bayes_store_prune_reply(const redisReply *r, struct bayes_prune_result *res,
+    const char **cause)
+{
+	const redisReply *e;
+
+	memset(res, 0, sizeof *res);
+	if (bayes_store_error(r, cause) != 0)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+		goto bad;
+	e = r->element[0];
+	if (e->type != REDIS_REPLY_STRING || e->len == 0 ||
+	    e->len >= sizeof res->cursor || strspn(e->str, "0123456789") != e->len)
+		goto bad;
+	memcpy(res->cursor, e->str, e->len + 1);
+	if (bayes_store_ulong(r->element[1], &res->removed) != 0 ||
+	    bayes_store_ulong(r->element[2], &res->ntokens) != 0)
+		goto bad;
+	return 0;
+bad:
+	*cause = "unexpected reply from the Bayes prune script";
+	return -1;
+}
+
+void
+bayes_store_cmd_stats(const struct store *st, struct store_cmd *cmd, const char *sha)
+{
+	bayes_store_script(cmd, BAYES_SCRIPT_STATS, sha, 2);
+	bayes_store_keys(st, cmd);
+}
+
+int
+bayes_store_stats_reply(const redisReply *r, struct bayes_stats *res,
+    const char **cause)
+{
+	memset(res, 0, sizeof *res);
+	if (bayes_store_error(r, cause) != 0)
+		return -1;
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    bayes_store_ulong(r->element[0], &res->nspam) != 0 ||
+	    bayes_store_ulong(r->element[1], &res->nham) != 0 ||
+	    bayes_store_ulong(r->element[2], &res->ntokens) != 0) {
+		*cause = "unexpected reply from the Bayes stats script";
+		return -1;
+	}
+	return 0;
+}
