@@ -123,6 +123,8 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 	case TRANSITION_DONE:
 		snprintf(msg, sizeof msg, "%s: %s (was %s)", id, v->done,
 		    res.from >= 0 ? store_status_name(res.from) : "?");
+		if (res.to >= 0)
+			ctl_learn_comment(ctl, id, res.to);
 		if (results == NULL && !quiet)
 			printf("%s\n", msg);
 		break;

@@ -71,6 +71,9 @@ int ctl_review_exec(struct ctl *, int, char **);
 int ctl_stats_exec(struct ctl *, int, char **);
 int ctl_rules_check(struct ctl *, int, char **);
 int ctl_rules_test(struct ctl *, int, char **);
+int ctl_learn_exec(struct ctl *, int, char **);
+/* Train the classifier on a comment just moved to approved or spam. */
+void ctl_learn_comment(struct ctl *ctl, const char *id, enum store_status to);
 /* A rule's description from [rules] dir, loaded on first use; NULL if none. */
 const char *ctl_rules_description(struct ctl *ctl, const char *name);
 

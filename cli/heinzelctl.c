@@ -101,6 +101,19 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --days N  keep spam for N days instead (0 purges all spam)\n"
 	  "  --json    print {\"purged\": N, \"days\": N}\n",
 	  ctl_moderate_purge },
+	{ "learn", "--spam|--ham FILE...|- | --stats [--json]",
+	  "teach the Bayes classifier, or show what it learned",
+	  "Approving a comment teaches the classifier a good comment, moving it\n"
+	  "to spam teaches it spam ([bayes] learn).  This imports more at once:\n"
+	  "FILE holds one JSON object a line with the fields of POST\n"
+	  "/v1/comments (body at least; author, url, email, lang are used too).\n"
+	  "The classifier scores once it learned [bayes] min_spam spam and\n"
+	  "min_ham good comments.\n\n"
+	  "  --spam   the comments are spam\n"
+	  "  --ham    the comments are good\n"
+	  "  --stats  how many of each it learned, and the tokens it knows\n"
+	  "  --json   print the result as JSON\n",
+	  ctl_learn_exec },
 	{ "rules check", "[DIR]",
 	  "parse and compile the rules, report every error",
 	  "Loads every *.rules file of DIR (default [rules] dir) the way\n"

@@ -15,6 +15,7 @@
 #include <hiredis/async.h>
 #include <hiredis/adapters/libevent.h>
 
+#include "bayes_store.h"
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -49,7 +50,7 @@ struct db {
 	uint64_t connect_deadline_ms;
 	unsigned int loading;		/* SCRIPT LOADs outstanding */
 
-	char sha[STORE_SCRIPT__COUNT][41];
+	char sha[DB_NSCRIPTS][41];
 	TAILQ_HEAD(, db_req) inflight;
 	struct db_stats stats;
 };
@@ -161,7 +162,11 @@ db_reply(redisAsyncContext *ac, void *r, void *privdata)
 		/* The script cache was flushed: run it from source this once. */
 		log_warnx("redis: script cache flushed, sending the script again");
 		db->sha[req->script][0] = '\0';
-		store_cmd_to_eval(&req->cmd, req->script);
+		if (req->script < STORE_SCRIPT__COUNT)
+			store_cmd_to_eval(&req->cmd, req->script);
+		else
+			bayes_store_cmd_to_eval(&req->cmd,
+			    req->script - STORE_SCRIPT__COUNT);
 		req->retried = 1;
 		cb = req->cb;
 		cbarg = req->arg;
@@ -199,9 +204,18 @@ db_send(struct db *db, struct db_req *req)
 	return 0;
 }
 
+/* Script s of the combined table: the store's, then the classifier's. */
+static const char *
+db_script_source(int s)
+{
+	if (s < STORE_SCRIPT__COUNT)
+		return store_script_source(s);
+	return bayes_store_script_source(s - STORE_SCRIPT__COUNT);
+}
+
 struct db_load {
 	struct db *db;
-	enum store_script script;
+	int script;		/* in the combined table */
 };
 
 /* Reply to one SCRIPT LOAD issued at connect; the last one makes us ready. */
@@ -306,14 +320,14 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 	store_cmd_add(&cmd, "INFO", 4);
 	store_cmd_add(&cmd, "persistence", 11);
 	db_queue(db, &cmd, db_persistence_cb, NULL);
-	db->loading = STORE_SCRIPT__COUNT;
-	for (s = 0; s < STORE_SCRIPT__COUNT; s++) {
+	db->loading = DB_NSCRIPTS;
+	for (s = 0; s < DB_NSCRIPTS; s++) {
 		load = xmalloc(sizeof *load);
 		load->db = db;
 		load->script = s;
 		store_cmd_add(&cmd, "SCRIPT", 6);
 		store_cmd_add(&cmd, "LOAD", 4);
-		store_cmd_add(&cmd, store_script_source(s), strlen(store_script_source(s)));
+		store_cmd_add(&cmd, db_script_source(s), strlen(db_script_source(s)));
 		db_queue(db, &cmd, db_loaded_cb, load);
 	}
 }
@@ -417,7 +431,7 @@ db_stats(const struct db *db)
 }
 
 const char *
-db_script_sha(const struct db *db, enum store_script s)
+db_script_sha(const struct db *db, int s)
 {
 	return db->sha[s][0] != '\0' ? db->sha[s] : NULL;
 }

@@ -11,7 +11,15 @@
 #include <event2/event.h>
 #include <hiredis/hiredis.h>
 
+#include "bayes_store.h"
 #include "store.h"
+
+/*
+ * Scripts are numbered in one table: the store's (enum store_script), then
+ * the classifier's (DB_BAYES_SCRIPT(enum bayes_script)).
+ */
+#define DB_BAYES_SCRIPT(s)	(STORE_SCRIPT__COUNT + (int)(s))
+#define DB_NSCRIPTS		(STORE_SCRIPT__COUNT + BAYES_SCRIPT__COUNT)
 
 struct db;
 
@@ -38,12 +46,13 @@ void db_free(struct db *db);
 bool db_up(const struct db *db);
 const struct db_stats *db_stats(const struct db *db);
 
-/* SHA1 of a loaded script for store_cmd_*, or NULL (then EVAL is used). */
-const char *db_script_sha(const struct db *db, enum store_script s);
+/* SHA1 of loaded script s (see above), or NULL (then EVAL is used). */
+const char *db_script_sha(const struct db *db, int s);
 
 /*
  * Send cmd (ownership moves to db; cmd is left empty).  script names the
- * script an EVALSHA runs, for the NOSCRIPT fallback, or -1.  Returns -1
+ * script an EVALSHA runs (numbered as above), for the NOSCRIPT fallback,
+ * or -1.  Returns -1
  * without calling cb when Redis is down or too many commands are in flight:
  * the caller answers 503 at once.
  */

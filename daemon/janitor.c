@@ -1,13 +1,15 @@
 /*
  * Housekeeping.  Every JANITOR_INTERVAL the janitor purges spam older than
- * spam_keep_days, in batches so that no single script blocks Redis for
- * long; a full batch is followed at once by the next.  heinzelctl purge
- * does the same by hand.
+ * spam_keep_days, then prunes the classifier's rare old tokens, both in
+ * batches so that no single script blocks Redis for long; a full batch is
+ * followed at once by the next.  heinzelctl purge does the first by hand.
  */
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "bayes_store.h"
 #include "config.h"
 #include "db.h"
 #include "janitor.h"
@@ -25,9 +27,20 @@ struct janitor {
 	const struct config *const *cfg;
 	struct event *timer;
 	long long purged;	/* this run */
+	unsigned long pruned;
 };
 
 static void janitor_run(struct janitor *j);
+static void janitor_prune(struct janitor *j, const char *cursor);
+
+static uint64_t
+janitor_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void
 janitor_schedule(struct janitor *j, int seconds)
@@ -58,7 +71,47 @@ janitor_purged_cb(redisReply *reply, void *arg)
 	if (j->purged > 0)
 		log_info("janitor: purged %lld spam comments older than %u days",
 		    j->purged, (*j->cfg)->spam_keep_days);
+	j->pruned = 0;
+	janitor_prune(j, "0");
+}
+
+static void
+janitor_pruned_cb(redisReply *reply, void *arg)
+{
+	struct janitor *j = arg;
+	struct bayes_prune_result res;
+	const char *cause;
+
+	if (bayes_store_prune_reply(reply, &res, &cause) != 0) {
+		if (reply != NULL)
+			log_warnx("janitor: bayes prune: %s", cause);
+		janitor_schedule(j, JANITOR_INTERVAL);
+		return;
+	}
+	j->pruned += res.removed;
+	if (strcmp(res.cursor, "0") != 0) {
+		janitor_prune(j, res.cursor);
+		return;
+	}
+	if (j->pruned > 0)
+		log_info("janitor: pruned %lu rare classifier tokens, %lu left",
+		    j->pruned, res.ntokens);
 	janitor_schedule(j, JANITOR_INTERVAL);
+}
+
+/* One HSCAN step of pruning the classifier's tokens from cursor. */
+static void
+janitor_prune(struct janitor *j, const char *cursor)
+{
+	struct store_cmd cmd;
+
+	store_cmd_init(&cmd);
+	bayes_store_cmd_prune(j->store, &cmd, db_script_sha(j->db,
+	    DB_BAYES_SCRIPT(BAYES_SCRIPT_PRUNE)), cursor, BAYES_PRUNE_COUNT,
+	    janitor_now_ms(), BAYES_PRUNE_DAYS, BAYES_MAX_TOKENS);
+	if (db_command(j->db, &cmd, DB_BAYES_SCRIPT(BAYES_SCRIPT_PRUNE),
+	    janitor_pruned_cb, j) != 0)
+		janitor_schedule(j, JANITOR_FIRST);
 }
 
 static void
@@ -66,7 +119,6 @@ janitor_run(struct janitor *j)
 {
 	const struct config *cfg = *j->cfg;
 	struct store_cmd cmd;
-	struct timespec ts;
 	uint64_t now_ms, keep_ms;
 
 	if (cfg->spam_keep_days == 0 || !db_up(j->db)) {
@@ -74,8 +126,7 @@ janitor_run(struct janitor *j)
 		    JANITOR_INTERVAL : JANITOR_FIRST);
 		return;
 	}
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	now_ms = janitor_now_ms();
 	keep_ms = (uint64_t)cfg->spam_keep_days * 86400000ULL;
 	store_cmd_init(&cmd);
 	store_cmd_purge(j->store, &cmd, db_script_sha(j->db, STORE_SCRIPT_PURGE),

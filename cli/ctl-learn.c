@@ -1,0 +1,229 @@
+/*
+ * Learning: moderation decisions train the Bayes classifier (approve is
+ * ham, spam is spam; the comment's "learned" field makes it idempotent and
+ * turns a rescue from spam into untrain + train), and `heinzelctl learn`
+ * imports labelled comments in bulk or shows what was learned.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bayes.h"
+#include "bayes_store.h"
+#include "comment.h"
+#include "config.h"
+#include "ctl.h"
+#include "fault.h"
+#include "tokenize.h"
+#include "utf8.h"
+#include "xmalloc.h"
+
+/* The fields the tokenizer reads, from a stored comment. */
+static const enum comment_field ctl_learn_fields[] = {
+	CF_AUTHOR, CF_EMAIL, CF_URL, CF_BODY, CF_IP, CF_LANG
+};
+
+/* Send one learn command for tokens t; msgkey may be NULL (bulk import). */
+static int
+ctl_learn_tokens(struct ctl *ctl, enum bayes_learn op, const char *msgkey,
+    const struct tokens *t, struct bayes_learn_result *res)
+{
+	struct store_cmd cmd;
+	const char *cause;
+	redisReply *r;
+	int rc;
+
+	store_cmd_init(&cmd);
+	bayes_store_cmd_learn(&ctl->store, &cmd, NULL, op, msgkey, t, ctl_now_ms());
+	r = ctl_db_command(ctl, &cmd);
+	store_cmd_free(&cmd);
+	if ((rc = bayes_store_learn_reply(r, res, &cause)) != 0)
+		ctl_warnx("learning: %s", cause);
+	freeReplyObject(r);
+	return rc;
+}
+
+void
+ctl_learn_comment(struct ctl *ctl, const char *id, enum store_status to)
+{
+	struct bayes_learn_result res;
+	struct ctl_comment *cc;
+	struct comment c;
+	struct tokens t;
+	const char *v;
+	char *key;
+	size_t i;
+
+	if (!ctl->cfg->bayes_learn || (to != STORE_APPROVED && to != STORE_SPAM))
+		return;
+	if ((cc = ctl_db_comment(ctl, id)) == NULL)
+		return;
+	comment_init(&c);
+	for (i = 0; i < sizeof ctl_learn_fields / sizeof ctl_learn_fields[0]; i++)
+		if ((v = ctl_comment_get(cc, comment_field_name(ctl_learn_fields[i]))) != NULL)
+			comment_set(&c, ctl_learn_fields[i], v, strlen(v));
+	tokenize_init(&t);
+	tokenize_comment(&t, &c);
+	xasprintf(&key, "%s:comment:%s", ctl->store.tag, id);
+	ctl_learn_tokens(ctl, to == STORE_SPAM ? BAYES_LEARN_SPAM :
+	    BAYES_LEARN_HAM, key, &t, &res);
+	free(key);
+	tokenize_free(&t);
+	comment_free(&c);
+	ctl_comment_free(cc);
+}
+
+static void
+ctl_learn_default(struct comment *c, enum comment_field fi, const char *v)
+{
+	if (c->field[fi] == NULL)
+		comment_set(c, fi, v, strlen(v));
+}
+
+/* One JSON object per line, the fields of POST /v1/comments. */
+static int
+ctl_learn_file(struct ctl *ctl, const char *path, enum bayes_learn op,
+    unsigned long *learned, unsigned long *skipped)
+{
+	struct bayes_learn_result res;
+	struct comment_limits lim = { 1000000, false };
+	struct comment c;
+	struct tokens t;
+	struct fault f;
+	unsigned long lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		fp = stdin;
+	else if ((fp = fopen(path, "r")) == NULL) {
+		ctl_warnx("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	while ((len = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		fault_clear(&f);
+		while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+			line[--len] = '\0';
+		if (len == 0)
+			continue;
+		comment_init(&c);
+		if (comment_from_json(&c, line, (size_t)len, &f) == 0) {
+			/* Learning needs no post, name or address. */
+			ctl_learn_default(&c, CF_POST, "-");
+			ctl_learn_default(&c, CF_AUTHOR, "-");
+			ctl_learn_default(&c, CF_EMAIL, "learn@example.invalid");
+		}
+		if (f.status != 0 || comment_validate(&c, &lim, &f) != 0) {
+			ctl_warnx("%s:%lu: skipped: %s", path, lineno, f.message);
+			(*skipped)++;
+			comment_free(&c);
+			continue;
+		}
+		tokenize_init(&t);
+		tokenize_comment(&t, &c);
+		if (ctl_learn_tokens(ctl, op, NULL, &t, &res) == 0)
+			(*learned)++;
+		tokenize_free(&t);
+		comment_free(&c);
+	}
+	free(line);
+	if (fp != stdin)
+		fclose(fp);
+	return 0;
+}
+
+static int
+ctl_learn_stats(struct ctl *ctl, bool json)
+{
+	struct bayes_stats st;
+	struct store_cmd cmd;
+	const char *cause;
+	redisReply *r;
+
+	store_cmd_init(&cmd);
+	bayes_store_cmd_stats(&ctl->store, &cmd, NULL);
+	r = ctl_db_command(ctl, &cmd);
+	store_cmd_free(&cmd);
+	if (bayes_store_stats_reply(r, &st, &cause) != 0)
+		ctl_fatalx("Redis at %s: learn --stats: %s", ctl->redis_name, cause);
+	freeReplyObject(r);
+	if (json) {
+		json_t *o = json_pack("{s:I, s:I, s:I, s:I, s:I, s:b}",
+		    "spam", (json_int_t)st.nspam, "ham", (json_int_t)st.nham,
+		    "tokens", (json_int_t)st.ntokens,
+		    "min_spam", (json_int_t)ctl->cfg->bayes_min_spam,
+		    "min_ham", (json_int_t)ctl->cfg->bayes_min_ham,
+		    "ready", st.nspam >= ctl->cfg->bayes_min_spam &&
+		    st.nham >= ctl->cfg->bayes_min_ham);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+		return CTL_OK;
+	}
+	printf("spam learned   %lu (scores from %u)\n", st.nspam, ctl->cfg->bayes_min_spam);
+	printf("ham learned    %lu (scores from %u)\n", st.nham, ctl->cfg->bayes_min_ham);
+	printf("tokens         %lu\n", st.ntokens);
+	printf("scoring        %s\n", st.nspam >= ctl->cfg->bayes_min_spam &&
+	    st.nham >= ctl->cfg->bayes_min_ham ? "yes" : "not yet");
+	return CTL_OK;
+}
+
+int
+ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "spam", no_argument, NULL, 's' },
+		{ "ham", no_argument, NULL, 'g' },
+		{ "stats", no_argument, NULL, 't' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	enum bayes_learn op = BAYES_LEARN_HAM;
+	unsigned long learned = 0, skipped = 0;
+	int ch, mode = 0, rc = CTL_OK;
+	bool json = false;
+
+	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
+		switch (ch) {
+		case 's':
+		case 'g':
+		case 't':
+			if (mode != 0 && mode != ch)
+				ctl_usage_errx(ctl, "give one of --spam, --ham or --stats");
+			mode = ch;
+			op = ch == 's' ? BAYES_LEARN_SPAM : BAYES_LEARN_HAM;
+			break;
+		case 'j':
+			json = true;
+			break;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (mode == 't') {
+		if (argc != 0)
+			ctl_usage_errx(ctl, "learn --stats takes no file");
+		return ctl_learn_stats(ctl, json);
+	}
+	if (mode == 0)
+		ctl_usage_errx(ctl, "say what the comments are: --spam or --ham");
+	if (argc == 0)
+		ctl_usage_errx(ctl, "name a file of comments (JSON lines), or - for stdin");
+	for (; argc > 0; argc--, argv++)
+		if (ctl_learn_file(ctl, argv[0], op, &learned, &skipped) != 0)
+			rc = CTL_FAIL;
+	if (json) {
+		json_t *o = json_pack("{s:I, s:I}", "learned", (json_int_t)learned,
+		    "skipped", (json_int_t)skipped);
+		json_dumpf(o, stdout, JSON_INDENT(2));
+		putchar('\n');
+		json_decref(o);
+	} else
+		printf("learned %lu comments as %s, skipped %lu\n", learned,
+		    op == BAYES_LEARN_SPAM ? "spam" : "ham", skipped);
+	return skipped > 0 && rc == CTL_OK ? CTL_FAIL : rc;
+}
