@@ -59,29 +59,48 @@ usage(FILE *fp)
 	    HEINZEL_SYSCONFDIR);
 }
 
+/* Errors: on stdout for -t, else one log line each (journal, syslog). */
+static void
+heinzeld_errors(const char *errors, int to_stdout)
+{
+	const char *p, *nl;
+
+	if (to_stdout) {
+		printf("%s\n", errors);
+		return;
+	}
+	for (p = errors; *p != '\0'; p = nl + (*nl != '\0')) {
+		if ((nl = strchr(p, '\n')) == NULL)
+			nl = p + strlen(p);
+		if (nl > p)
+			log_warnx("%.*s", (int)(nl - p), p);
+	}
+}
+
 /* Load config and rules from disk; NULL with the errors logged. */
 static struct config *
 heinzeld_load(const char *path, struct ruleset **rules, int to_stdout)
 {
 	struct config *cfg = config_new();
 	struct store_addr addr;
-	char *errors = NULL;
+	char *errors = NULL, *cause;
 
 	*rules = NULL;
 	if (config_load(cfg, path, &errors) != 0) {
-		fprintf(to_stdout ? stdout : stderr, "%s\n", errors);
+		heinzeld_errors(errors, to_stdout);
 		if (!to_stdout)
 			log_warnx("%s: configuration not loaded", path);
 		goto fail;
 	}
-	if (store_addr_parse(cfg->redis_address, &addr, &errors) != 0) {
-		fprintf(to_stdout ? stdout : stderr, "%s: [redis] address: %s\n",
-		    path, errors);
+	if (store_addr_parse(cfg->redis_address, &addr, &cause) != 0) {
+		xasprintf(&errors, "%s: [redis] address: %s", path, cause);
+		free(cause);
+		heinzeld_errors(errors, to_stdout);
 		goto fail;
 	}
 	store_addr_free(&addr);
 	if ((*rules = ruleset_load(cfg->rules_dir, &errors)) == NULL) {
-		fprintf(to_stdout ? stdout : stderr, "%s\n", errors);
+		heinzeld_errors(errors, to_stdout);
 		goto fail;
 	}
 	return cfg;
@@ -287,9 +306,10 @@ main(int argc, char **argv)
 		event_free(sigs[i]);
 	if (d.shutdown_timer != NULL)
 		event_free(d.shutdown_timer);
-	server_free(d.server);
-	db_free(d.db);		/* before the janitor: its purge may be in flight */
+	/* Redis first: its pending callbacks answer requests and the janitor. */
+	db_free(d.db);
 	janitor_free(d.janitor);
+	server_free(d.server);
 	metrics_free(d.metrics);
 	store_free(&d.store);
 	ruleset_unref(d.rules);

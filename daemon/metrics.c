@@ -194,7 +194,9 @@ metrics_render(struct metrics *m, const struct db *db,
 {
 	const struct db_stats *ds = db_stats(db);
 	struct store_depths d;
+	struct timespec now;
 	const char *cause;
+	double age;
 	size_t i, j;
 	int have = depths != NULL && store_depths_reply(depths, &d, &cause) == 0;
 
@@ -206,9 +208,11 @@ metrics_render(struct metrics *m, const struct db *db,
 			    store_status_name(i), d.count[i]);
 		metrics_head(out, "heinzel_oldest_pending_age_seconds", "gauge",
 		    "Age of the oldest comment waiting for moderation (0 if none).");
+		clock_gettime(CLOCK_REALTIME, &now);
+		age = d.oldest_pending_ms ? (double)now.tv_sec +
+		    (double)now.tv_nsec / 1e9 - (double)d.oldest_pending_ms / 1000 : 0;
 		evbuffer_add_printf(out, "heinzel_oldest_pending_age_seconds %.3f\n",
-		    d.oldest_pending_ms ?
-		    (double)time(NULL) - (double)d.oldest_pending_ms / 1000 : 0.0);
+		    age > 0 ? age : 0.0);
 	}
 	metrics_head(out, "heinzel_redis_up", "gauge",
 	    "1 when heinzeld is connected to Redis.");
