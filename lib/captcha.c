@@ -11,6 +11,7 @@
 
 #include "captcha.h"
 #include "log.h"
+#include "random.h"
 
 #define CAPTCHA_MAX	100
 #define CAPTCHA_WORDLEN	64
@@ -240,30 +241,30 @@ captcha_generate(struct captcha *c, enum captcha_lang lang)
 	unsigned int op, a, b;
 	size_t i;
 
-	arc4random_buf(raw, sizeof raw);
+	random_bytes(raw, sizeof raw);
 	for (i = 0; i < sizeof raw; i++) {
 		c->id[2 * i] = hex[raw[i] >> 4];
 		c->id[2 * i + 1] = hex[raw[i] & 0x0f];
 	}
 	c->id[CAPTCHA_ID_LEN] = '\0';
 
-	op = arc4random_uniform(3);
+	op = random_uniform(3);
 	switch (op) {
 	case 0:
-		a = 1 + arc4random_uniform(9);
-		b = 1 + arc4random_uniform(9);
+		a = 1 + random_uniform(9);
+		b = 1 + random_uniform(9);
 		c->answer = (int)(a + b);
 		break;
 	case 1:
 		/* a >= b, so the answer is never negative. */
-		b = arc4random_uniform(10);
+		b = random_uniform(10);
 		a = (b > 0 ? b : 1);
-		a += arc4random_uniform(20 - a);
+		a += random_uniform(20 - a);
 		c->answer = (int)(a - b);
 		break;
 	default:
-		a = 2 + arc4random_uniform(8);
-		b = 2 + arc4random_uniform(8);
+		a = 2 + random_uniform(8);
+		b = 2 + random_uniform(8);
 		c->answer = (int)(a * b);
 		break;
 	}
