@@ -21,6 +21,7 @@
 
 #include "comment.h"
 #include "log.h"
+#include "random.h"
 #include "score.h"
 #include "store.h"
 #include "xmalloc.h"
@@ -338,7 +339,7 @@ void
 store_new_id(char *out, uint64_t now_ms)
 {
 	snprintf(out, STORE_ID_LEN + 1, "%012" PRIx64 "%08" PRIx32,
-	    (uint64_t)(now_ms & 0xffffffffffffULL), arc4random());
+	    (uint64_t)(now_ms & 0xffffffffffffULL), random_u32());
 }
 
 bool
