@@ -525,7 +525,7 @@ test_starter_rules(void **state)
 		    "es jeden Tag neue Videos.", VERDICT_HOLD },
 		{ "Gina", "Ich verdiene jeden Monat 5000 Euro von zu Hause "
 		    "aus. Schreib mir auf WhatsApp +49 151 1234567",
-		    VERDICT_HOLD },
+		    VERDICT_SPAM },
 		{ "Best Casino", "Best online casino with free spins: "
 		    "http://a.test http://b.test http://c.test", VERDICT_SPAM },
 		{ "v1agra-shop.com", "Kamagra ohne Rezept günstig online "
@@ -552,12 +552,15 @@ test_starter_rules(void **state)
 		assert_int_equal(v, cases[i].want);
 	}
 
-	/* The ham sign needs an answer without links. */
+	/*
+	 * The ham sign needs an answer without links: with a link, quoting
+	 * the post scores the same as not quoting it.
+	 */
 	assert_true(starter_score(rs, "Jo", "> quoted\nyes", &v) == -1);
 	assert_true(starter_score(rs, "Jo", "> quoted\nsee https://x.test",
-	    &v) == 0);
+	    &v) == starter_score(rs, "Jo", "quoted\nsee https://x.test", &v));
 	assert_true(starter_score(rs, "Jo", "You wrote it. WWW.X.TEST",
-	    &v) == 0);
+	    &v) == starter_score(rs, "Jo", "You know it. WWW.X.TEST", &v));
 	ruleset_unref(rs);
 }
 
