@@ -23,6 +23,7 @@
 
 #include "comment.h"
 #include "log.h"
+#include "prefilter.h"
 #include "rules.h"
 #include "score.h"
 #include "xmalloc.h"
@@ -66,6 +67,8 @@ struct ruleset {
 	pcre2_match_data	*md;
 	pcre2_match_context	*mctx;
 	pcre2_jit_stack		*jit_stack;
+	struct prefilter	*pf;
+	bool			 prefilter;	/* use pf in ruleset_score */
 };
 
 /* State while loading: the rule set so far, the errors, a name index. */
@@ -722,17 +725,40 @@ out:
 	close(fd);
 }
 
+/* The field mask of a rule for the prefilter. */
+static uint32_t
+rules_field_mask(const struct rule *r)
+{
+	uint32_t mask = 0;
+	size_t j;
+
+	if (r->field != RULES_FIELD_ANY)
+		return (uint32_t)1 << r->field;
+	for (j = 0; j < RULES_NANY; j++)
+		mask |= (uint32_t)1 << rules_any_fields[j];
+	return mask;
+}
+
 /* Hand back the rule set, or NULL and the errors. */
 static struct ruleset *
 rules_finish(struct rules_load *rl, char **errors)
 {
+	struct ruleset *rs = rl->rs;
 	char *more;
+	size_t i;
 
 	free(rl->names);
 	if (rl->nerrors == 0) {
 		if (errors != NULL)
 			*errors = NULL;
-		return rl->rs;
+		rs->pf = prefilter_new();
+		for (i = 0; i < rs->nrules; i++)
+			prefilter_add(rs->pf, i, rules_field_mask(&rs->rules[i]),
+			    rs->rules[i].pattern, strlen(rs->rules[i].pattern),
+			    rs->rules[i].flags);
+		prefilter_build(rs->pf);
+		rs->prefilter = true;
+		return rs;
 	}
 	if (rl->nerrors > RULES_ERRORS_MAX) {
 		xasprintf(&more, "%s\n... and %u more errors", rl->errors,
@@ -846,7 +872,14 @@ ruleset_unref(struct ruleset *rs)
 	pcre2_match_data_free(rs->md);
 	pcre2_match_context_free(rs->mctx);
 	pcre2_jit_stack_free(rs->jit_stack);
+	prefilter_free(rs->pf);
 	free(rs);
+}
+
+void
+ruleset_set_prefilter(struct ruleset *rs, bool on)
+{
+	rs->prefilter = on && rs->pf != NULL;
 }
 
 size_t
@@ -955,8 +988,24 @@ ruleset_score(struct ruleset *rs, const struct comment *c, struct score *s)
 	size_t i, j, len;
 	int rc, limited = 0;
 
+	if (rs->prefilter) {
+		prefilter_begin(rs->pf);
+		for (j = 0; j < RULES_NANY; j++) {
+			if ((prefilter_fields(rs->pf) &
+			    ((uint32_t)1 << rules_any_fields[j])) == 0)
+				continue;
+			subject = rules_subject(c, rules_any_fields[j], valid,
+			    &len);
+			if (subject != NULL)
+				prefilter_scan(rs->pf, rules_any_fields[j],
+				    subject, len);
+		}
+	}
 	for (i = 0; i < rs->nrules; i++) {
 		r = &rs->rules[i];
+		/* Its literal is in none of its fields: it cannot match. */
+		if (rs->prefilter && !prefilter_wants(rs->pf, i))
+			continue;
 		count = 0;
 		rc = 0;
 		if (r->field == RULES_FIELD_ANY) {

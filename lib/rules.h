@@ -12,6 +12,7 @@
 #ifndef HEINZEL_RULES_H
 #define HEINZEL_RULES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct comment;
@@ -46,6 +47,13 @@ void ruleset_unref(struct ruleset *rs);
 size_t ruleset_count(const struct ruleset *rs);
 /* Borrowed view of rule i, valid while the rule set is referenced. */
 void ruleset_rule(const struct ruleset *rs, size_t i, struct rule_info *out);
+
+/*
+ * The literal prefilter (prefilter.h), on in every loaded rule set: rules
+ * whose required literals occur in none of their fields are not run.  The
+ * hits are the same either way; off is for tests and benchmarks.
+ */
+void ruleset_set_prefilter(struct ruleset *rs, bool on);
 
 /*
  * Run every rule against c and add the hits to s.  Not thread-safe for one

@@ -1,0 +1,962 @@
+/*
+ * Required literals of a PCRE2 pattern.  A small recursive-descent reader
+ * follows the common syntax and gives up (no literal, the rule always runs)
+ * on anything it does not follow exactly: a wrong literal would silently
+ * drop matches, a missing one only costs a PCRE2 call.
+ *
+ * Every item of the pattern gets an "exact" set (each match of the item is
+ * one of these strings) when it has one: a character, a small class, a
+ * group of such, an optional such.  A sequence multiplies the exact sets of
+ * neighbouring items into longer strings; where that stops, the run so far
+ * is one candidate and the item's own required set another.  The sequence
+ * keeps its best candidate.  An alternation needs a set from every branch
+ * and takes their union.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "literal.h"
+#include "xmalloc.h"
+
+#define LITERAL_EXACT_MAX	16	/* strings in an exact set */
+#define LITERAL_EXACT_LEN	64	/* bytes of an exact string */
+#define LITERAL_REQ_MAX		32	/* strings in a required set */
+#define LITERAL_LEN_MAX		32	/* bytes kept of a required string */
+#define LITERAL_CLASS_MAX	8	/* characters of a class taken as exact */
+#define LITERAL_DEPTH_MAX	32	/* group nesting */
+#define LITERAL_UNBOUNDED	UINT32_MAX
+
+struct literal_str {
+	char	*s;
+	size_t	 len;
+};
+
+/* A set of strings; "valid" false means "no set" (anything may match). */
+struct literal_list {
+	bool			 valid;
+	struct literal_str	*v;
+	size_t			 n;
+};
+
+struct literal_info {
+	struct literal_list	 exact;
+	struct literal_list	 req;
+};
+
+struct literal_parse {
+	const unsigned char	*p, *end;
+	bool			 caseless;
+	bool			 fail;
+	unsigned int		 depth;
+};
+
+static void	literal_alt(struct literal_parse *, struct literal_info *);
+
+static void
+literal_list_free(struct literal_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i].s);
+	free(l->v);
+	memset(l, 0, sizeof *l);
+}
+
+static void
+literal_info_free(struct literal_info *info)
+{
+	literal_list_free(&info->exact);
+	literal_list_free(&info->req);
+}
+
+static bool
+literal_list_has(const struct literal_list *l, const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].len == len && memcmp(l->v[i].s, s, len) == 0)
+			return true;
+	return false;
+}
+
+/* Add a copy of s unless it is there already. */
+static void
+literal_list_add(struct literal_list *l, const char *s, size_t len)
+{
+	if (literal_list_has(l, s, len))
+		return;
+	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	l->v[l->n].s = xmalloc(len + 1);
+	memcpy(l->v[l->n].s, s, len);
+	l->v[l->n].s[len] = '\0';
+	l->v[l->n].len = len;
+	l->n++;
+}
+
+/* The set holding only the empty string: what a zero-width item matches. */
+static void
+literal_list_empty(struct literal_list *l)
+{
+	memset(l, 0, sizeof *l);
+	l->valid = true;
+	literal_list_add(l, "", 0);
+}
+
+static void
+literal_list_move(struct literal_list *dst, struct literal_list *src)
+{
+	literal_list_free(dst);
+	*dst = *src;
+	memset(src, 0, sizeof *src);
+}
+
+static size_t
+literal_list_minlen(const struct literal_list *l)
+{
+	size_t i, min = SIZE_MAX;
+
+	for (i = 0; i < l->n; i++)
+		if (l->v[i].len < min)
+			min = l->v[i].len;
+	return min;
+}
+
+/*
+ * a := a × b (every string of a followed by every string of b); false, with
+ * a unchanged, if the result would be too large.
+ */
+static bool
+literal_list_product(struct literal_list *a, const struct literal_list *b)
+{
+	struct literal_list out;
+	char buf[2 * LITERAL_EXACT_LEN];
+	size_t i, j;
+
+	if (a->n * b->n > LITERAL_EXACT_MAX)
+		return false;
+	for (i = 0; i < a->n; i++)
+		for (j = 0; j < b->n; j++)
+			if (a->v[i].len + b->v[j].len > LITERAL_EXACT_LEN)
+				return false;
+	memset(&out, 0, sizeof out);
+	out.valid = true;
+	for (i = 0; i < a->n; i++) {
+		for (j = 0; j < b->n; j++) {
+			memcpy(buf, a->v[i].s, a->v[i].len);
+			memcpy(buf + a->v[i].len, b->v[j].s, b->v[j].len);
+			literal_list_add(&out, buf, a->v[i].len + b->v[j].len);
+		}
+	}
+	literal_list_move(a, &out);
+	return true;
+}
+
+/* a := a ∪ b; a becomes invalid if b is or if the union is over max. */
+static void
+literal_list_union(struct literal_list *a, const struct literal_list *b,
+    size_t max)
+{
+	size_t i;
+
+	if (!a->valid)
+		return;
+	if (!b->valid) {
+		literal_list_free(a);
+		return;
+	}
+	for (i = 0; i < b->n; i++) {
+		literal_list_add(a, b->v[i].s, b->v[i].len);
+		if (a->n > max) {
+			literal_list_free(a);
+			return;
+		}
+	}
+}
+
+static void
+literal_list_copy(struct literal_list *dst, const struct literal_list *src)
+{
+	memset(dst, 0, sizeof *dst);
+	if (!src->valid)
+		return;
+	dst->valid = true;
+	literal_list_union(dst, src, SIZE_MAX);
+}
+
+/*
+ * The strings one of which every match of the item contains: its exact set
+ * unless that allows an empty match, else its required set; NULL if none.
+ */
+static const struct literal_list *
+literal_info_req(const struct literal_info *info)
+{
+	if (info->exact.valid)
+		return literal_list_minlen(&info->exact) > 0 ? &info->exact :
+		    NULL;
+	return info->req.valid ? &info->req : NULL;
+}
+
+/* Whether required set a filters better than b: longer, then fewer. */
+static bool
+literal_better(const struct literal_list *a, const struct literal_list *b)
+{
+	size_t amin, bmin;
+
+	if (!b->valid)
+		return true;
+	amin = literal_list_minlen(a);
+	bmin = literal_list_minlen(b);
+	/* Past a few bytes a literal is rare enough; fewer strings win. */
+	if ((amin < 6 || bmin < 6) && amin != bmin)
+		return amin > bmin;
+	if (a->n != b->n)
+		return a->n < b->n;
+	return amin > bmin;
+}
+
+/* Keep a copy of cand in best if it is a usable, better candidate. */
+static void
+literal_consider(struct literal_list *best, const struct literal_list *cand)
+{
+	struct literal_list copy;
+
+	if (cand == NULL || !cand->valid || cand->n == 0 ||
+	    cand->n > LITERAL_REQ_MAX || literal_list_minlen(cand) == 0)
+		return;
+	if (!literal_better(cand, best))
+		return;
+	literal_list_copy(&copy, cand);
+	literal_list_move(best, &copy);
+}
+
+/* Decode one UTF-8 character; its length, 0 if invalid. */
+static size_t
+literal_utf8(const unsigned char *p, const unsigned char *end, uint32_t *cp)
+{
+	size_t n, i, avail = (size_t)(end - p);
+	uint32_t c;
+
+	if (avail == 0)
+		return 0;
+	if (p[0] < 0x80) {
+		*cp = p[0];
+		return 1;
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		c = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		c = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		c = p[0] & 0x07;
+	} else
+		return 0;
+	if (avail < n)
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+		c = (c << 6) | (p[i] & 0x3f);
+	}
+	if ((n == 3 && c < 0x800) || (n == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	*cp = c;
+	return n;
+}
+
+static size_t
+literal_encode(uint32_t cp, char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (char)(0xf0 | (cp >> 18));
+	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+uint32_t
+literal_fold_cp(uint32_t cp)
+{
+	if (cp >= 'A' && cp <= 'Z')
+		return cp + 0x20;
+	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
+		return cp + 0x20;
+	switch (cp) {
+	case 0x0178:		/* Ÿ */
+		return 0xff;
+	case 0x017f:		/* ſ */
+		return 's';
+	case 0x1e9e:		/* ẞ */
+		return 0xdf;
+	case 0x212a:		/* Kelvin sign */
+		return 'k';
+	case 0x212b:		/* Angstrom sign */
+		return 0xe5;
+	}
+	return cp;
+}
+
+bool
+literal_caseless_safe(uint32_t cp)
+{
+	/* µ has Greek partners (U+039C, U+03BC) the fold leaves alone. */
+	if (cp < 0x80 || (cp >= 0xa0 && cp <= 0xff && cp != 0xb5))
+		return true;
+	switch (cp) {
+	case 0x0178:
+	case 0x017f:
+	case 0x1e9e:
+	case 0x212a:
+	case 0x212b:
+		return true;
+	}
+	return false;
+}
+
+size_t
+literal_fold(const char *src, size_t len, char *dst)
+{
+	const unsigned char *s = (const unsigned char *)src;
+	unsigned char *out = (unsigned char *)dst;
+	size_t i = 0, o = 0;
+
+	/*
+	 * Byte patterns of valid UTF-8: 0xc3, 0xc5, 0xe1 and 0xe2 are always
+	 * lead bytes, so no match starts inside a character.
+	 */
+	while (i < len) {
+		unsigned char b = s[i];
+
+		if (b < 0x80) {
+			out[o++] = (b >= 'A' && b <= 'Z') ? b + 0x20 : b;
+			i++;
+			continue;
+		}
+		if (b == 0xc3 && i + 1 < len && s[i + 1] >= 0x80 &&
+		    s[i + 1] <= 0x9e && s[i + 1] != 0x97) {
+			out[o++] = 0xc3;		/* À..Þ */
+			out[o++] = s[i + 1] + 0x20;
+			i += 2;
+			continue;
+		}
+		if (b == 0xc5 && i + 1 < len && s[i + 1] == 0xb8) {
+			out[o++] = 0xc3;		/* Ÿ */
+			out[o++] = 0xbf;
+			i += 2;
+			continue;
+		}
+		if (b == 0xc5 && i + 1 < len && s[i + 1] == 0xbf) {
+			out[o++] = 's';			/* ſ */
+			i += 2;
+			continue;
+		}
+		if (b == 0xe1 && i + 2 < len && s[i + 1] == 0xba &&
+		    s[i + 2] == 0x9e) {
+			out[o++] = 0xc3;		/* ẞ */
+			out[o++] = 0x9f;
+			i += 3;
+			continue;
+		}
+		if (b == 0xe2 && i + 2 < len && s[i + 1] == 0x84 &&
+		    (s[i + 2] == 0xaa || s[i + 2] == 0xab)) {
+			if (s[i + 2] == 0xaa)
+				out[o++] = 'k';		/* Kelvin */
+			else {
+				out[o++] = 0xc3;	/* Angstrom */
+				out[o++] = 0xa5;
+			}
+			i += 3;
+			continue;
+		}
+		out[o++] = b;
+		i++;
+	}
+	return o;
+}
+
+/* The exact set of one character, or nothing if a caseless one may vary. */
+static void
+literal_char(struct literal_parse *lp, uint32_t cp, struct literal_info *out)
+{
+	char buf[4];
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	if (lp->caseless && !literal_caseless_safe(cp))
+		return;
+	n = literal_encode(literal_fold_cp(cp), buf);
+	out->exact.valid = true;
+	literal_list_add(&out->exact, buf, n);
+}
+
+static bool
+literal_isalnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+/* The control-character escapes: \t \n \r \f \e \a. */
+static int
+literal_control(unsigned char c)
+{
+	switch (c) {
+	case 't':
+		return '\t';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 'f':
+		return '\f';
+	case 'e':
+		return 0x1b;
+	case 'a':
+		return 0x07;
+	}
+	return -1;
+}
+
+/* Skip the rest of \p or \P: one letter or {name}. */
+static void
+literal_property(struct literal_parse *lp)
+{
+	if (lp->p < lp->end && *lp->p == '{') {
+		for (lp->p++; lp->p < lp->end && *lp->p != '}'; lp->p++) {
+			if (!literal_isalnum(*lp->p) &&
+			    strchr(" _&:=^-", *lp->p) == NULL) {
+				lp->fail = true;
+				return;
+			}
+		}
+		if (lp->p == lp->end) {
+			lp->fail = true;
+			return;
+		}
+		lp->p++;
+		return;
+	}
+	if (lp->p < lp->end && ((*lp->p >= 'a' && *lp->p <= 'z') ||
+	    (*lp->p >= 'A' && *lp->p <= 'Z'))) {
+		lp->p++;
+		return;
+	}
+	lp->fail = true;
+}
+
+/* An escape outside a class, after the backslash. */
+static void
+literal_escape(struct literal_parse *lp, struct literal_info *out)
+{
+	unsigned char c;
+	int ctl;
+
+	memset(out, 0, sizeof *out);
+	if (lp->p == lp->end || *lp->p >= 0x80) {
+		lp->fail = true;
+		return;
+	}
+	c = *lp->p++;
+	if (!literal_isalnum(c)) {
+		literal_char(lp, c, out);
+		return;
+	}
+	if ((ctl = literal_control(c)) != -1) {
+		literal_char(lp, (uint32_t)ctl, out);
+		return;
+	}
+	if (strchr("dDwWsShHvVRX", c) != NULL)
+		return;				/* one or more characters */
+	if (c == 'N' && (lp->p == lp->end || *lp->p != '{'))
+		return;
+	if (strchr("bBAzZG", c) != NULL) {
+		literal_list_empty(&out->exact);	/* zero width */
+		return;
+	}
+	if (c == 'p' || c == 'P') {
+		literal_property(lp);
+		return;
+	}
+	/* \Q, \E, \K, \x, \o, digits, \g, \k, \N{...} and the rest. */
+	lp->fail = true;
+}
+
+/* A class, after the '['. */
+static void
+literal_class(struct literal_parse *lp, struct literal_info *out)
+{
+	uint32_t members[LITERAL_CLASS_MAX], cp;
+	size_t nmembers = 0, items = 0, n, i;
+	bool literal = true;
+	char buf[4];
+	int ctl;
+
+	memset(out, 0, sizeof *out);
+	if (lp->p < lp->end && *lp->p == '^') {
+		literal = false;
+		lp->p++;
+	}
+	for (;;) {
+		if (lp->p == lp->end) {
+			lp->fail = true;
+			return;
+		}
+		/* A ']' first in the class is a member. */
+		if (*lp->p == ']' && items > 0) {
+			lp->p++;
+			break;
+		}
+		items++;
+		if (*lp->p == '[' && lp->p + 1 < lp->end &&
+		    strchr(":.=", lp->p[1]) != NULL) {
+			lp->fail = true;	/* POSIX classes */
+			return;
+		}
+		if (*lp->p == '\\') {
+			lp->p++;
+			if (lp->p == lp->end || *lp->p >= 0x80) {
+				lp->fail = true;
+				return;
+			}
+			cp = *lp->p++;
+			if (!literal_isalnum((unsigned char)cp)) {
+				/* a member, below */
+			} else if ((ctl = literal_control((unsigned char)cp)) !=
+			    -1)
+				cp = (uint32_t)ctl;
+			else if (strchr("dDwWsShHvV", (int)cp) != NULL) {
+				literal = false;
+				continue;
+			} else if (cp == 'p' || cp == 'P') {
+				literal_property(lp);
+				if (lp->fail)
+					return;
+				literal = false;
+				continue;
+			} else {
+				/* \b (backspace here), \x, \Q, digits, ... */
+				lp->fail = true;
+				return;
+			}
+		} else if (*lp->p == '-' && items > 1 && lp->p + 1 < lp->end &&
+		    lp->p[1] != ']') {
+			/* A range: too many members to list. */
+			lp->p++;
+			literal = false;
+			continue;
+		} else {
+			if ((n = literal_utf8(lp->p, lp->end, &cp)) == 0) {
+				lp->fail = true;
+				return;
+			}
+			lp->p += n;
+		}
+		if (!literal)
+			continue;
+		if (nmembers == LITERAL_CLASS_MAX ||
+		    (lp->caseless && !literal_caseless_safe(cp)))
+			literal = false;
+		else
+			members[nmembers++] = cp;
+	}
+	if (!literal || nmembers == 0)
+		return;
+	out->exact.valid = true;
+	for (i = 0; i < nmembers; i++) {
+		n = literal_encode(literal_fold_cp(members[i]), buf);
+		literal_list_add(&out->exact, buf, n);
+	}
+}
+
+/* A group name up to its closing character. */
+static bool
+literal_group_name(struct literal_parse *lp, unsigned char close)
+{
+	const unsigned char *start = lp->p;
+
+	while (lp->p < lp->end && (literal_isalnum(*lp->p) || *lp->p == '_'))
+		lp->p++;
+	if (lp->p == start || lp->p == lp->end || *lp->p != close)
+		return false;
+	lp->p++;
+	return true;
+}
+
+/* A group, after the '('. */
+static void
+literal_group(struct literal_parse *lp, struct literal_info *out)
+{
+	struct literal_info inner;
+	bool look = false;
+	unsigned char c;
+
+	memset(out, 0, sizeof *out);
+	if (lp->p < lp->end && *lp->p == '*') {
+		lp->fail = true;	/* verbs, (*positive_lookahead: ... */
+		return;
+	}
+	if (lp->p < lp->end && *lp->p == '?') {
+		lp->p++;
+		if (lp->p == lp->end) {
+			lp->fail = true;
+			return;
+		}
+		c = *lp->p;
+		if (c == ':' || c == '>')
+			lp->p++;
+		else if (c == '=' || c == '!') {
+			look = true;
+			lp->p++;
+		} else if (c == '<' && lp->p + 1 < lp->end &&
+		    (lp->p[1] == '=' || lp->p[1] == '!')) {
+			look = true;
+			lp->p += 2;
+		} else if (c == '<' || c == '\'') {
+			lp->p++;
+			if (!literal_group_name(lp, c == '<' ? '>' : '\'')) {
+				lp->fail = true;
+				return;
+			}
+		} else if (c == 'P' && lp->p + 1 < lp->end &&
+		    lp->p[1] == '<') {
+			lp->p += 2;
+			if (!literal_group_name(lp, '>')) {
+				lp->fail = true;
+				return;
+			}
+		} else {
+			/*
+			 * Option letters.  Only i changes literals: once it
+			 * appears, treat the rest of the pattern as caseless
+			 * (stricter than its scope, never looser).
+			 */
+			while (lp->p < lp->end && *lp->p != '\0' &&
+			    strchr("imnsJU-^", *lp->p) != NULL) {
+				if (*lp->p == 'i')
+					lp->caseless = true;
+				lp->p++;
+			}
+			if (lp->p == lp->end || (*lp->p != ')' &&
+			    *lp->p != ':')) {
+				lp->fail = true;	/* x, (?|, (?#, (?R ... */
+				return;
+			}
+			if (*lp->p++ == ')') {
+				literal_list_empty(&out->exact);
+				return;
+			}
+		}
+	}
+	if (++lp->depth > LITERAL_DEPTH_MAX) {
+		lp->fail = true;
+		return;
+	}
+	literal_alt(lp, &inner);
+	lp->depth--;
+	if (lp->fail || lp->p == lp->end || *lp->p != ')') {
+		literal_info_free(&inner);
+		lp->fail = true;
+		return;
+	}
+	lp->p++;
+	if (look) {
+		/* Lookarounds consume nothing. */
+		literal_info_free(&inner);
+		literal_list_empty(&out->exact);
+		return;
+	}
+	*out = inner;
+}
+
+/* Parse digits of a {n,m} quantifier. */
+static bool
+literal_number(struct literal_parse *lp, uint32_t *n)
+{
+	const unsigned char *start = lp->p;
+
+	*n = 0;
+	while (lp->p < lp->end && *lp->p >= '0' && *lp->p <= '9') {
+		if (lp->p - start >= 5)
+			return false;
+		*n = *n * 10 + (uint32_t)(*lp->p - '0');
+		lp->p++;
+	}
+	return lp->p > start;
+}
+
+/*
+ * A quantifier after an item, if any: true with min and max set.  Only the
+ * strict forms {n}, {n,} and {n,m}: whether "{,m}" or "{ n }" quantify
+ * depends on the PCRE2 version, so any other '{' gives up.
+ */
+static bool
+literal_quantifier(struct literal_parse *lp, uint32_t *min, uint32_t *max)
+{
+	if (lp->p == lp->end)
+		return false;
+	switch (*lp->p) {
+	case '*':
+		*min = 0;
+		*max = LITERAL_UNBOUNDED;
+		break;
+	case '+':
+		*min = 1;
+		*max = LITERAL_UNBOUNDED;
+		break;
+	case '?':
+		*min = 0;
+		*max = 1;
+		break;
+	case '{':
+		lp->p++;
+		if (!literal_number(lp, min))
+			goto fail;
+		*max = *min;
+		if (lp->p < lp->end && *lp->p == ',') {
+			lp->p++;
+			*max = LITERAL_UNBOUNDED;
+			if (lp->p < lp->end && *lp->p != '}' &&
+			    !literal_number(lp, max))
+				goto fail;
+		}
+		if (lp->p == lp->end || *lp->p != '}')
+			goto fail;
+		break;
+	default:
+		return false;
+	}
+	lp->p++;
+	/* Lazy or possessive. */
+	if (lp->p < lp->end && (*lp->p == '?' || *lp->p == '+'))
+		lp->p++;
+	if (lp->p < lp->end && strchr("*+?{", *lp->p) != NULL)
+		goto fail;
+	return true;
+fail:
+	lp->fail = true;
+	return false;
+}
+
+/* One item: an atom and its quantifier. */
+static void
+literal_item(struct literal_parse *lp, struct literal_info *out)
+{
+	struct literal_list req;
+	const struct literal_list *r;
+	uint32_t min, max, cp;
+	size_t n;
+
+	memset(out, 0, sizeof *out);
+	switch (*lp->p) {
+	case '(':
+		lp->p++;
+		literal_group(lp, out);
+		break;
+	case '[':
+		lp->p++;
+		literal_class(lp, out);
+		break;
+	case '\\':
+		lp->p++;
+		literal_escape(lp, out);
+		break;
+	case '.':
+		lp->p++;
+		break;
+	case '^':
+	case '$':
+		lp->p++;
+		literal_list_empty(&out->exact);
+		break;
+	case '*':
+	case '+':
+	case '?':
+	case '{':
+		lp->fail = true;
+		break;
+	default:
+		if ((n = literal_utf8(lp->p, lp->end, &cp)) == 0) {
+			lp->fail = true;
+			break;
+		}
+		lp->p += n;
+		literal_char(lp, cp, out);
+		break;
+	}
+	if (lp->fail || !literal_quantifier(lp, &min, &max) || lp->fail)
+		return;
+	if (min == 1 && max == 1)
+		return;
+	if (min == 0 && max == 1 && out->exact.valid) {
+		/* x? matches x or nothing. */
+		literal_list_free(&out->req);
+		if (out->exact.n < LITERAL_EXACT_MAX)
+			literal_list_add(&out->exact, "", 0);
+		else
+			literal_list_free(&out->exact);
+		return;
+	}
+	memset(&req, 0, sizeof req);
+	if (min >= 1 && (r = literal_info_req(out)) != NULL)
+		literal_list_copy(&req, r);	/* at least one copy */
+	literal_info_free(out);
+	out->req = req;
+}
+
+/* A sequence of items, up to '|', ')' or the end. */
+static void
+literal_seq(struct literal_parse *lp, struct literal_info *out)
+{
+	struct literal_list cur, best;
+	struct literal_info item;
+	bool exact = true;
+
+	memset(out, 0, sizeof *out);
+	memset(&best, 0, sizeof best);
+	literal_list_empty(&cur);
+	while (lp->p < lp->end && *lp->p != '|' && *lp->p != ')') {
+		literal_item(lp, &item);
+		if (lp->fail) {
+			literal_info_free(&item);
+			break;
+		}
+		if (item.exact.valid && literal_list_product(&cur, &item.exact)) {
+			literal_info_free(&item);
+			continue;
+		}
+		exact = false;
+		literal_consider(&best, &cur);
+		if (item.exact.valid)
+			literal_list_move(&cur, &item.exact);
+		else {
+			literal_consider(&best, literal_info_req(&item));
+			literal_list_free(&cur);
+			literal_list_empty(&cur);
+		}
+		literal_info_free(&item);
+	}
+	if (lp->fail) {
+		literal_list_free(&cur);
+		literal_list_free(&best);
+		return;
+	}
+	if (exact) {
+		out->exact = cur;
+		literal_list_free(&best);
+		return;
+	}
+	literal_consider(&best, &cur);
+	literal_list_free(&cur);
+	out->req = best;
+}
+
+/* Branches separated by '|', up to ')' or the end. */
+static void
+literal_alt(struct literal_parse *lp, struct literal_info *out)
+{
+	struct literal_info branch;
+	struct literal_list req;
+	const struct literal_list *r;
+
+	literal_seq(lp, out);
+	if (lp->fail || lp->p == lp->end || *lp->p != '|')
+		return;
+	/* Required set of the union so far. */
+	memset(&req, 0, sizeof req);
+	if ((r = literal_info_req(out)) != NULL)
+		literal_list_copy(&req, r);
+	while (!lp->fail && lp->p < lp->end && *lp->p == '|') {
+		lp->p++;
+		literal_seq(lp, &branch);
+		if (lp->fail) {
+			literal_info_free(&branch);
+			break;
+		}
+		literal_list_union(&out->exact, &branch.exact,
+		    LITERAL_EXACT_MAX);
+		if ((r = literal_info_req(&branch)) != NULL)
+			literal_list_union(&req, r, LITERAL_REQ_MAX);
+		else
+			literal_list_free(&req);
+		literal_info_free(&branch);
+	}
+	literal_list_free(&out->req);
+	out->req = req;
+}
+
+bool
+literal_extract(const char *pattern, size_t len, const char *flags,
+    struct literal_set *set)
+{
+	struct literal_parse lp;
+	struct literal_info info;
+	struct literal_list keep;
+	const struct literal_list *r;
+	size_t i;
+
+	memset(set, 0, sizeof *set);
+	if (strspn(flags, "imsu") != strlen(flags))
+		return false;			/* x: whitespace and # */
+	memset(&lp, 0, sizeof lp);
+	lp.p = (const unsigned char *)pattern;
+	lp.end = lp.p + len;
+	lp.caseless = strchr(flags, 'i') != NULL;
+
+	literal_alt(&lp, &info);
+	if (lp.fail || lp.p != lp.end ||
+	    (r = literal_info_req(&info)) == NULL) {
+		literal_info_free(&info);
+		return false;
+	}
+	/* Any substring of a required string is required too: cut them. */
+	memset(&keep, 0, sizeof keep);
+	keep.valid = true;
+	for (i = 0; i < r->n; i++)
+		literal_list_add(&keep, r->v[i].s, r->v[i].len <
+		    LITERAL_LEN_MAX ? r->v[i].len : LITERAL_LEN_MAX);
+	literal_info_free(&info);
+
+	set->n = keep.n;
+	set->s = xreallocarray(NULL, keep.n, sizeof *set->s);
+	set->len = xreallocarray(NULL, keep.n, sizeof *set->len);
+	for (i = 0; i < keep.n; i++) {
+		set->s[i] = keep.v[i].s;
+		set->len[i] = keep.v[i].len;
+	}
+	free(keep.v);
+	return true;
+}
+
+void
+literal_set_free(struct literal_set *set)
+{
+	size_t i;
+
+	for (i = 0; i < set->n; i++)
+		free(set->s[i]);
+	free(set->s);
+	free(set->len);
+	memset(set, 0, sizeof *set);
+}

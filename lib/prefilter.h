@@ -1,0 +1,46 @@
+/*
+ * The literal prefilter of the rule engine: one Aho-Corasick scan of each
+ * folded field finds the required literals (literal.h) that occur, and only
+ * the rules with such a literal in one of their fields need PCRE2.  Rules
+ * without a literal always run.  A rule whose literal is absent cannot
+ * match, so skipping it changes no result.
+ */
+#ifndef HEINZEL_PREFILTER_H
+#define HEINZEL_PREFILTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct prefilter;
+
+struct prefilter *prefilter_new(void);
+void		  prefilter_free(struct prefilter *pf);
+
+/*
+ * Add rule number rule (0, 1, 2, ... in order), which matches the fields
+ * in the bit mask fields (bit n: field n, up to 32).  Returns true if it
+ * got literals, false if it always runs.
+ */
+bool		  prefilter_add(struct prefilter *pf, size_t rule,
+		    uint32_t fields, const char *pattern, size_t len,
+		    const char *flags);
+/* Build the automaton after the last prefilter_add. */
+void		  prefilter_build(struct prefilter *pf);
+
+/* The fields worth scanning: the union of the masks of literal rules. */
+uint32_t	  prefilter_fields(const struct prefilter *pf);
+
+/* Start a new text: forget what the last one's scans found. */
+void		  prefilter_begin(struct prefilter *pf);
+/* Scan one field's text (UTF-8, folded here). */
+void		  prefilter_scan(struct prefilter *pf, unsigned int field,
+		    const char *text, size_t len);
+/* Whether rule may match what was scanned since prefilter_begin. */
+bool		  prefilter_wants(const struct prefilter *pf, size_t rule);
+
+/* Counts for benchmarks: rules with literals, literals, table bytes. */
+void		  prefilter_stats(const struct prefilter *pf, size_t *rules,
+		    size_t *literals, size_t *memory);
+
+#endif
