@@ -6,10 +6,17 @@
  * checks_score(), the tokenizer and the Bayes maths over counts held in
  * memory.  Cross-validation across files: for each file, Bayes is trained
  * on all the other files and the held-out file is scored, once with rules
- * and checks alone and once with Bayes added.
+ * and checks alone and once with Bayes added.  A third pass ("online")
+ * also trains Bayes with each held-out comment, in file order, once it is
+ * scored: what learning from every moderation decision would give.
  *
  *	accuracy [--rules DIR] [--config FILE] [--hold N] [--reject N]
  *	    [--slice N] [--json] [--dump] FILE.csv...
+ *
+ * --dump prints one line per comment instead of the report: file, class,
+ * rules total, Bayes probability, total with Bayes, hits, text.  For
+ * experiments: --bayes-min N (messages of each class before Bayes
+ * scores), --bayes-s, --bayes-x, --bayes-min-dev.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,10 +40,10 @@
 #include "utf8.h"
 #include "xmalloc.h"
 
-enum { MODE_RULES, MODE_BAYES, MODE__COUNT };
+enum { MODE_RULES, MODE_BAYES, MODE_ONLINE, MODE__COUNT };
 enum { AT_HOLD, AT_REJECT, AT__COUNT };
 
-static const char *const accuracy_modes[MODE__COUNT] = { "rules", "bayes" };
+static const char *const accuracy_modes[MODE__COUNT] = { "rules", "bayes", "online" };
 static const char *const accuracy_ats[AT__COUNT] = { "hold", "reject" };
 
 /* One comment as a blog would have received it. */
@@ -81,7 +88,9 @@ static void __attribute__((noreturn))
 accuracy_usage(void)
 {
 	fprintf(stderr, "usage: accuracy [--rules DIR] [--config FILE] "
-	    "[--hold N] [--reject N] [--slice N] [--json] [--dump] FILE.csv...\n");
+	    "[--hold N] [--reject N] [--slice N] [--json] [--dump]\n"
+	    "    [--bayes-min N] [--bayes-s S] [--bayes-x X] [--bayes-min-dev D] "
+	    "FILE.csv...\n");
 	exit(2);
 }
 
@@ -298,23 +307,29 @@ accuracy_dump_text(const char *s)
 	putchar('\n');
 }
 
-/* Score the samples of file f with Bayes trained on every other file. */
+/*
+ * Score the samples of file f with Bayes trained on every other file; live
+ * starts the same and learns each sample after scoring it.
+ */
 static void
 accuracy_fold(struct accuracy *a, int f)
 {
-	struct bayes_mem *mem = bayes_mem_new();
-	struct bayes_counts counts;
-	struct bayes_result br;
+	struct bayes_mem *mem = bayes_mem_new(), *live = bayes_mem_new();
+	struct bayes_counts counts, lcounts;
+	struct bayes_result br, lr;
 	struct rulestat *rst;
 	struct sample *s;
 	struct score sc;
-	double rules_total;
+	double rules_total, points;
 	size_t i, h;
 	int k;
 
-	for (i = 0; i < a->n; i++)
-		if (a->s[i].file != f)
-			bayes_mem_learn(mem, &a->s[i].t, a->s[i].spam, 1);
+	for (i = 0; i < a->n; i++) {
+		if (a->s[i].file == f)
+			continue;
+		bayes_mem_learn(mem, &a->s[i].t, a->s[i].spam, 1);
+		bayes_mem_learn(live, &a->s[i].t, a->s[i].spam, 1);
+	}
 	bayes_mem_counts(mem, &counts);
 	for (i = 0; i < a->n; i++) {
 		s = &a->s[i];
@@ -336,6 +351,13 @@ accuracy_fold(struct accuracy *a, int f)
 				if (rules_total >= a->thr[k] && sc.hits[h].points > 0)
 					rst->fp[k]++;
 		}
+		bayes_mem_counts(live, &lcounts);
+		bayes_classify(&a->bp, &lcounts, &s->t, bayes_mem_lookup_cb, live, &lr);
+		if (!lr.ready || bayes_band(lr.prob, &points) == NULL)
+			points = 0;
+		accuracy_count(a, &a->tally[f][MODE_ONLINE], s->spam,
+		    rules_total + points);
+		bayes_mem_learn(live, &s->t, s->spam, 1);
 		bayes_classify(&a->bp, &counts, &s->t, bayes_mem_lookup_cb, mem, &br);
 		bayes_score(&br, &sc);
 		accuracy_count(a, &a->tally[f][MODE_BAYES], s->spam, sc.total);
@@ -348,6 +370,7 @@ accuracy_fold(struct accuracy *a, int f)
 		score_free(&sc);
 	}
 	bayes_mem_free(mem);
+	bayes_mem_free(live);
 }
 
 /* ---- the report ---- */
@@ -523,6 +546,7 @@ main(int argc, char **argv)
 		{ "bayes-s", required_argument, NULL, 's' },
 		{ "bayes-x", required_argument, NULL, 'x' },
 		{ "bayes-min-dev", required_argument, NULL, 'm' },
+		{ "bayes-min", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct accuracy a;
@@ -568,6 +592,10 @@ main(int argc, char **argv)
 			break;
 		case 'm':
 			a.bp.min_dev = accuracy_number(optarg, "--bayes-min-dev");
+			break;
+		case 'b':
+			a.bp.min_spam = a.bp.min_ham =
+			    (unsigned long)accuracy_number(optarg, "--bayes-min");
 			break;
 		default:
 			accuracy_usage();

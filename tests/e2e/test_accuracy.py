@@ -95,7 +95,7 @@ def run_json(*args):
 def assert_sane(rep, want_files):
     """Counts add up across files and thresholds; rates are rates."""
     assert [f["file"] for f in rep["files"]] == want_files
-    for mode in ("rules", "bayes"):
+    for mode in ("rules", "bayes", "online"):
         spam = ham = 0
         tp = {"hold": 0, "reject": 0}
         fp = {"hold": 0, "reject": 0}
@@ -124,8 +124,9 @@ def assert_sane(rep, want_files):
             assert (o[at]["tp"], o[at]["fp"]) == (tp[at], fp[at])
     # Rules and checks alone see the same comments as with Bayes.
     for f in rep["files"]:
-        assert f["rules"]["spam"] == f["bayes"]["spam"]
-        assert f["rules"]["ham"] == f["bayes"]["ham"]
+        for mode in ("bayes", "online"):
+            assert f["rules"]["spam"] == f[mode]["spam"]
+            assert f["rules"]["ham"] == f[mode]["ham"]
     for r in rep["rules"]:
         assert r["fp_reject"] <= r["fp_hold"] <= r["ham_hits"], r
 
@@ -178,6 +179,20 @@ def test_text_arrives_as_typed(tmp_path):
     assert ("Buy cheap viagra online without prescription "
             "http://pills.example.ru") in bodies
     assert not any("\ufeff" in b or "&amp;" in b or "<br" in b for b in bodies)
+
+
+def test_bayes_scores_once_trained(tmp_path):
+    """A handful of comments is too few for Bayes, unless told otherwise."""
+    paths = write_files(tmp_path)
+    rc, out, err = run("--rules", RULES, "--dump", *paths)
+    assert rc == 0, err
+    assert "BAYES_" not in out
+    rc, out, err = run("--rules", RULES, "--dump", "--bayes-min", "1", *paths)
+    assert rc == 0, err
+    hits = [line.split("\t")[5] for line in out.splitlines()]
+    assert any("BAYES_" in h for h in hits), out
+    # At most one BAYES_* pseudo-rule a comment.
+    assert all(h.count("BAYES_") <= 1 for h in hits), out
 
 
 def test_text_report(tmp_path):
