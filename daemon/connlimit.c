@@ -2,9 +2,15 @@
  * Counting connections.  bufferevent_free() clears a bufferevent's
  * callbacks before dropping evhttp's reference; ours keeps it alive, so a
  * sweep that finds all callbacks NULL knows evhttp is done with it and
- * drops the last reference, which closes the socket.
+ * drops the last reference, which closes the socket.  The same sweep
+ * shuts down connections past their request deadline: evhttp then reads
+ * end of file and frees the connection its usual way.
  */
+#include <sys/socket.h>
+
+#include <stdint.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "connlimit.h"
 #include "log.h"
@@ -12,16 +18,31 @@
 
 #define CONNLIMIT_SWEEP_MS 100
 
+struct connlimit_conn {
+	struct bufferevent *bev;
+	uint64_t deadline_ms;		/* 0: a request is being handled */
+};
+
 struct connlimit {
 	struct event_base *base;
 	unsigned int max;
-	struct bufferevent **bevs;
+	unsigned int timeout_ms;
+	struct connlimit_conn *conns;
 	unsigned int n, cap;
 	struct event *sweep;
 	int paused;
 	void (*pause)(void *, int);
 	void *arg;
 };
+
+static uint64_t
+connlimit_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static void
 connlimit_update(struct connlimit *cl)
@@ -47,24 +68,52 @@ connlimit_arm(struct connlimit *cl)
 		evtimer_add(cl->sweep, &tv);
 }
 
+static struct connlimit_conn *
+connlimit_find(struct connlimit *cl, struct bufferevent *bev)
+{
+	unsigned int i;
+
+	for (i = 0; i < cl->n; i++)
+		if (cl->conns[i].bev == bev)
+			return &cl->conns[i];
+	return NULL;
+}
+
+static uint64_t
+connlimit_deadline(const struct connlimit *cl)
+{
+	return cl->timeout_ms ? connlimit_now_ms() + cl->timeout_ms : 0;
+}
+
 static void
 connlimit_sweep_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct connlimit *cl = arg;
+	struct connlimit_conn *c;
 	bufferevent_data_cb rd, wr;
 	bufferevent_event_cb ev;
+	uint64_t now = connlimit_now_ms();
 	unsigned int i = 0;
+	evutil_socket_t s;
 
 	(void)fd;
 	(void)what;
 	while (i < cl->n) {
-		bufferevent_getcb(cl->bevs[i], &rd, &wr, &ev, NULL);
-		if (rd != NULL || wr != NULL || ev != NULL) {
-			i++;
+		c = &cl->conns[i];
+		bufferevent_getcb(c->bev, &rd, &wr, &ev, NULL);
+		if (rd == NULL && wr == NULL && ev == NULL) {
+			bufferevent_decref(c->bev);
+			*c = cl->conns[--cl->n];
 			continue;
 		}
-		bufferevent_decref(cl->bevs[i]);
-		cl->bevs[i] = cl->bevs[--cl->n];
+		if (c->deadline_ms != 0 && now >= c->deadline_ms &&
+		    (s = bufferevent_getfd(c->bev)) != -1) {
+			log_debug("connection sent no whole request in %u ms: "
+			    "closing it", cl->timeout_ms);
+			shutdown(s, SHUT_RDWR);
+			c->deadline_ms = 0;
+		}
+		i++;
 	}
 	connlimit_update(cl);
 	connlimit_arm(cl);
@@ -91,8 +140,8 @@ connlimit_free(struct connlimit *cl)
 	unsigned int i;
 
 	for (i = 0; i < cl->n; i++)
-		bufferevent_decref(cl->bevs[i]);
-	free(cl->bevs);
+		bufferevent_decref(cl->conns[i].bev);
+	free(cl->conns);
 	event_free(cl->sweep);
 	free(cl);
 }
@@ -110,6 +159,30 @@ connlimit_open(const struct connlimit *cl)
 	return cl->n;
 }
 
+void
+connlimit_set_timeout(struct connlimit *cl, unsigned int secs)
+{
+	cl->timeout_ms = secs * 1000;
+}
+
+void
+connlimit_request(struct connlimit *cl, struct bufferevent *bev)
+{
+	struct connlimit_conn *c;
+
+	if ((c = connlimit_find(cl, bev)) != NULL)
+		c->deadline_ms = 0;
+}
+
+void
+connlimit_answered(struct connlimit *cl, struct bufferevent *bev)
+{
+	struct connlimit_conn *c;
+
+	if ((c = connlimit_find(cl, bev)) != NULL)
+		c->deadline_ms = connlimit_deadline(cl);
+}
+
 struct bufferevent *
 connlimit_bev_cb(struct event_base *base, void *arg)
 {
@@ -121,9 +194,11 @@ connlimit_bev_cb(struct event_base *base, void *arg)
 	bufferevent_incref(bev);
 	if (cl->n == cl->cap) {
 		cl->cap = cl->cap ? cl->cap * 2 : 64;
-		cl->bevs = xreallocarray(cl->bevs, cl->cap, sizeof *cl->bevs);
+		cl->conns = xreallocarray(cl->conns, cl->cap, sizeof *cl->conns);
 	}
-	cl->bevs[cl->n++] = bev;
+	cl->conns[cl->n].bev = bev;
+	cl->conns[cl->n].deadline_ms = connlimit_deadline(cl);
+	cl->n++;
 	connlimit_update(cl);
 	connlimit_arm(cl);
 	return bev;

@@ -3,6 +3,7 @@
  * type, size, fields, rules), then sends one Redis command and answers from
  * its callback.  Errors in a request are answers, never fatal.
  */
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -17,6 +18,7 @@
 
 #include <event2/buffer.h>
 #include <event2/http.h>
+#include <event2/http_struct.h>	/* the HTTP version libevent parsed */
 #include <event2/listener.h>
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
@@ -272,7 +274,7 @@ server_query_param(struct evhttp_request *req, const char *name)
 	const char *p, *amp, *eq;
 	size_t nlen = strlen(name);
 	char *out;
-	long n;
+	long n, dlen;
 
 	for (p = q; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
 		amp = strchr(p, '&');
@@ -282,7 +284,9 @@ server_query_param(struct evhttp_request *req, const char *name)
 		eq++;
 		n = amp ? amp - eq : (long)strlen(eq);
 		out = xmalloc(n + 1);
-		if (comment_form_decode(eq, n, out) < 0) {
+		/* A %00 would cut the value short unnoticed: refuse it. */
+		if ((dlen = comment_form_decode(eq, n, out)) < 0 ||
+		    memchr(out, '\0', dlen) != NULL) {
 			free(out);
 			return NULL;
 		}
@@ -708,6 +712,56 @@ static const struct route {
 	{ "/metrics", EVHTTP_REQ_GET, server_metrics },
 };
 
+/* The answer is out: the connection's next request has a deadline again. */
+static void
+server_answered_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	if (evcon != NULL)
+		connlimit_answered(srv->conns,
+		    evhttp_connection_get_bufferevent(evcon));
+}
+
+/*
+ * What evhttp lets through: NULL, or why the request is refused.  A
+ * version such as "HTTP/-1.1" it takes for one, and would echo in the
+ * answer.  Two Content-Lengths: which one frames the body is ambiguous.  A
+ * body evhttp does not read (a GET with a Content-Length, an unknown
+ * method's) would be taken for the next request: answer, then close.
+ */
+static const char *
+server_framing(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyval *kv;
+	enum evhttp_cmd_type method = evhttp_request_get_command(req);
+	const char *why = NULL;
+	int lengths = 0, body = 0;
+
+	TAILQ_FOREACH(kv, in, next) {
+		if (strcasecmp(kv->key, "Content-Length") == 0) {
+			lengths++;
+			body |= strcmp(kv->value, "0") != 0;
+		} else if (strcasecmp(kv->key, "Transfer-Encoding") == 0)
+			body = 1;
+	}
+	if (req->major != 1 || req->minor < 0)
+		why = "the request line names no HTTP/1.x version";
+	else if (lengths > 1)
+		why = "Content-Length is given more than once";
+	if (req->major != 1 || req->minor < 0 || req->minor > 1) {
+		req->major = 1;
+		req->minor = 1;
+	}
+	if (why != NULL || (body && method != EVHTTP_REQ_POST &&
+	    method != EVHTTP_REQ_PUT && method != EVHTTP_REQ_PATCH))
+		evhttp_add_header(evhttp_request_get_output_headers(req),
+		    "Connection", "close");
+	return why;
+}
+
 static void
 server_request_cb(struct evhttp_request *req, void *arg)
 {
@@ -715,11 +769,23 @@ server_request_cb(struct evhttp_request *req, void *arg)
 	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
 	enum evhttp_cmd_type method = evhttp_request_get_command(req);
 	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	struct evkeyvalq *h;
 	struct request *r;
+	const char *why;
 	size_t i;
 	int found = 0;
 
+	if (evcon != NULL) {
+		connlimit_request(srv->conns,
+		    evhttp_connection_get_bufferevent(evcon));
+		evhttp_request_set_on_complete_cb(req, server_answered_cb, srv);
+	}
+	if ((why = server_framing(req)) != NULL) {
+		request_fail(request_new(srv, req, "other"), 400, "bad_request",
+		    NULL, why);
+		return;
+	}
 	if (method == EVHTTP_REQ_HEAD)
 		method = EVHTTP_REQ_GET;
 	for (i = 0; path != NULL && i < sizeof server_routes / sizeof server_routes[0]; i++) {
@@ -777,9 +843,11 @@ server_new(struct event_base *base, struct db *db, const struct store *st,
 	srv->metrics = m;
 	if ((srv->http = evhttp_new(base)) == NULL)
 		fatalx("cannot create the HTTP server");
-	evhttp_set_allowed_methods(srv->http, EVHTTP_REQ_GET | EVHTTP_REQ_POST |
-	    EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE |
-	    EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	/*
+	 * Every method reaches server_request_cb, unknown ones too, so they
+	 * get a JSON 405 (or 404) rather than libevent's HTML 501.
+	 */
+	evhttp_set_allowed_methods(srv->http, 0xffff);
 	evhttp_set_gencb(srv->http, server_request_cb, srv);
 	srv->conns = connlimit_new(base, cfg->max_connections, server_pause, srv);
 	evhttp_set_bevcb(srv->http, connlimit_bev_cb, srv->conns);
@@ -795,6 +863,7 @@ server_reload(struct server *srv, const struct config *cfg, struct ruleset *rs)
 	evhttp_set_max_headers_size(srv->http, cfg->max_headers);
 	evhttp_set_max_body_size(srv->http, cfg->max_body * SERVER_HARD_BODY_FACTOR);
 	evhttp_set_timeout(srv->http, cfg->timeout);
+	connlimit_set_timeout(srv->conns, cfg->timeout);
 	connlimit_set_max(srv->conns, cfg->max_connections);
 }
 
