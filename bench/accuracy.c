@@ -66,6 +66,7 @@ struct rulestat {
 	char *name;
 	unsigned long spam, ham;	/* comments hit */
 	unsigned long fp[AT__COUNT];	/* ham hit that reached the threshold, rules alone */
+	unsigned long fpb[AT__COUNT];	/* the same with Bayes */
 };
 
 struct accuracy {
@@ -361,6 +362,22 @@ accuracy_fold(struct accuracy *a, int f)
 		bayes_classify(&a->bp, &counts, &s->t, bayes_mem_lookup_cb, mem, &br);
 		bayes_score(&br, &sc);
 		accuracy_count(a, &a->tally[f][MODE_BAYES], s->spam, sc.total);
+		for (h = 0; h < sc.nhits; h++) {
+			rst = accuracy_rulestat(a, sc.hits[h].name);
+			/* The BAYES_* hit is the one not counted above. */
+			if (strncmp(sc.hits[h].name, BAYES_PSEUDO_PREFIX,
+			    strlen(BAYES_PSEUDO_PREFIX)) == 0) {
+				if (s->spam)
+					rst->spam++;
+				else
+					rst->ham++;
+			}
+			if (s->spam || sc.hits[h].points <= 0)
+				continue;
+			for (k = 0; k < AT__COUNT; k++)
+				if (sc.total >= a->thr[k])
+					rst->fpb[k]++;
+		}
 		if (a->dump) {
 			printf("%s\t%d\t%g\t%.4f\t%g", a->files[f], s->spam,
 			    rules_total, br.prob, sc.total);
@@ -427,8 +444,12 @@ accuracy_rule_cmp(const void *x, const void *y)
 {
 	const struct rulestat *a = x, *b = y;
 
-	if (a->fp[AT_HOLD] != b->fp[AT_HOLD])
-		return a->fp[AT_HOLD] > b->fp[AT_HOLD] ? -1 : 1;
+	if (a->fp[AT_REJECT] + a->fpb[AT_REJECT] != b->fp[AT_REJECT] + b->fpb[AT_REJECT])
+		return a->fp[AT_REJECT] + a->fpb[AT_REJECT] >
+		    b->fp[AT_REJECT] + b->fpb[AT_REJECT] ? -1 : 1;
+	if (a->fp[AT_HOLD] + a->fpb[AT_HOLD] != b->fp[AT_HOLD] + b->fpb[AT_HOLD])
+		return a->fp[AT_HOLD] + a->fpb[AT_HOLD] >
+		    b->fp[AT_HOLD] + b->fpb[AT_HOLD] ? -1 : 1;
 	if (a->ham != b->ham)
 		return a->ham > b->ham ? -1 : 1;
 	return strcmp(a->name, b->name);
@@ -463,6 +484,8 @@ accuracy_json(struct accuracy *a, const struct tally *all)
 		json_object_set_new(r, "ham_hits", json_integer((json_int_t)a->rules[i].ham));
 		json_object_set_new(r, "fp_hold", json_integer((json_int_t)a->rules[i].fp[AT_HOLD]));
 		json_object_set_new(r, "fp_reject", json_integer((json_int_t)a->rules[i].fp[AT_REJECT]));
+		json_object_set_new(r, "fp_hold_bayes", json_integer((json_int_t)a->rules[i].fpb[AT_HOLD]));
+		json_object_set_new(r, "fp_reject_bayes", json_integer((json_int_t)a->rules[i].fpb[AT_REJECT]));
 		json_array_append_new(rules, r);
 	}
 	json_object_set_new(root, "rules", rules);
@@ -505,15 +528,18 @@ accuracy_text(struct accuracy *a, const struct tally *all)
 		accuracy_text_line(a, "overall", accuracy_modes[m], &all[m]);
 	if (a->skipped > 0)
 		printf("(%lu comments skipped: empty or not valid text)\n", a->skipped);
-	printf("\nrules hitting ham (rules and checks alone):\n");
-	printf("%-28s %6s %6s %8s %10s\n", "rule", "spam", "ham", "FP hold",
-	    "FP reject");
+	printf("\nrules hitting real comments: how many, and how many of those "
+	    "reached hold_score\nand reject_score, with rules and checks "
+	    "alone and with Bayes:\n");
+	printf("%-28s %6s %6s %8s %10s %8s %10s\n", "rule", "spam", "ham",
+	    "FP hold", "FP reject", "+Bayes", "+Bayes");
 	for (i = 0; i < a->nrules; i++) {
 		if (a->rules[i].ham == 0)
 			continue;
-		printf("%-28s %6lu %6lu %8lu %10lu\n", a->rules[i].name,
-		    a->rules[i].spam, a->rules[i].ham, a->rules[i].fp[AT_HOLD],
-		    a->rules[i].fp[AT_REJECT]);
+		printf("%-28s %6lu %6lu %8lu %10lu %8lu %10lu\n",
+		    a->rules[i].name, a->rules[i].spam, a->rules[i].ham,
+		    a->rules[i].fp[AT_HOLD], a->rules[i].fp[AT_REJECT],
+		    a->rules[i].fpb[AT_HOLD], a->rules[i].fpb[AT_REJECT]);
 	}
 }
 

@@ -129,6 +129,7 @@ def assert_sane(rep, want_files):
             assert f["rules"]["ham"] == f[mode]["ham"]
     for r in rep["rules"]:
         assert r["fp_reject"] <= r["fp_hold"] <= r["ham_hits"], r
+        assert r["fp_reject_bayes"] <= r["fp_hold_bayes"] <= r["ham_hits"], r
 
 
 def test_report_adds_up(tmp_path):
