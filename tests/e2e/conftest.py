@@ -6,6 +6,7 @@ root).  Without them the paths of a build-e2e directory are assumed.
 
 import glob
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -35,6 +36,14 @@ rule TEST_HOLDWORD body /plughhold/i score 4 "test: hold"
 # Every daemon started in this session, so that a failing test can show the
 # log lines written while it ran.
 DAEMONS = []
+
+# A daemon that died of one of these crashed; SIGKILL and SIGTERM are the
+# tests' own doing.
+CRASH_SIGNALS = {signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGFPE,
+    signal.SIGILL, signal.SIGSYS, signal.SIGTRAP}
+# What AddressSanitizer, UndefinedBehaviorSanitizer and valgrind write to
+# the daemon's stderr (its log) when they find something.
+SANITIZER_RE = re.compile(r"(?m)^==\d+==(?:ERROR| )|: runtime error: ")
 
 
 def _wait(pred, timeout, step=0.02):
@@ -376,11 +385,21 @@ def heinzeld_factory(redis_server):
             cache[key] = d
         return d
 
+    problems = []
     try:
         yield start
     finally:
+        # A SIGTERM'd heinzeld exits 0: under ASan or valgrind a leak or a
+        # memory error at shutdown makes that exit status non-zero.
         for d in started:
+            alive = d.alive()
+            rc = d.stop()
+            if alive and rc != 0:
+                problems.append("heinzeld (%s) exited %s after SIGTERM:\n%s"
+                    % (d.conf, rc, _tail(d.log())))
             d.cleanup()
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 @pytest.fixture
@@ -436,10 +455,34 @@ def approve(rdb):
 
 # ---- logs of failing tests ----
 
+def _tail(text, n=60):
+    lines = text.splitlines()
+    if len(lines) > n:
+        lines = ["[... %d lines]" % (len(lines) - n)] + lines[-n:]
+    return "\n".join(lines)
+
+
 @pytest.fixture(autouse=True)
 def _log_offsets(request):
-    request.node._heinzel_offsets = {id(d): d.log_size() for d in DAEMONS}
+    offsets = {id(d): d.log_size() for d in DAEMONS}
+    request.node._heinzel_offsets = offsets
     yield
+    # After each test: no daemon crashed, and no sanitizer or valgrind
+    # report appeared in a log.
+    problems = []
+    for d in {id(d): d for d in DAEMONS}.values():
+        rc = d.proc.poll() if d.proc is not None else None
+        if rc is not None and rc < 0 and -rc in CRASH_SIGNALS and \
+                not getattr(d, "_crash_reported", False):
+            d._crash_reported = True
+            problems.append("heinzeld (%s) died of signal %d" % (d.conf, -rc))
+        text = d.log(offsets.get(id(d), 0))
+        m = SANITIZER_RE.search(text)
+        if m:
+            problems.append("heinzeld (%s) log has a sanitizer report:\n%s"
+                % (d.conf, _tail(text[m.start():])))
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 @pytest.hookimpl(hookwrapper=True)
