@@ -581,6 +581,7 @@ main(int argc, char **argv)
 	char *errors = NULL;
 	double hold = -1, reject = -1, slice = 0;
 	int ch, json = 0, k, m;
+	size_t i;
 
 	memset(&a, 0, sizeof a);
 	log_init("accuracy", LOG_LEVEL_WARN, 0);
@@ -654,24 +655,24 @@ main(int argc, char **argv)
 	}
 	for (k = 0; k < argc; k++)
 		accuracy_fold(&a, k);
-	if (a.dump)
-		return 0;
 
-	memset(all, 0, sizeof all);
-	for (k = 0; k < argc; k++)
-		for (m = 0; m < MODE__COUNT; m++)
-			accuracy_tally_add(&all[m], &a.tally[k][m]);
-	qsort(a.rules, a.nrules, sizeof *a.rules, accuracy_rule_cmp);
-	if (json)
-		accuracy_json(&a, all);
-	else
-		accuracy_text(&a, all);
+	if (!a.dump) {
+		memset(all, 0, sizeof all);
+		for (k = 0; k < argc; k++)
+			for (m = 0; m < MODE__COUNT; m++)
+				accuracy_tally_add(&all[m], &a.tally[k][m]);
+		qsort(a.rules, a.nrules, sizeof *a.rules, accuracy_rule_cmp);
+		if (json)
+			accuracy_json(&a, all);
+		else
+			accuracy_text(&a, all);
+	}
 
-	for (size_t i = 0; i < a.n; i++) {
+	for (i = 0; i < a.n; i++) {
 		comment_free(&a.s[i].c);
 		tokenize_free(&a.s[i].t);
 	}
-	for (size_t i = 0; i < a.nrules; i++)
+	for (i = 0; i < a.nrules; i++)
 		free(a.rules[i].name);
 	for (k = 0; k < argc; k++)
 		free(a.files[k]);

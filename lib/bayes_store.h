@@ -11,8 +11,8 @@
  * ("spam" or "ham"): what it was trained as, so that learning it again
  * is a no-op and learning it as the other class first untrains it.
  *
- * Tokens travel joined by newlines in one argument (tokens hold no white
- * space), so one command fits any message in STORE_MAX_ARGS.
+ * Tokens travel joined by newlines in one argument (tokens hold no line
+ * breaks), so one command fits any message in STORE_MAX_ARGS.
  */
 #ifndef HEINZEL_BAYES_STORE_H
 #define HEINZEL_BAYES_STORE_H

@@ -139,6 +139,8 @@ test_urls(void **state)
 	want(&t, "host:kidsmedia.com", 1);
 	want(&t, "url:kidsmedia.com", 1);
 	want(&t, "host:192.0.2.7", 1);
+	want(&t, "url:192.0.2.7", 1);
+	want(&t, "url:2.7", 0);
 	want(&t, "meta:link", 1);
 	/* The parts count as words; the scheme does not. */
 	want(&t, "example", 1);

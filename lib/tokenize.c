@@ -411,14 +411,17 @@ tokenize_last_label(const char *host, size_t len)
 	return i;
 }
 
-/* The registrable-ish part of a folded host: two labels, three under co.uk. */
+/*
+ * The registrable-ish part of a folded host: two labels, three under
+ * co.uk; all of an IPv4 address.
+ */
 static size_t
 tokenize_domain(const char *host, size_t len)
 {
 	size_t tld, sld, third;
 
 	tld = tokenize_last_label(host, len);
-	if (tld < 2)
+	if (tld < 2 || (host[tld] >= '0' && host[tld] <= '9'))
 		return 0;
 	sld = tokenize_last_label(host, tld - 1);
 	if (sld == 0 || !tokenize_in(tokenize_slds, host + sld, tld - 1 - sld) ||

@@ -13,6 +13,7 @@
  * words, so "v\u200Biagra" is "viagra".
  *
  * Besides words:
+ *	check out		a pair of neighbouring words in one sentence
  *	host:www.example.org	the host of a link (http(s)://, www. or a
  *				bare name with a common top-level domain)
  *	url:example.org		its registrable-ish domain (last two labels,
@@ -30,12 +31,14 @@
  *				(@name), meta:caps (mostly capitals),
  *				meta:len:N (log2 of the length in characters)
  * Words under 2 bytes are skipped.  Fields other than the body carry a
- * prefix: "author:", "urlfield:", "email:" (domain only), "ip:" (the /24
- * or /48 network), "lang:".
+ * prefix: "author:" and "urlfield:" before their tokens, "from:" with the
+ * e-mail's domain (never the address), "ip:" with the /24 (IPv4) or the
+ * first three groups (IPv6), "lang:".
  *
- * Tokens never hold white space or control characters, so a newline can
- * join them (tokenize_join).  A message keeps its first TOKENIZE_MAX
- * unique tokens, in order of appearance.
+ * Tokens never hold line breaks, tabs or other control characters (a word
+ * pair holds one space), so a newline can join them (tokenize_join).  A
+ * message keeps its first TOKENIZE_MAX unique tokens, in order of
+ * appearance.
  */
 #ifndef HEINZEL_TOKENIZE_H
 #define HEINZEL_TOKENIZE_H
@@ -48,7 +51,7 @@ struct comment;
 #define TOKENIZE_MAX		500	/* unique tokens kept per message */
 #define TOKENIZE_MIN_LEN	2	/* bytes; shorter words are skipped */
 #define TOKENIZE_MAX_LEN	40	/* bytes; longer words become long:N */
-#define TOKENIZE_MAX_HOST	60	/* bytes of a host name kept (its end) */
+#define TOKENIZE_MAX_HOST	60	/* bytes; a longer host gives no host: token */
 
 /* The unique tokens of one message. */
 struct tokens {
