@@ -23,6 +23,8 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
+#include "bayes.h"
+#include "bayes_store.h"
 #include "captcha.h"
 #include "checks.h"
 #include "comment.h"
@@ -36,11 +38,13 @@
 #include "score.h"
 #include "server.h"
 #include "store.h"
+#include "tokenize.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
 #define SERVER_RETRY_AFTER "5"
 #define SERVER_PUBLISHED_LIMIT 1000
+#define SERVER_BAYES_RECHECK 10	/* seconds */
 /* evhttp's own limit; bodies between max_body and this get our JSON 413. */
 #define SERVER_HARD_BODY_FACTOR 4
 
@@ -57,6 +61,8 @@ struct server {
 	char *unix_path;
 	unsigned int active;
 	int stopping;
+	int bayes_ready;		/* learned enough, when last asked */
+	time_t bayes_checked;		/* monotonic seconds of that, 0 never */
 	void (*done)(void *);
 	void *done_arg;
 };
@@ -70,6 +76,7 @@ struct request {
 	char *return_to;		/* form posts from a browser: 303 there */
 	struct comment comment;
 	struct score score;
+	struct tokens tokens;		/* for the classifier */
 	enum verdict verdict;
 	char id[STORE_ID_LEN + 1];
 	struct captcha captcha;
@@ -119,6 +126,7 @@ request_new(struct server *srv, struct evhttp_request *req, const char *route)
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	comment_init(&r->comment);
 	score_init(&r->score);
+	tokenize_init(&r->tokens);
 	srv->active++;
 	return r;
 }
@@ -130,6 +138,7 @@ request_free(struct request *r)
 
 	comment_free(&r->comment);
 	score_free(&r->score);
+	tokenize_free(&r->tokens);
 	free(r->return_to);
 	free(r->post);
 	free(r);
@@ -571,6 +580,106 @@ server_client_ip(const struct config *cfg, struct evhttp_request *req,
 		comment_set(c, CF_IP, real, strlen(real));
 }
 
+/* The comment is scored: its verdict, then the one submit script. */
+static void
+server_store(struct request *r)
+{
+	struct server *srv = r->srv;
+	const struct config *cfg = srv->cfg;
+	struct store_submit sub;
+	struct store_cmd cmd;
+
+	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
+
+	memset(&sub, 0, sizeof sub);
+	sub.comment = &r->comment;
+	sub.score = &r->score;
+	sub.now_ms = server_now_ms();
+	store_new_id(r->id, sub.now_ms);
+	sub.id = r->id;
+	sub.hold = r->verdict == VERDICT_HOLD;
+	if (r->verdict == VERDICT_SPAM)
+		sub.status = STORE_SPAM;
+	else if (r->verdict == VERDICT_CLEAN &&
+	    cfg->auto_approve == AUTO_APPROVE_CLEAN && r->score.total <= 0)
+		sub.status = STORE_APPROVED;
+	else
+		sub.status = STORE_PENDING;
+	sub.check_captcha = cfg->captcha_required;
+	sub.captcha_answer = r->comment.field[CF_CAPTCHA_ANSWER] ?
+	    captcha_parse_answer(r->comment.field[CF_CAPTCHA_ANSWER]) : -1;
+	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
+	sub.request_id_ttl = cfg->request_id_ttl;
+	sub.duplicate_window = cfg->duplicate_window;
+	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;
+	sub.flood_ip_limit = cfg->flood_ip_limit;
+	sub.flood_ip_window = cfg->flood_ip_window;
+	sub.flood_email_limit = cfg->flood_email_limit;
+	sub.flood_email_window = cfg->flood_email_window;
+
+	store_cmd_init(&cmd);
+	store_cmd_submit(srv->store, &cmd,
+	    db_script_sha(srv->db, STORE_SCRIPT_SUBMIT), &sub);
+	r->id[0] = '\0';	/* known only once stored */
+	if (db_command(srv->db, &cmd, STORE_SCRIPT_SUBMIT, server_submit_cb, r) != 0) {
+		metrics_outcome(srv->metrics, "unavailable");
+		request_unavailable(r);
+	}
+}
+
+/*
+ * Whether to fetch the classifier's counts for this submission.  Until it
+ * has learned enough it cannot score, and one extra round trip per
+ * comment would buy nothing: so while it was not ready, ask again only
+ * every SERVER_BAYES_RECHECK seconds.
+ */
+static int
+server_bayes_worth_asking(struct server *srv)
+{
+	struct timespec now;
+
+	if (srv->bayes_ready)
+		return 1;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return srv->bayes_checked == 0 ||
+	    now.tv_sec - srv->bayes_checked >= SERVER_BAYES_RECHECK;
+}
+
+static void
+server_bayes_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	struct server *srv = r->srv;
+	const struct config *cfg = srv->cfg;
+	struct bayes_params params;
+	struct bayes_counts counts;
+	struct bayes_token *tokens;
+	struct bayes_result res;
+	struct timespec now;
+	const char *cause;
+
+	tokens = xcalloc(r->tokens.n + 1, sizeof *tokens);
+	if (bayes_store_fetch_reply(reply, r->tokens.n, &counts, tokens,
+	    &cause) != 0) {
+		if (reply != NULL)
+			log_warnx("redis: bayes fetch: %s", cause);
+		free(tokens);
+		metrics_outcome(srv->metrics, "unavailable");
+		request_unavailable(r);
+		return;
+	}
+	bayes_params_default(&params);
+	params.min_spam = cfg->bayes_min_spam;
+	params.min_ham = cfg->bayes_min_ham;
+	bayes_classify_counts(&params, &counts, &r->tokens, tokens, &res);
+	free(tokens);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	srv->bayes_ready = res.ready;
+	srv->bayes_checked = now.tv_sec;
+	bayes_score(&res, &r->score);
+	server_store(r);
+}
+
 static void
 server_submit(struct server *srv, struct evhttp_request *req)
 {
@@ -578,7 +687,6 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	const struct config *cfg = srv->cfg;
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	struct comment_limits lim;
-	struct store_submit sub;
 	struct store_cmd cmd;
 	struct fault f;
 	size_t len = evbuffer_get_length(in);
@@ -631,39 +739,16 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	if (ruleset_score(srv->rules, &r->comment, &r->score) > 0)
 		metrics_count(srv->metrics, METRIC_RULE_LIMIT);
 	checks_score(cfg, &r->comment, &r->score);
-	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
-
-	memset(&sub, 0, sizeof sub);
-	sub.comment = &r->comment;
-	sub.score = &r->score;
-	sub.now_ms = server_now_ms();
-	store_new_id(r->id, sub.now_ms);
-	sub.id = r->id;
-	sub.hold = r->verdict == VERDICT_HOLD;
-	if (r->verdict == VERDICT_SPAM)
-		sub.status = STORE_SPAM;
-	else if (r->verdict == VERDICT_CLEAN &&
-	    cfg->auto_approve == AUTO_APPROVE_CLEAN && r->score.total <= 0)
-		sub.status = STORE_APPROVED;
-	else
-		sub.status = STORE_PENDING;
-	sub.check_captcha = cfg->captcha_required;
-	sub.captcha_answer = r->comment.field[CF_CAPTCHA_ANSWER] ?
-	    captcha_parse_answer(r->comment.field[CF_CAPTCHA_ANSWER]) : -1;
-	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
-	sub.request_id_ttl = cfg->request_id_ttl;
-	sub.duplicate_window = cfg->duplicate_window;
-	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;
-	sub.flood_ip_limit = cfg->flood_ip_limit;
-	sub.flood_ip_window = cfg->flood_ip_window;
-	sub.flood_email_limit = cfg->flood_email_limit;
-	sub.flood_email_window = cfg->flood_email_window;
-
+	if (!cfg->bayes_enabled || !server_bayes_worth_asking(srv)) {
+		server_store(r);
+		return;
+	}
+	tokenize_comment(&r->tokens, &r->comment);
 	store_cmd_init(&cmd);
-	store_cmd_submit(srv->store, &cmd,
-	    db_script_sha(srv->db, STORE_SCRIPT_SUBMIT), &sub);
-	r->id[0] = '\0';	/* known only once stored */
-	if (db_command(srv->db, &cmd, STORE_SCRIPT_SUBMIT, server_submit_cb, r) != 0) {
+	bayes_store_cmd_fetch(srv->store, &cmd, db_script_sha(srv->db,
+	    DB_BAYES_SCRIPT(BAYES_SCRIPT_FETCH)), &r->tokens);
+	if (db_command(srv->db, &cmd, DB_BAYES_SCRIPT(BAYES_SCRIPT_FETCH),
+	    server_bayes_cb, r) != 0) {
 		metrics_outcome(srv->metrics, "unavailable");
 		request_unavailable(r);
 	}

@@ -37,6 +37,7 @@ enum config_type {
 	CONFIG_DOUBLE,
 	CONFIG_AUTO_APPROVE,
 	CONFIG_LOG_LEVEL,
+	CONFIG_STARTTLS,
 };
 
 /* What a value of each type looks like, for error messages. */
@@ -48,6 +49,7 @@ static const char *const config_expected[] = {
 	[CONFIG_DOUBLE] = "expected a number",
 	[CONFIG_AUTO_APPROVE] = "expected never, known_author or clean",
 	[CONFIG_LOG_LEVEL] = "expected error, warn, info or debug",
+	[CONFIG_STARTTLS] = "expected no, opportunistic or required",
 };
 
 static const char *const config_auto_approve_names[] = {
@@ -55,6 +57,9 @@ static const char *const config_auto_approve_names[] = {
 };
 static const char *const config_log_level_names[] = {
 	"error", "warn", "info", "debug"
+};
+static const char *const config_starttls_names[] = {
+	"no", "opportunistic", "required"
 };
 
 /* Extra check of a string or of each list item: NULL or why it is wrong. */
@@ -208,6 +213,14 @@ config_check_lang(const char *s)
 }
 
 static const char *
+config_check_webhook(const char *s)
+{
+	if (*s == '\0' || config_scheme(s, "http://", "https://"))
+		return NULL;
+	return "expected http://... or https://..., or nothing";
+}
+
+static const char *
 config_check_email(const char *s)
 {
 	const char *at = strrchr(s, '@');
@@ -328,6 +341,19 @@ static const struct config_key config_keys[] = {
 	  "60", 1, 86400, NULL,
 	  "Seconds of the per-e-mail flood window." },
 
+	{ "bayes", "enabled", CONFIG_BOOL, F(bayes_enabled),
+	  "yes", 0, 0, NULL,
+	  "Score comments with the BAYES_* pseudo-rules once trained enough." },
+	{ "bayes", "min_spam", CONFIG_UINT, F(bayes_min_spam),
+	  "50", 1, 1000000, NULL,
+	  "Spam comments to learn before the classifier scores." },
+	{ "bayes", "min_ham", CONFIG_UINT, F(bayes_min_ham),
+	  "50", 1, 1000000, NULL,
+	  "Good comments to learn before the classifier scores." },
+	{ "bayes", "learn", CONFIG_BOOL, F(bayes_learn),
+	  "yes", 0, 0, NULL,
+	  "Learn from moderation: approve is ham, spam is spam." },
+
 	{ "moderation", "auto_approve", CONFIG_AUTO_APPROVE, F(auto_approve),
 	  "never", 0, 0, NULL,
 	  "Publish without review: never, known_author or clean." },
@@ -341,6 +367,21 @@ static const struct config_key config_keys[] = {
 	{ "smtp", "from", CONFIG_STRING, F(smtp_from),
 	  "heinzel@localhost", 0, 0, config_check_email,
 	  "Sender address of notifications." },
+	{ "smtp", "starttls", CONFIG_STARTTLS, F(smtp_starttls),
+	  "opportunistic", 0, 0, NULL,
+	  "TLS on smtp://: no, opportunistic (unverified) or required (verified)." },
+	{ "smtp", "user", CONFIG_STRING, F(smtp_user),
+	  "", 0, 0, NULL,
+	  "User name for SMTP AUTH; empty = no AUTH." },
+	{ "smtp", "password", CONFIG_STRING, F(smtp_password),
+	  "", 0, 0, NULL,
+	  "Password for SMTP AUTH (or use password_file)." },
+	{ "smtp", "password_file", CONFIG_STRING, F(smtp_password_file),
+	  "", 0, 0, NULL,
+	  "File whose first line is the SMTP password, read at each delivery." },
+	{ "smtp", "timeout", CONFIG_UINT, F(smtp_timeout),
+	  "30", 1, 3600, NULL,
+	  "Seconds one delivery to the relay may take." },
 
 	{ "notify", "admin", CONFIG_LIST, F(notify_admin),
 	  "", 0, 0, config_check_email,
@@ -351,6 +392,27 @@ static const struct config_key config_keys[] = {
 	{ "notify", "author_on_receipt", CONFIG_BOOL, F(author_on_receipt),
 	  "no", 0, 0, NULL,
 	  "Tell the comment's author that it was received." },
+	{ "notify", "webhook", CONFIG_STRING, F(notify_webhook),
+	  "", 0, 0, config_check_webhook,
+	  "URL that gets a JSON POST per new pending and approved comment; empty = none." },
+	{ "notify", "webhook_timeout", CONFIG_UINT, F(notify_webhook_timeout),
+	  "10", 1, 3600, NULL,
+	  "Seconds one webhook request may take." },
+	{ "notify", "max_tries", CONFIG_UINT, F(notify_max_tries),
+	  "8", 1, 1000, NULL,
+	  "Delivery attempts before a notification goes to the dead letters." },
+	{ "notify", "retry_base_seconds", CONFIG_UINT, F(notify_retry_base),
+	  "60", 1, 86400, NULL,
+	  "Wait before the first retry; doubled after each failure." },
+	{ "notify", "retry_max_seconds", CONFIG_UINT, F(notify_retry_max),
+	  "3600", 1, 604800, NULL,
+	  "Longest wait between two attempts." },
+	{ "notify", "templates", CONFIG_STRING, F(notify_templates),
+	  "/etc/heinzel/templates", 0, 0, NULL,
+	  "Directory of KIND.LANG.txt files replacing the built-in mail texts." },
+	{ "notify", "lang", CONFIG_STRING, F(notify_lang),
+	  "de", 0, 0, config_check_lang,
+	  "Language of mails about comments without lang de or en." },
 
 	{ "log", "level", CONFIG_LOG_LEVEL, F(log_level),
 	  "info", 0, 0, NULL,
@@ -552,6 +614,13 @@ config_set(struct config *cfg, const struct config_key *k, const char *v)
 		if ((i = log_level_parse(v)) != -1)
 			*(int *)p = i;
 		break;
+	case CONFIG_STARTTLS:
+		for (i = nitems(config_starttls_names) - 1; i >= 0; i--)
+			if (strcasecmp(v, config_starttls_names[i]) == 0)
+				break;
+		if (i != -1)
+			*(enum smtp_starttls *)p = i;
+		break;
 	}
 	return i == -1 ? xstrdup(config_expected[k->type]) : NULL;
 }
@@ -594,6 +663,9 @@ config_get(const struct config *cfg, const struct config_key *k)
 		    *(const enum auto_approve *)p]);
 	case CONFIG_LOG_LEVEL:
 		return xstrdup(config_log_level_names[*(const int *)p]);
+	case CONFIG_STARTTLS:
+		return xstrdup(config_starttls_names[
+		    *(const enum smtp_starttls *)p]);
 	}
 	fatalx("%s: bad type %d", __func__, k->type);
 }
@@ -814,6 +886,9 @@ config_check_all(struct config_parse *p)
 		    "rules.reject_score (%g)", cfg->hold_score,
 		    cfg->reject_score);
 	}
+	if (cfg->smtp_password[0] != '\0' && cfg->smtp_password_file[0] != '\0')
+		config_error(p, p->lines[config_find("smtp", "password_file")],
+		    "smtp.password and smtp.password_file: give one of them");
 }
 
 int

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 enum auto_approve { AUTO_APPROVE_NEVER, AUTO_APPROVE_KNOWN_AUTHOR, AUTO_APPROVE_CLEAN };
+enum smtp_starttls { STARTTLS_NO, STARTTLS_OPPORTUNISTIC, STARTTLS_REQUIRED };
 
 struct config {
 	/* [server] */
@@ -59,6 +60,12 @@ struct config {
 	unsigned int flood_email_limit;	/* 10 per window, 0 = off */
 	unsigned int flood_email_window;	/* 60 s */
 
+	/* [bayes] */
+	bool bayes_enabled;		/* yes: score with BAYES_* once trained */
+	unsigned int bayes_min_spam;	/* 50 spam trained before it scores */
+	unsigned int bayes_min_ham;	/* 50 ham */
+	bool bayes_learn;		/* yes: approve trains ham, spam trains spam */
+
 	/* [moderation] */
 	enum auto_approve auto_approve;	/* never */
 	unsigned int spam_keep_days;	/* 14 */
@@ -66,11 +73,23 @@ struct config {
 	/* [smtp] */
 	char *smtp_relay;		/* smtp://127.0.0.1:25 */
 	char *smtp_from;		/* heinzel@localhost */
+	enum smtp_starttls smtp_starttls;	/* opportunistic */
+	char *smtp_user;		/* "" = no AUTH */
+	char *smtp_password;		/* "" */
+	char *smtp_password_file;	/* "" = none; first line is the password */
+	unsigned int smtp_timeout;	/* 30 s per mail */
 
 	/* [notify] */
 	char **notify_admin;		/* NULL-terminated, may be empty */
 	bool author_on_approve;		/* yes */
 	bool author_on_receipt;		/* no */
+	char *notify_webhook;		/* "" = none; http(s) URL for JSON POSTs */
+	unsigned int notify_webhook_timeout;	/* 10 s */
+	unsigned int notify_max_tries;	/* 8 attempts in all */
+	unsigned int notify_retry_base;	/* 60 s before the first retry, doubling */
+	unsigned int notify_retry_max;	/* 3600 s longest wait */
+	char *notify_templates;		/* /etc/heinzel/templates */
+	char *notify_lang;		/* "de" for comments without de or en */
 
 	/* [log] */
 	int log_level;			/* enum log_level, info */

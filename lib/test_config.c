@@ -54,6 +54,11 @@ static const char all_other[] =
     "flood_ip_window = 30\n"
     "flood_email_limit = 0\n"
     "flood_email_window = 600\n"
+    "[bayes]\n"
+    "enabled = no\n"
+    "min_spam = 5\n"
+    "min_ham = 7\n"
+    "learn = no\n"
     "[moderation]\n"
     "auto_approve = known_author\n"
     "spam_keep_days = 0\n"
@@ -153,6 +158,10 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->flood_ip_window, b->flood_ip_window);
 	assert_int_equal(a->flood_email_limit, b->flood_email_limit);
 	assert_int_equal(a->flood_email_window, b->flood_email_window);
+	assert_int_equal(a->bayes_enabled, b->bayes_enabled);
+	assert_int_equal(a->bayes_min_spam, b->bayes_min_spam);
+	assert_int_equal(a->bayes_min_ham, b->bayes_min_ham);
+	assert_int_equal(a->bayes_learn, b->bayes_learn);
 	assert_int_equal(a->auto_approve, b->auto_approve);
 	assert_int_equal(a->spam_keep_days, b->spam_keep_days);
 	assert_string_equal(a->smtp_relay, b->smtp_relay);
