@@ -69,6 +69,7 @@ int ctl_moderate_exec(struct ctl *, int, char **);
 int ctl_moderate_purge(struct ctl *, int, char **);
 int ctl_review_exec(struct ctl *, int, char **);
 int ctl_stats_exec(struct ctl *, int, char **);
+int ctl_outbox_exec(struct ctl *, int, char **);
 int ctl_rules_check(struct ctl *, int, char **);
 int ctl_rules_test(struct ctl *, int, char **);
 int ctl_learn_exec(struct ctl *, int, char **);

@@ -114,6 +114,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --stats  how many of each it learned, and the tokens it knows\n"
 	  "  --json   print the result as JSON\n",
 	  ctl_learn_exec },
+	{ "outbox", "[list | retry ID... | retry --all | drop ID...] [--json]",
+	  "notifications waiting, and those given up on",
+	  "Lists the notifications heinzeld has not delivered yet: events to\n"
+	  "expand, notifications ready to send, those waiting for another try\n"
+	  "(with when) and the dead letters it gave up on (with why).\n\n"
+	  "  list             the default\n"
+	  "  retry ID...      send dead or waiting notifications again now, with\n"
+	  "                   their tries counted from zero\n"
+	  "  retry --all      the same for every dead notification\n"
+	  "  drop ID...       forget dead or waiting notifications\n"
+	  "  --json           print JSON for scripts\n",
+	  ctl_outbox_exec },
 	{ "rules check", "[DIR]",
 	  "parse and compile the rules, report every error",
 	  "Loads every *.rules file of DIR (default [rules] dir) the way\n"

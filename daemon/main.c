@@ -20,6 +20,7 @@
 #include "janitor.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "rules.h"
 #include "sdnotify.h"
 #include "server.h"
@@ -36,6 +37,7 @@ struct heinzeld {
 	struct server *server;
 	struct metrics *metrics;
 	struct janitor *janitor;
+	struct notify *notify;
 	struct event *shutdown_timer;
 };
 
@@ -126,6 +128,7 @@ heinzeld_reload(struct heinzeld *d)
 	}
 	if (strcmp(cfg->socket, d->cfg->socket) != 0 ||
 	    strcmp(cfg->listen, d->cfg->listen) != 0 ||
+	    strcmp(cfg->metrics_listen, d->cfg->metrics_listen) != 0 ||
 	    strcmp(cfg->redis_address, d->cfg->redis_address) != 0 ||
 	    strcmp(cfg->redis_prefix, d->cfg->redis_prefix) != 0)
 		log_warnx("reload: changes to socket, listen and [redis] take "
@@ -286,6 +289,8 @@ main(int argc, char **argv)
 	if (server_listen(d.server, &cause) != 0)
 		fatalx("%s", cause);
 	heinzeld_drop_privileges(d.cfg);
+	d.notify = notify_new(d.base, d.db, &d.store,
+	    (const struct config *const *)&d.cfg, d.metrics);
 	d.janitor = janitor_new(d.base, d.db, &d.store,
 	    (const struct config *const *)&d.cfg);
 
@@ -309,6 +314,7 @@ main(int argc, char **argv)
 	/* Redis first: its pending callbacks answer requests and the janitor. */
 	db_free(d.db);
 	janitor_free(d.janitor);
+	notify_free(d.notify);
 	server_free(d.server);
 	metrics_free(d.metrics);
 	store_free(&d.store);

@@ -31,6 +31,14 @@ static const char *const metrics_outcomes[] = {
 };
 #define METRICS_NOUTCOMES (sizeof metrics_outcomes / sizeof metrics_outcomes[0])
 
+static const char *const metrics_channels[] = { "mail", "webhook" };
+#define METRICS_NCHANNELS (sizeof metrics_channels / sizeof metrics_channels[0])
+static const char *const metrics_notify_results[] = {
+	"sent", "failed", "retried", "dead"
+};
+#define METRICS_NRESULTS \
+	(sizeof metrics_notify_results / sizeof metrics_notify_results[0])
+
 struct metrics_status {
 	int code;
 	unsigned long long count;
@@ -53,6 +61,9 @@ struct metrics {
 	} route[METRICS_NROUTES];
 	struct metrics_named *hits;	/* sorted by name */
 	size_t nhits, caphits;
+	unsigned long long notify[METRICS_NCHANNELS][METRICS_NRESULTS];
+	void (*on_stored)(void *);
+	void *on_stored_arg;
 	int last_reload_ok;
 	time_t last_reload;
 	time_t started;
@@ -127,6 +138,10 @@ metrics_outcome(struct metrics *m, const char *outcome)
 	for (i = 0; i < METRICS_NOUTCOMES; i++)
 		if (strcmp(metrics_outcomes[i], outcome) == 0) {
 			m->outcome[i]++;
+			/* A stored comment may have notifications to send. */
+			if (m->on_stored != NULL && (strcmp(outcome, "pending") == 0 ||
+			    strcmp(outcome, "approved") == 0))
+				m->on_stored(m->on_stored_arg);
 			return;
 		}
 	log_debug("metrics: unknown outcome %s", outcome);
@@ -179,6 +194,28 @@ metrics_reloaded(struct metrics *m, int ok, size_t nrules)
 	m->last_reload = time(NULL);
 }
 
+void
+metrics_notify(struct metrics *m, const char *channel, const char *result)
+{
+	size_t c, r;
+
+	for (c = 0; c < METRICS_NCHANNELS; c++)
+		if (strcmp(metrics_channels[c], channel) == 0)
+			break;
+	for (r = 0; r < METRICS_NRESULTS; r++)
+		if (strcmp(metrics_notify_results[r], result) == 0)
+			break;
+	if (c < METRICS_NCHANNELS && r < METRICS_NRESULTS)
+		m->notify[c][r]++;
+}
+
+void
+metrics_on_stored(struct metrics *m, void (*fn)(void *), void *arg)
+{
+	m->on_stored = fn;
+	m->on_stored_arg = arg;
+}
+
 static void
 metrics_head(struct evbuffer *out, const char *name, const char *type,
     const char *help)
@@ -213,7 +250,26 @@ metrics_render(struct metrics *m, const struct db *db,
 		    (double)now.tv_nsec / 1e9 - (double)d.oldest_pending_ms / 1000 : 0;
 		evbuffer_add_printf(out, "heinzel_oldest_pending_age_seconds %.3f\n",
 		    age > 0 ? age : 0.0);
+		metrics_head(out, "heinzel_outbox_depth", "gauge",
+		    "Notifications not yet delivered: in the outbox stream "
+		    "(ready) or waiting for another try (retry).");
+		evbuffer_add_printf(out, "heinzel_outbox_depth{state=\"ready\"} %lld\n"
+		    "heinzel_outbox_depth{state=\"retry\"} %lld\n", d.outbox,
+		    d.outbox_retry);
+		metrics_head(out, "heinzel_outbox_dead", "gauge",
+		    "Notifications given up on (heinzelctl outbox).");
+		evbuffer_add_printf(out, "heinzel_outbox_dead %lld\n",
+		    d.outbox_dead);
 	}
+	metrics_head(out, "heinzel_notifications_total", "counter",
+	    "Notification attempts by channel and result: sent, failed (each "
+	    "failed attempt), retried (scheduled again), dead (given up).");
+	for (i = 0; i < METRICS_NCHANNELS; i++)
+		for (j = 0; j < METRICS_NRESULTS; j++)
+			evbuffer_add_printf(out, "heinzel_notifications_total"
+			    "{channel=\"%s\",result=\"%s\"} %llu\n",
+			    metrics_channels[i], metrics_notify_results[j],
+			    m->notify[i][j]);
 	metrics_head(out, "heinzel_redis_up", "gauge",
 	    "1 when heinzeld is connected to Redis.");
 	evbuffer_add_printf(out, "heinzel_redis_up %d\n", db_up(db) ? 1 : 0);

@@ -29,6 +29,13 @@ void metrics_request(struct metrics *m, const char *route, int status, double se
 void metrics_outcome(struct metrics *m, const char *outcome);
 void metrics_rule_hits(struct metrics *m, const struct score *s);
 void metrics_reloaded(struct metrics *m, int ok, size_t nrules);
+/*
+ * A notification attempt: channel "mail" or "webhook", result "sent",
+ * "failed" (any failed attempt), "retried" (scheduled again) or "dead".
+ */
+void metrics_notify(struct metrics *m, const char *channel, const char *result);
+/* Call fn(arg) after each stored (pending or approved) submission; NULL: none. */
+void metrics_on_stored(struct metrics *m, void (*fn)(void *), void *arg);
 
 /* Write every metric; depths is the reply to store_cmd_depths() or NULL. */
 void metrics_render(struct metrics *m, const struct db *db,

@@ -12,6 +12,11 @@
  *	dup:HASH	string, marks a post+body seen within the duplicate window
  *	known_authors	set of SHA1(lowercase e-mail) of authors with an approved comment
  *	stats		hash of counters
+ *	outbox		stream of notification events and notifications to send
+ *	outbox:seq	counter of notification ids
+ *	outbox:retry	sorted set of notification ids by due time
+ *	outbox:dead	sorted set of notification ids given up on, by time
+ *	notification:NID	hash of one notification: channel, kind, to, attempts, ...
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -40,12 +45,14 @@ const char *const store_public_fields[] = {
 
 /*
  * Submit.  KEYS: captcha request dup comment queue post published stats
- * known_authors queue:approved.  ARGV: check_captcha answer now_ms
+ * known_authors queue:approved flood:ip flood:email outbox.  ARGV: check_captcha answer now_ms
  * min_solve_ms id status request_id request_ttl dup_window
  * comment_key_base known_author, then field/value pairs.
  * The request_id comes first so that a retried request whose captcha is
  * already spent still gets its comment's id.  The known-author lookup is
  * here, not in heinzeld, so that it sees every approval made before it.
+ * The outbox event is written here too: the comment and the promise to
+ * tell people about it are one step.
  */
 static const char store_lua_submit[] =
 	"local now = tonumber(ARGV[3])\n"
@@ -112,6 +119,9 @@ static const char store_lua_submit[] =
 	"if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end\n"
 	"if tonumber(ARGV[9]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9]) end\n"
 	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. status, 1)\n"
+	"if status ~= 'spam' then\n"
+	"  redis.call('XADD', KEYS[13], '*', 'event', status, 'id', ARGV[5])\n"
+	"end\n"
 	"return {'stored', ARGV[5], status}\n";
 
 /*
@@ -156,6 +166,7 @@ static const char store_lua_transition[] =
 	"if to == 'approved' then\n"
 	"  redis.call('ZADD', base .. 'published:' .. post, created, id)\n"
 	"  if f[4] and f[4] ~= '' then redis.call('SADD', base .. 'known_authors', redis.sha1hex(string.lower(f[4]))) end\n"
+	"  redis.call('XADD', base .. 'outbox', '*', 'event', 'approved', 'id', id)\n"
 	"end\n"
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
 	"return {'done', st, to}\n";
@@ -170,12 +181,18 @@ static const char store_lua_published[] =
 	"end\n"
 	"return out\n";
 
-/* Depths.  KEYS: queue:pending queue:approved queue:spam queue:rejected. */
+/*
+ * Depths.  KEYS: queue:pending queue:approved queue:spam queue:rejected
+ * outbox outbox:retry outbox:dead.
+ */
 static const char store_lua_depths[] =
 	"local out = {}\n"
 	"for i = 1, 4 do out[i] = redis.call('ZCARD', KEYS[i]) end\n"
 	"local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
 	"out[5] = tonumber(first[2] or 0)\n"
+	"out[6] = redis.call('XLEN', KEYS[5])\n"
+	"out[7] = redis.call('ZCARD', KEYS[6])\n"
+	"out[8] = redis.call('ZCARD', KEYS[7])\n"
 	"return out\n";
 
 /*
@@ -209,9 +226,130 @@ static const char store_lua_purge[] =
 	"if n > 0 then redis.call('HINCRBY', KEYS[2], 'purged', n) end\n"
 	"return n\n";
 
+/*
+ * Expand an event.  KEYS: outbox outbox:seq queue:pending.  ARGV: group
+ * entry_id event comment_id key_base now_ms on_receipt on_approve webhook
+ * default_lang, then the admin addresses.  What the author's
+ * notifications copy is a list of its own, so that nothing but the
+ * author's own words can reach the author's mail.
+ */
+static const char store_lua_outbox_expand[] =
+	"local ev, cid, base = ARGV[3], ARGV[4], ARGV[5]\n"
+	"local raw = redis.call('HGETALL', base .. 'comment:' .. cid)\n"
+	"local c = {}\n"
+	"for i = 1, #raw, 2 do c[raw[i]] = raw[i + 1] end\n"
+	"local lang = ARGV[10]\n"
+	"if c.lang == 'de' or c.lang == 'en' then lang = c.lang end\n"
+	"local public = {'post', 'author', 'url', 'body', 'created_at'}\n"
+	"local private = {'email', 'ip', 'user_agent', 'score', 'hits', 'hold', 'status'}\n"
+	"local made = 0\n"
+	"local function add(channel, kind, to, admin)\n"
+	"  local nid = tostring(redis.call('INCR', KEYS[2]))\n"
+	"  local f = {'channel', channel, 'kind', kind, 'to', to, 'event', ev,"
+	" 'comment', cid, 'lang', lang, 'attempts', '0', 'created', ARGV[6]}\n"
+	"  local function copy(list)\n"
+	"    for _, k in ipairs(list) do\n"
+	"      if c[k] then f[#f + 1] = k; f[#f + 1] = c[k] end\n"
+	"    end\n"
+	"  end\n"
+	"  copy(public)\n"
+	"  if admin then\n"
+	"    copy(private)\n"
+	"    f[#f + 1] = 'pending'\n"
+	"    f[#f + 1] = tostring(redis.call('ZCARD', KEYS[3]))\n"
+	"  end\n"
+	"  redis.call('HSET', base .. 'notification:' .. nid, unpack(f))\n"
+	"  redis.call('XADD', KEYS[1], '*', 'n', nid)\n"
+	"  made = made + 1\n"
+	"end\n"
+	"if c.status then\n"
+	"  local email = c.email or ''\n"
+	"  if ev == 'pending' then\n"
+	"    for i = 11, #ARGV do add('mail', 'admin', ARGV[i], true) end\n"
+	"    if ARGV[7] == '1' and email ~= '' then add('mail', 'received', email, false) end\n"
+	"    if ARGV[9] == '1' then add('webhook', 'pending', '', true) end\n"
+	"  elseif ev == 'approved' then\n"
+	"    if ARGV[8] == '1' and email ~= '' then add('mail', 'published', email, false) end\n"
+	"    if ARGV[9] == '1' then add('webhook', 'approved', '', true) end\n"
+	"  end\n"
+	"end\n"
+	"redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+	"redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	"return made\n";
+
+/* Done.  KEYS: outbox stats.  ARGV: group entry_id key_base nid channel. */
+static const char store_lua_outbox_done[] =
+	"redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+	"redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	"if ARGV[4] ~= '' then redis.call('DEL', ARGV[3] .. 'notification:' .. ARGV[4]) end\n"
+	"if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], 'notify_sent_' .. ARGV[5], 1) end\n"
+	"return 1\n";
+
+/*
+ * Fail.  KEYS: outbox outbox:retry outbox:dead stats.  ARGV: group
+ * entry_id key_base nid channel reason permanent now_ms max_tries base_ms
+ * max_ms.  A notification dropped meanwhile is only acknowledged.
+ */
+static const char store_lua_outbox_fail[] =
+	"redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
+	"redis.call('XDEL', KEYS[1], ARGV[2])\n"
+	"local key = ARGV[3] .. 'notification:' .. ARGV[4]\n"
+	"if redis.call('EXISTS', key) == 0 then return {'gone', 0, 0} end\n"
+	"local n = redis.call('HINCRBY', key, 'attempts', 1)\n"
+	"local now = tonumber(ARGV[8])\n"
+	"redis.call('HSET', key, 'error', ARGV[6], 'failed_at', ARGV[8])\n"
+	"if ARGV[7] == '1' or n >= tonumber(ARGV[9]) then\n"
+	"  redis.call('ZADD', KEYS[3], now, ARGV[4])\n"
+	"  redis.call('HINCRBY', KEYS[4], 'notify_dead_' .. ARGV[5], 1)\n"
+	"  return {'dead', n, 0}\n"
+	"end\n"
+	"local delay = tonumber(ARGV[10]) * math.pow(2, n - 1)\n"
+	"if delay > tonumber(ARGV[11]) then delay = tonumber(ARGV[11]) end\n"
+	"local due = math.floor(now + delay)\n"
+	"redis.call('HSET', key, 'due', string.format('%.0f', due))\n"
+	"redis.call('ZADD', KEYS[2], due, ARGV[4])\n"
+	"redis.call('HINCRBY', KEYS[4], 'notify_retried_' .. ARGV[5], 1)\n"
+	"return {'retry', n, due}\n";
+
+/* Due.  KEYS: outbox:retry outbox.  ARGV: now_ms limit. */
+static const char store_lua_outbox_due[] =
+	"local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1],"
+	" 'LIMIT', 0, tonumber(ARGV[2]))\n"
+	"for _, nid in ipairs(ids) do\n"
+	"  redis.call('ZREM', KEYS[1], nid)\n"
+	"  redis.call('XADD', KEYS[2], '*', 'n', nid)\n"
+	"end\n"
+	"local nxt = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')\n"
+	"return {#ids, tonumber(nxt[2] or 0)}\n";
+
+/* Requeue.  KEYS: outbox outbox:retry outbox:dead.  ARGV: key_base nid ('' = every dead one). */
+static const char store_lua_outbox_requeue[] =
+	"local ids = {ARGV[2]}\n"
+	"if ARGV[2] == '' then ids = redis.call('ZRANGE', KEYS[3], 0, -1) end\n"
+	"local n = 0\n"
+	"for _, nid in ipairs(ids) do\n"
+	"  local key = ARGV[1] .. 'notification:' .. nid\n"
+	"  local was = redis.call('ZREM', KEYS[3], nid) + redis.call('ZREM', KEYS[2], nid)\n"
+	"  if was > 0 and redis.call('EXISTS', key) == 1 then\n"
+	"    redis.call('HSET', key, 'attempts', '0')\n"
+	"    redis.call('HDEL', key, 'due')\n"
+	"    redis.call('XADD', KEYS[1], '*', 'n', nid)\n"
+	"    n = n + 1\n"
+	"  end\n"
+	"end\n"
+	"return n\n";
+
+/* Drop.  KEYS: outbox:retry outbox:dead.  ARGV: key_base nid. */
+static const char store_lua_outbox_drop[] =
+	"local n = redis.call('ZREM', KEYS[2], ARGV[2]) + redis.call('ZREM', KEYS[1], ARGV[2])\n"
+	"if n > 0 then redis.call('DEL', ARGV[1] .. 'notification:' .. ARGV[2]) end\n"
+	"return n\n";
+
 static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
 	store_lua_submit, store_lua_transition, store_lua_published,
-	store_lua_depths, store_lua_purge
+	store_lua_depths, store_lua_purge, store_lua_outbox_expand,
+	store_lua_outbox_done, store_lua_outbox_fail, store_lua_outbox_due,
+	store_lua_outbox_requeue, store_lua_outbox_drop
 };
 
 int
@@ -527,7 +665,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	char *hits;
 	size_t i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 12);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 13);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
 	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag, (uint64_t)store_dup_hash(c));
@@ -541,6 +679,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:flood:ip:%s", st->tag, ip ? ip : "-");
 	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
 	    store_email_hash(c));
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
 
 	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
 	store_cmd_addf(cmd, "%d", sub->captcha_answer);
@@ -760,9 +899,12 @@ store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha)
 {
 	int i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_DEPTHS, sha, STORE__NSTATUS);
+	store_cmd_script(cmd, STORE_SCRIPT_DEPTHS, sha, STORE__NSTATUS + 3);
 	for (i = 0; i < STORE__NSTATUS; i++)
 		store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_names[i]);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
 }
 
 int
@@ -771,13 +913,15 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 	size_t i;
 
 	memset(d, 0, sizeof *d);
+	/* Queues and oldest, then (since notifications) the outbox's three. */
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
-	    r->elements != STORE__NSTATUS + 1) {
+	    (r->elements != STORE__NSTATUS + 1 &&
+	    r->elements != STORE__NSTATUS + 4)) {
 		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
 		    "unexpected reply to the depths script";
 		return -1;
 	}
-	for (i = 0; i <= STORE__NSTATUS; i++)
+	for (i = 0; i < r->elements; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER) {
 			*cause = "unexpected reply to the depths script";
 			return -1;
@@ -785,6 +929,11 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 	for (i = 0; i < STORE__NSTATUS; i++)
 		d->count[i] = r->element[i]->integer;
 	d->oldest_pending_ms = r->element[STORE__NSTATUS]->integer;
+	if (r->elements == STORE__NSTATUS + 4) {
+		d->outbox = r->element[STORE__NSTATUS + 1]->integer;
+		d->outbox_retry = r->element[STORE__NSTATUS + 2]->integer;
+		d->outbox_dead = r->element[STORE__NSTATUS + 3]->integer;
+	}
 	return 0;
 }
 
@@ -810,5 +959,299 @@ store_purge_reply(const redisReply *r, long long *purged, const char **cause)
 		return -1;
 	}
 	*purged = r->integer;
+	return 0;
+}
+
+/* ---- notifications ---- */
+
+void
+store_cmd_outbox_group(const struct store *st, struct store_cmd *cmd)
+{
+	store_cmd_adds(cmd, "XGROUP");
+	store_cmd_adds(cmd, "CREATE");
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, "0");
+	store_cmd_adds(cmd, "MKSTREAM");
+}
+
+void
+store_cmd_outbox_read(const struct store *st, struct store_cmd *cmd,
+    const char *consumer, unsigned int count, const char *id)
+{
+	store_cmd_adds(cmd, "XREADGROUP");
+	store_cmd_adds(cmd, "GROUP");
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, consumer);
+	store_cmd_adds(cmd, "COUNT");
+	store_cmd_addf(cmd, "%u", count);
+	store_cmd_adds(cmd, "STREAMS");
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_adds(cmd, id);
+}
+
+void
+store_cmd_outbox_claim(const struct store *st, struct store_cmd *cmd,
+    const char *consumer, uint64_t min_idle_ms, const char *start,
+    unsigned int count)
+{
+	store_cmd_adds(cmd, "XAUTOCLAIM");
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, consumer);
+	store_cmd_addf(cmd, "%" PRIu64, min_idle_ms);
+	store_cmd_adds(cmd, start);
+	store_cmd_adds(cmd, "COUNT");
+	store_cmd_addf(cmd, "%u", count);
+}
+
+/* One [id, [field, value, ...]] of a stream reply; fields nil if deleted. */
+static int
+store_outbox_entry(const redisReply *r, struct store_outbox_entry *e)
+{
+	const redisReply *f;
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING)
+		return -1;
+	e->id = r->element[0]->str;
+	f = r->element[1];
+	if (f->type == REDIS_REPLY_NIL)
+		return 0;
+	if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0)
+		return -1;
+	for (i = 0; i < f->elements; i += 2) {
+		if (f->element[i]->type != REDIS_REPLY_STRING ||
+		    f->element[i + 1]->type != REDIS_REPLY_STRING)
+			return -1;
+		if (strcmp(f->element[i]->str, "event") == 0)
+			e->event = f->element[i + 1]->str;
+		else if (strcmp(f->element[i]->str, "id") == 0)
+			e->comment = f->element[i + 1]->str;
+		else if (strcmp(f->element[i]->str, "n") == 0)
+			e->nid = f->element[i + 1]->str;
+	}
+	return 0;
+}
+
+int
+store_outbox_entries(const redisReply *r, struct store_outbox_entry **entries,
+    size_t *n, const char **next, const char **cause)
+{
+	const redisReply *list;
+	size_t i;
+
+	*entries = NULL;
+	*n = 0;
+	*next = NULL;
+	if (r == NULL) {
+		*cause = "no reply";
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_ERROR) {
+		*cause = r->str;
+		return -1;
+	}
+	if (r->type == REDIS_REPLY_NIL)
+		return 0;	/* XREADGROUP: nothing new */
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 1)
+		goto bad;
+	if (r->element[0]->type == REDIS_REPLY_STRING) {
+		/* XAUTOCLAIM: cursor, entries[, deleted ids] */
+		if (r->elements < 2)
+			goto bad;
+		*next = r->element[0]->str;
+		list = r->element[1];
+	} else {
+		/* XREADGROUP: [[stream, entries]] */
+		if (r->element[0]->type != REDIS_REPLY_ARRAY ||
+		    r->element[0]->elements != 2)
+			goto bad;
+		list = r->element[0]->element[1];
+	}
+	if (list->type == REDIS_REPLY_NIL)
+		return 0;
+	if (list->type != REDIS_REPLY_ARRAY)
+		goto bad;
+	*entries = xcalloc(list->elements + 1, sizeof **entries);
+	for (i = 0; i < list->elements; i++)
+		if (store_outbox_entry(list->element[i], &(*entries)[i]) != 0) {
+			free(*entries);
+			*entries = NULL;
+			goto bad;
+		}
+	*n = list->elements;
+	return 0;
+bad:
+	*next = NULL;
+	*cause = "unexpected reply reading the outbox";
+	return -1;
+}
+
+void
+store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const struct store_outbox_entry *e,
+    const struct store_notify *nt, uint64_t now_ms)
+{
+	size_t i;
+
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_EXPAND, sha, 3);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:seq", st->tag);
+	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, e->id);
+	store_cmd_adds(cmd, e->event != NULL ? e->event : "");
+	store_cmd_adds(cmd, e->comment != NULL ? e->comment : "");
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_addf(cmd, "%" PRIu64, now_ms);
+	store_cmd_adds(cmd, nt->on_receipt ? "1" : "0");
+	store_cmd_adds(cmd, nt->on_approve ? "1" : "0");
+	store_cmd_adds(cmd, nt->webhook ? "1" : "0");
+	store_cmd_adds(cmd, nt->lang != NULL ? nt->lang : "en");
+	for (i = 0; nt->admin != NULL && nt->admin[i] != NULL &&
+	    cmd->argc < STORE_MAX_ARGS; i++)
+		store_cmd_adds(cmd, nt->admin[i]);
+}
+
+void
+store_cmd_notification(const struct store *st, struct store_cmd *cmd,
+    const char *nid)
+{
+	store_cmd_adds(cmd, "HGETALL");
+	store_cmd_addf(cmd, "%s:notification:%s", st->tag, nid);
+}
+
+void
+store_cmd_outbox_done(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *entry_id, const char *nid,
+    const char *channel)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DONE, sha, 2);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, entry_id);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_adds(cmd, nid != NULL ? nid : "");
+	store_cmd_adds(cmd, channel != NULL ? channel : "");
+}
+
+void
+store_cmd_outbox_fail(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *entry_id, const char *nid,
+    const char *channel, const char *reason, bool permanent,
+    const struct store_retry *rt, uint64_t now_ms)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_FAIL, sha, 4);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	store_cmd_adds(cmd, entry_id);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_adds(cmd, nid);
+	store_cmd_adds(cmd, channel);
+	store_cmd_adds(cmd, reason);
+	store_cmd_adds(cmd, permanent ? "1" : "0");
+	store_cmd_addf(cmd, "%" PRIu64, now_ms);
+	store_cmd_addf(cmd, "%u", rt->max_tries);
+	store_cmd_addf(cmd, "%" PRIu64, rt->base_ms);
+	store_cmd_addf(cmd, "%" PRIu64, rt->max_ms);
+}
+
+int
+store_outbox_fail_reply(const redisReply *r, struct store_fail_result *res,
+    const char **cause)
+{
+	const char *kind;
+
+	memset(res, 0, sizeof *res);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
+	    (kind = store_reply_str(r, 0)) == NULL ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER ||
+	    r->element[2]->type != REDIS_REPLY_INTEGER) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply to the outbox fail script";
+		return -1;
+	}
+	if (strcmp(kind, "retry") == 0)
+		res->outcome = FAIL_RETRY;
+	else if (strcmp(kind, "dead") == 0)
+		res->outcome = FAIL_DEAD;
+	else
+		res->outcome = FAIL_GONE;
+	res->attempts = r->element[1]->integer;
+	res->due_ms = r->element[2]->integer > 0 ?
+	    (uint64_t)r->element[2]->integer : 0;
+	return 0;
+}
+
+void
+store_cmd_outbox_due(const struct store *st, struct store_cmd *cmd,
+    const char *sha, uint64_t now_ms, unsigned int limit)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DUE, sha, 2);
+	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%" PRIu64, now_ms);
+	store_cmd_addf(cmd, "%u", limit);
+}
+
+int
+store_outbox_due_reply(const redisReply *r, long long *moved,
+    uint64_t *next_ms, const char **cause)
+{
+	*moved = 0;
+	*next_ms = 0;
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_INTEGER ||
+	    r->element[1]->type != REDIS_REPLY_INTEGER) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply to the outbox due script";
+		return -1;
+	}
+	*moved = r->element[0]->integer;
+	if (r->element[1]->integer > 0)
+		*next_ms = (uint64_t)r->element[1]->integer;
+	return 0;
+}
+
+void
+store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *nid)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_REQUEUE, sha, 3);
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_adds(cmd, nid != NULL ? nid : "");
+}
+
+void
+store_cmd_outbox_drop(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *nid)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DROP, sha, 2);
+	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
+	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_adds(cmd, nid);
+}
+
+int
+store_integer_reply(const redisReply *r, long long *v, const char **cause)
+{
+	*v = 0;
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply from Redis";
+		return -1;
+	}
+	*v = r->integer;
 	return 0;
 }

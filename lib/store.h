@@ -58,6 +58,12 @@ enum store_script {
 	STORE_SCRIPT_PUBLISHED,
 	STORE_SCRIPT_DEPTHS,
 	STORE_SCRIPT_PURGE,
+	STORE_SCRIPT_OUTBOX_EXPAND,
+	STORE_SCRIPT_OUTBOX_DONE,
+	STORE_SCRIPT_OUTBOX_FAIL,
+	STORE_SCRIPT_OUTBOX_DUE,
+	STORE_SCRIPT_OUTBOX_REQUEUE,
+	STORE_SCRIPT_OUTBOX_DROP,
 	STORE_SCRIPT__COUNT
 };
 
@@ -132,7 +138,9 @@ struct store_submit {
  * and the duplicate marker, and counts the outcome.  With
  * approve_known_author it promotes a pending comment of a known author to
  * approved (the reply's status says so).  Every comment stored as approved
- * makes its author known.
+ * makes its author known.  A comment stored as pending or approved adds
+ * an event to the outbox ({P}:outbox) in the same step, so the
+ * notifications it promises cannot be lost (see "notifications" below).
  */
 void store_cmd_submit(const struct store *st, struct store_cmd *cmd,
     const char *sha, const struct store_submit *sub);
@@ -170,7 +178,8 @@ const char *store_action_name(enum store_action a);
  * pending, approved or rejected: unpublishes), delete (from anywhere,
  * removes every trace).  Records actor and time.  An approve adds the
  * author's e-mail, as the SHA1 of its lowercase form, to {P}:known_authors;
- * nothing removes it again (a later spam or delete neither).
+ * nothing removes it again (a later spam or delete neither), and adds an
+ * "approved" event to the outbox in the same step.
  */
 void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
@@ -219,6 +228,9 @@ void store_cmd_published(const struct store *st, struct store_cmd *cmd,
 struct store_depths {
 	long long count[STORE__NSTATUS];
 	long long oldest_pending_ms;	/* created_at, 0 when none pending */
+	long long outbox;		/* entries of the outbox stream not yet done */
+	long long outbox_retry;		/* notifications waiting for another try */
+	long long outbox_dead;		/* notifications given up on */
 };
 
 void store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha);
@@ -237,5 +249,135 @@ void store_cmd_purge(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t before_ms, unsigned int limit);
 /* The number purged; -1 with *cause on an unexpected reply. */
 int store_purge_reply(const redisReply *r, long long *purged, const char **cause);
+
+/* ---- notifications ---- */
+
+/*
+ * The outbox is a Redis Stream, {P}:outbox, read by heinzeld's notifier
+ * through the consumer group STORE_OUTBOX_GROUP.  The submit and
+ * transition scripts add events ("event" pending|approved, "id" COMMENT);
+ * the expand script turns an event into one notification per recipient,
+ * each a hash {P}:notification:NID with a stream entry "n" NID, and
+ * acknowledges the event, in one step.  A notification is acknowledged
+ * (and its hash deleted) after delivery; a failure moves it to
+ * {P}:outbox:retry (a sorted set by due time) or, after the last try or on
+ * a permanent error, to {P}:outbox:dead (by time of death).  Every move is
+ * one script, so at every moment a notification is in exactly one place.
+ */
+#define STORE_OUTBOX_GROUP "notify"
+
+/* One entry of an XREADGROUP or XAUTOCLAIM reply, borrowed from it. */
+struct store_outbox_entry {
+	const char *id;		/* stream entry id, "MS-SEQ" */
+	const char *event;	/* "pending" or "approved", or NULL */
+	const char *comment;	/* the event's comment id, or NULL */
+	const char *nid;	/* the notification to send, or NULL */
+};
+
+/* XGROUP CREATE {P}:outbox notify 0 MKSTREAM (BUSYGROUP when it exists). */
+void store_cmd_outbox_group(const struct store *st, struct store_cmd *cmd);
+
+/*
+ * XREADGROUP GROUP notify consumer COUNT count STREAMS {P}:outbox id:
+ * id ">" for new entries, or an entry id ("0" first) to read this
+ * consumer's own unacknowledged entries after it.  Never BLOCKs.
+ */
+void store_cmd_outbox_read(const struct store *st, struct store_cmd *cmd,
+    const char *consumer, unsigned int count, const char *id);
+
+/* XAUTOCLAIM: entries idle at least min_idle_ms, from cursor start ("0-0"). */
+void store_cmd_outbox_claim(const struct store *st, struct store_cmd *cmd,
+    const char *consumer, uint64_t min_idle_ms, const char *start,
+    unsigned int count);
+
+/*
+ * The entries of a read or claim reply (NULL reply fields stay NULL for
+ * a deleted entry).  *entries is allocated (caller frees the array, the
+ * strings are the reply's); *next is XAUTOCLAIM's cursor or NULL.  -1
+ * with *cause on an error reply or an unexpected shape.
+ */
+int store_outbox_entries(const redisReply *r, struct store_outbox_entry **entries,
+    size_t *n, const char **next, const char **cause);
+
+/* Who is told of an event, from the notifier's configuration. */
+struct store_notify {
+	char *const *admin;	/* NULL-terminated addresses, may be NULL */
+	bool on_receipt;	/* the author of a pending comment */
+	bool on_approve;	/* the author of an approved comment */
+	bool webhook;		/* one webhook notification per event */
+	const char *lang;	/* for comments without de or en */
+};
+
+/*
+ * Expand the event entry e into notifications (none for a comment since
+ * deleted) and acknowledge it.  Admin notifications and webhooks copy the
+ * comment with its e-mail, IP, score, hits and the pending count; the
+ * author's notifications only what the author wrote (post, author, url,
+ * body, created_at).  Reply: the number made.
+ */
+void store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const struct store_outbox_entry *e,
+    const struct store_notify *nt, uint64_t now_ms);
+
+/* HGETALL {P}:notification:NID */
+void store_cmd_notification(const struct store *st, struct store_cmd *cmd,
+    const char *nid);
+
+/*
+ * Delivered: acknowledge and delete the entry, delete the notification
+ * (nid may be NULL: only the entry), count "notify_sent_CHANNEL" in
+ * {P}:stats unless channel is NULL.
+ */
+void store_cmd_outbox_done(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *entry_id, const char *nid,
+    const char *channel);
+
+struct store_retry {
+	unsigned int max_tries;		/* attempts in all */
+	uint64_t base_ms;		/* the first wait; doubled each time */
+	uint64_t max_ms;		/* the longest wait */
+};
+
+/*
+ * Failed: acknowledge and delete the entry, count the attempt and keep
+ * reason; permanent or at max_tries to {P}:outbox:dead, else to
+ * {P}:outbox:retry due after base_ms * 2^(attempts - 1), at most max_ms.
+ */
+void store_cmd_outbox_fail(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *entry_id, const char *nid,
+    const char *channel, const char *reason, bool permanent,
+    const struct store_retry *rt, uint64_t now_ms);
+
+enum store_fail_outcome { FAIL_RETRY, FAIL_DEAD, FAIL_GONE };
+
+struct store_fail_result {
+	enum store_fail_outcome outcome;
+	long long attempts;
+	uint64_t due_ms;		/* FAIL_RETRY */
+};
+
+int store_outbox_fail_reply(const redisReply *r, struct store_fail_result *res,
+    const char **cause);
+
+/* Move at most limit notifications due by now_ms back into the outbox. */
+void store_cmd_outbox_due(const struct store *st, struct store_cmd *cmd,
+    const char *sha, uint64_t now_ms, unsigned int limit);
+/* The number moved and the next due time (0: none waiting). */
+int store_outbox_due_reply(const redisReply *r, long long *moved,
+    uint64_t *next_ms, const char **cause);
+
+/*
+ * Send again now: a dead or waiting notification (nid), or every dead one
+ * (nid NULL), with its attempts reset.  Reply: the number requeued.
+ */
+void store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *nid);
+
+/* Forget a dead or waiting notification.  Reply: 1, or 0 if not there. */
+void store_cmd_outbox_drop(const struct store *st, struct store_cmd *cmd,
+    const char *sha, const char *nid);
+
+/* An integer reply (expand, requeue, drop); -1 with *cause otherwise. */
+int store_integer_reply(const redisReply *r, long long *v, const char **cause);
 
 #endif

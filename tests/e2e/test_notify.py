@@ -1,0 +1,540 @@
+"""Notifications: the outbox in Redis, SMTP through a real SMTP server
+(aiosmtpd, started here), retries, dead letters, `heinzelctl outbox`, and
+the webhook channel.  Backoffs are a second or two so the file stays fast.
+"""
+
+import email
+import email.policy
+import http.server
+import json
+import os
+import re
+import socket
+import threading
+import time
+
+import pytest
+
+from conftest import PREFIX, TAG
+from ctl_helpers import ctl, ctl_json, ctl_ok, key
+
+try:
+    from aiosmtpd.controller import Controller
+except ImportError:  # pragma: no cover
+    Controller = None
+
+pytestmark = pytest.mark.skipif(Controller is None,
+    reason="python3-aiosmtpd is not installed")
+
+ADMIN = "editor@example.org"
+FROM = "Heinzel Blog <heinzel@blog.example.org>"
+DOMAIN = "blog.example.org"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_for(pred, timeout=10.0, step=0.05, what="condition"):
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.0f s waiting for %s"
+                % (timeout, what))
+        time.sleep(step)
+
+
+# ---- an SMTP server ----
+
+class Sink:
+    """aiosmtpd handler: keeps every message; RCPT answers can be set."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.messages = []          # (mail_from, [rcpt], bytes)
+        self.refuse = {}            # address -> "550 ..." or "451 ..."
+
+    async def handle_RCPT(self, server, session, envelope, address, options):
+        with self.lock:
+            answer = self.refuse.get(address)
+        if answer:
+            return answer
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                envelope.original_content or envelope.content))
+        return "250 Message accepted for delivery"
+
+    def mails(self, rcpt=None):
+        """Parsed messages, optionally only those to rcpt."""
+        with self.lock:
+            msgs = list(self.messages)
+        out = []
+        for mail_from, rcpts, raw in msgs:
+            if rcpt is not None and rcpt not in rcpts:
+                continue
+            m = email.message_from_bytes(raw, policy=email.policy.default)
+            m.raw = raw
+            m.rcpts = rcpts
+            m.mail_from = mail_from
+            out.append(m)
+        return out
+
+    def wait(self, rcpt, n=1, timeout=10.0, kind=None):
+        def got():
+            ms = [m for m in self.mails(rcpt)
+                  if kind is None or m["X-Heinzel-Kind"] == kind]
+            return ms if len(ms) >= n else None
+        return wait_for(got, timeout, what="%d mail(s) to %s" % (n, rcpt))
+
+
+class SMTPServer:
+    def __init__(self, port, sink=None, **options):
+        self.port = port
+        self.sink = sink or Sink()
+        self.options = options      # for aiosmtpd's SMTP, e.g. authenticator
+        self.controller = None
+
+    def start(self):
+        self.controller = Controller(self.sink, hostname="127.0.0.1",
+            port=self.port, **self.options)
+        self.controller.start()
+        return self
+
+    def stop(self):
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def smtp():
+    servers = []
+
+    def make(port=None, start=True, sink=None, **options):
+        s = SMTPServer(port or free_port(), sink, **options)
+        servers.append(s)
+        if start:
+            s.start()
+        return s
+    yield make
+    for s in servers:
+        s.stop()
+
+
+class Hanging:
+    """A relay that accepts connections and never says a word."""
+
+    def __init__(self, port):
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", port))
+        self.sock.listen(16)
+        self.conns = []
+        self.stopping = False
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.conns.append(c)
+
+    def stop(self):
+        self.stopping = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.conns:
+            c.close()
+
+
+@pytest.fixture
+def own(heinzeld):
+    """A heinzeld of its own, stopped when the test ends: a daemon left
+    running would take the next test's outbox entries (they share Redis)."""
+    started = []
+
+    def run(conf, **kw):
+        d = heinzeld(conf, shared=False, **kw)
+        started.append(d)
+        return d
+    yield run
+    for d in started:
+        d.stop()
+
+
+def notify_conf(port, **notify):
+    conf = {
+        "smtp": {
+            "relay": "smtp://127.0.0.1:%d" % port,
+            "from": '"%s"' % FROM,
+            "timeout": "5",
+        },
+        "notify": {
+            "admin": ADMIN,
+            "retry_base_seconds": "1",
+            "retry_max_seconds": "2",
+            "max_tries": "50",
+        },
+    }
+    conf["notify"].update(notify)
+    return conf
+
+
+def metric(d, name, **labels):
+    """The value of one sample of /metrics, 0 if absent."""
+    text = d.get("/metrics").text
+    want = ",".join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in text.splitlines():
+        if line.startswith("#"):
+            continue
+        m = re.match(r'^([a-z_]+)(?:\{(.*)\})? (\S+)$', line)
+        if not m or m.group(1) != name:
+            continue
+        got = ",".join(sorted((m.group(2) or "").split(","))) if m.group(2) else ""
+        if got == want:
+            return float(m.group(3))
+    return 0.0
+
+
+def submit(d, **kw):
+    r = d.submit(**kw)
+    assert r.status == 202, r
+    return r.data["id"]
+
+
+def decoded_body(m):
+    return m.get_body(("plain",)).get_content()
+
+
+def outbox_empty(rdb):
+    c = rdb.client
+    return (c.xlen(TAG + ":outbox") == 0 and c.zcard(TAG + ":outbox:retry") == 0
+            and c.zcard(TAG + ":outbox:dead") == 0
+            and not c.keys(TAG + ":notification:*"))
+
+
+# ---- 1. the admin's mail and the author's ----
+
+def test_admin_then_author_mail(own, rdb, smtp):
+    relay = smtp()
+    d = own(notify_conf(relay.port))
+    body = "Grüße aus Köln!\nEin schöner Beitrag über Heinzelmännchen."
+
+    # Spam gets no mail: sent first, so its mail would come first.
+    r = d.submit(body="xyzzyspam buy now")
+    assert r.status == 403, r
+    spam_id = r.data["id"]
+
+    cid = submit(d, body=body, lang="de", author="Anna Müller",
+        email="anna@example.org", ip="192.0.2.7")
+    [m] = relay.sink.wait(ADMIN)
+    assert m.rcpts == [ADMIN]
+    assert m.mail_from == "heinzel@blog.example.org"
+    assert m["To"] == ADMIN
+    assert m["Subject"] == ("Neuer Kommentar wartet auf Freischaltung: "
+        "„Grüße aus Köln! Ein schöner Beitrag über Heinzelmännchen.“")
+    assert m["Message-ID"] == "<%s.admin@%s>" % (cid, DOMAIN)
+    assert m["Auto-Submitted"] == "auto-generated"
+    assert m["From"].addresses[0].display_name == "Heinzel Blog"
+    assert m["Date"] is not None and m["MIME-Version"] == "1.0"
+    assert m.get_content_type() == "text/plain"
+    assert m.get_content_charset() == "utf-8"
+    assert m["Content-Transfer-Encoding"] == "quoted-printable"
+    # On the wire: 7-bit, the subject as RFC 2047 words.
+    m.raw.decode("ascii")
+    assert b"Subject: =?UTF-8?B?" in m.raw
+    text = decoded_body(m)
+    for want in ("Anna Müller", "anna@example.org", "192.0.2.7",
+                 "heinzelctl approve " + cid, "> Grüße aus Köln!",
+                 "„hello-world“", "Kommentare in der Warteschlange: 1"):
+        assert want in text, (want, text)
+    assert all(spam_id not in x["Message-ID"] for x in relay.sink.mails())
+    assert relay.sink.mails("anna@example.org") == []   # author_on_receipt = no
+
+    # heinzelctl approve tells the author: the German template.
+    ctl_ok(d, "approve", cid)
+    [a] = relay.sink.wait("anna@example.org")
+    assert a.rcpts == ["anna@example.org"]
+    assert a["To"] == "anna@example.org"
+    assert a["Subject"] == "Ihr Kommentar zu „hello-world“ ist veröffentlicht"
+    assert a["Message-ID"] == "<%s.published@%s>" % (cid, DOMAIN)
+    assert a["Auto-Submitted"] == "auto-generated"
+    text = decoded_body(a)
+    assert "Hallo Anna Müller," in text
+    assert "> Grüße aus Köln!" in text and "Heinzelmännchen" in text
+    # Never the moderators' data in the author's mail.
+    for secret in ("192.0.2.7", ADMIN, "heinzelctl", "Punkte", "TEST_"):
+        assert secret not in text and secret not in a.raw.decode(), secret
+
+    wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+    assert metric(d, "heinzel_notifications_total", channel="mail",
+        result="sent") == 2
+    assert rdb.client.hget(TAG + ":stats", "notify_sent_mail") == "2"
+    assert len(relay.sink.mails()) == 2
+
+
+def test_english_receipt_and_auto_approve(own, rdb, smtp):
+    relay = smtp()
+    d = own(notify_conf(relay.port, author_on_receipt="yes",
+        lang="en"))
+    cid = submit(d, lang="en", email="bob@example.org", author="Bob")
+    [r] = relay.sink.wait("bob@example.org")
+    assert r["Subject"] == 'Your comment on "hello-world" was received'
+    assert r["Message-ID"] == "<%s.received@%s>" % (cid, DOMAIN)
+    [m] = relay.sink.wait(ADMIN)
+    assert m["Subject"].startswith("New comment awaiting moderation")
+    # No lang: the configured default (en here).
+    cid2 = submit(d, email="carol@example.org", author="Carol")
+    [r2] = relay.sink.wait("carol@example.org")
+    assert "was received" in r2["Subject"]
+    assert cid2 in r2["Message-ID"]
+
+
+def test_auto_approved_author_is_told(own, rdb, smtp):
+    relay = smtp()
+    conf = notify_conf(relay.port)
+    conf["moderation"] = {"auto_approve": "clean"}
+    d = own(conf)
+    r = d.submit(body="Heinzelmännchen haben früher in Köln nachts gearbeitet, "
+        "sagt die Sage; die Stadt erzählt sie bis heute.", lang="de",
+        email="dora@example.org")
+    assert r.status == 202 and r.data["status"] == "approved", r
+    [a] = relay.sink.wait("dora@example.org")
+    assert a["X-Heinzel-Kind"] == "published"
+    assert "veröffentlicht" in a["Subject"]
+    time.sleep(1.5)
+    assert relay.sink.mails(ADMIN) == []    # nothing waits for moderation
+
+
+# ---- 2. the relay down: nothing lost ----
+
+def test_relay_down_then_up(own, rdb, smtp):
+    relay = smtp(start=False)       # nothing listens on the port yet
+    d = own(notify_conf(relay.port))
+    off = d.log_size()
+    cid = submit(d, lang="de")
+    wait_for(lambda: metric(d, "heinzel_notifications_total", channel="mail",
+        result="retried") >= 2, what="two retries in /metrics")
+    # Kept in Redis, visible as outbox depth, and logged.
+    c = rdb.client
+    assert c.zcard(TAG + ":outbox:retry") + c.xlen(TAG + ":outbox") == 1
+    assert metric(d, "heinzel_outbox_depth", state="retry") + \
+        metric(d, "heinzel_outbox_depth", state="ready") == 1
+    log = d.log(off)
+    assert "failed (attempt 2 of 50), retry in" in log, log
+    assert "Couldn't connect" in log or "connect" in log.lower(), log
+    assert "anna@example.org" not in log    # no addresses at info level
+
+    relay.start()
+    [m] = relay.sink.wait(ADMIN)
+    assert m["Message-ID"] == "<%s.admin@%s>" % (cid, DOMAIN)
+    wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+    assert metric(d, "heinzel_notifications_total", channel="mail",
+        result="sent") == 1
+    assert metric(d, "heinzel_notifications_total", channel="mail",
+        result="failed") >= 2
+    assert "notify: sent admin mail" in d.log(off)
+    time.sleep(1.5)
+    assert len(relay.sink.mails()) == 1
+
+
+# ---- 3. SIGKILL while mails are pending ----
+
+def test_sigkill_loses_nothing(own, rdb, smtp):
+    port = free_port()
+    d = own(notify_conf(port))
+    c = rdb.client
+    # The relay is down: c1's admin mail waits in the retry schedule.
+    c1 = submit(d, email="anna@example.org")
+    wait_for(lambda: c.zcard(TAG + ":outbox:retry") >= 1, what="a retry")
+    # The relay hangs: mails are in flight, read but not acknowledged.
+    hang = Hanging(port)
+    try:
+        ctl_ok(d, "approve", c1)
+        c2 = submit(d, email="bert@example.org")
+        wait_for(lambda: c.xpending(TAG + ":outbox", "notify")["pending"] >= 2,
+            what="deliveries in flight")
+        d.proc.kill()
+        d.proc.wait(5)
+    finally:
+        hang.stop()
+    assert c.xlen(TAG + ":outbox") + c.zcard(TAG + ":outbox:retry") >= 2
+
+    relay = smtp(port=port)
+    d.start()
+    promised = {
+        (ADMIN, "<%s.admin@%s>" % (c1, DOMAIN)),
+        ("anna@example.org", "<%s.published@%s>" % (c1, DOMAIN)),
+        (ADMIN, "<%s.admin@%s>" % (c2, DOMAIN)),
+    }
+
+    def delivered():
+        return {(m.rcpts[0], m["Message-ID"]) for m in relay.sink.mails()}
+    wait_for(lambda: promised <= delivered(), timeout=15,
+        what="every promised mail")
+    wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+    # Duplicates only ever with the Message-ID of the first.
+    assert delivered() == promised
+
+
+# ---- 4. dead letters and heinzelctl outbox ----
+
+def test_dead_letters_and_outbox_retry(own, rdb, smtp):
+    relay = smtp()
+    relay.sink.refuse["bounce@example.org"] = "550 5.1.1 no such user"
+    relay.sink.refuse["full@example.org"] = "452 4.2.2 mailbox full"
+    d = own(notify_conf(relay.port, admin="", max_tries="3",
+        author_on_receipt="yes"))
+    c = rdb.client
+    bounce = submit(d, email="bounce@example.org")
+    full = submit(d, email="full@example.org")
+    idn = submit(d, email="anna@b\u00fccher.de")   # taken, but not mailable
+    wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 3, timeout=15,
+        what="three dead letters")
+    assert c.zcard(TAG + ":outbox:retry") == 0 and c.xlen(TAG + ":outbox") == 0
+
+    rows = {r["comment"]: r for r in ctl_json(d, "outbox")}
+    assert set(rows) == {bounce, full, idn}
+    assert all(r["state"] == "dead" and r["kind"] == "received"
+               for r in rows.values())
+    # A 5xx answer to RCPT and an address that cannot be mailed: at once.
+    assert rows[bounce]["attempts"] == 1 and "550" in rows[bounce]["error"]
+    assert rows[idn]["attempts"] == 1
+    assert "not a deliverable address" in rows[idn]["error"]
+    # A 4xx answer: after max_tries.
+    assert rows[full]["attempts"] == 3 and "452" in rows[full]["error"]
+    text = ctl_ok(d, "outbox").out
+    assert "dead" in text and "bounce@example.org" in text and "550" in text
+    assert metric(d, "heinzel_outbox_dead") == 3
+    assert metric(d, "heinzel_notifications_total", channel="mail",
+        result="dead") == 3
+
+    # The relay takes them now: heinzelctl outbox retry ID sends one.
+    relay.sink.refuse.clear()
+    r = ctl_ok(d, "outbox", "retry", rows[bounce]["id"])
+    assert "queued to be sent again" in r.out
+    [m] = relay.sink.wait("bounce@example.org")
+    assert m["Message-ID"] == "<%s.received@%s>" % (bounce, DOMAIN)
+    # --all: the rest; the unmailable address is given up on again.
+    r = ctl_ok(d, "outbox", "retry", "--all")
+    assert r.out.startswith("2 notifications"), r
+    relay.sink.wait("full@example.org")
+    wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 1 and
+        c.xlen(TAG + ":outbox") == 0, what="the IDN address dead again")
+    [row] = ctl_json(d, "outbox")
+    assert row["comment"] == idn
+
+    # drop forgets it; unknown ids fail, bad ones are usage errors.
+    ctl_ok(d, "outbox", "drop", row["id"])
+    assert outbox_empty(rdb)
+    assert ctl_ok(d, "outbox").out.startswith("no notifications")
+    assert ctl(d, "outbox", "retry", "999").rc == 1
+    assert ctl(d, "outbox", "drop", "x1").rc == 2
+    assert ctl(d, "outbox", "frobnicate").rc == 2
+
+
+# ---- 5. the webhook ----
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.got.append((self.path, self.headers, json.loads(body),
+            body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_webhook_with_retries(own, rdb, smtp):
+    port = free_port()
+    d = own(notify_conf(free_port(), admin="", author_on_approve="no",
+        webhook="http://127.0.0.1:%d/hook" % port))
+    cid = submit(d, ip="192.0.2.9", email="erin@example.org",
+        body="Ein Kommentar für den Chat")
+    # The receiver is down: retried, nothing lost.
+    wait_for(lambda: metric(d, "heinzel_notifications_total",
+        channel="webhook", result="retried") >= 1, what="a webhook retry")
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), Hook)
+    srv.got = []
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    try:
+        wait_for(lambda: len(srv.got) >= 1, what="the webhook")
+        path, headers, j, raw = srv.got[0]
+        assert path == "/hook"
+        assert headers["Content-Type"].startswith("application/json")
+        assert headers["Idempotency-Key"] == cid + ".pending"
+        assert j["event"] == "pending" and j["id"] == cid
+        assert j["post"] == "hello-world" and j["author"] == "Anna Beispiel"
+        assert j["excerpt"] == "Ein Kommentar für den Chat"
+        assert j["approve"] == "heinzelctl approve " + cid
+        assert j["pending"] == 1 and j["hold"] is False
+        assert isinstance(j["score"], (int, float))
+        assert "email" not in j and "ip" not in j
+        assert b"192.0.2.9" not in raw and b"erin@" not in raw
+
+        ctl_ok(d, "approve", cid)
+        wait_for(lambda: len(srv.got) >= 2, what="the approved webhook")
+        j = srv.got[1][2]
+        assert j["event"] == "approved" and j["id"] == cid
+        assert "approve" not in j
+        wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+        assert metric(d, "heinzel_notifications_total", channel="webhook",
+            result="sent") == 2
+        assert len(srv.got) == 2
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+# ---- SMTP AUTH and STARTTLS ----
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+def test_auth_from_password_file(own, rdb, smtp, tmp_path):
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    def check(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=isinstance(auth_data, LoginPassword) and
+            auth_data.login == b"blog" and auth_data.password == b"s3cr3t")
+    relay = smtp(authenticator=check, auth_required=True,
+        auth_require_tls=False)
+    pw = tmp_path / "smtp-password"
+    pw.write_text("s3cr3t\n")
+    conf = notify_conf(relay.port)
+    conf["smtp"].update({"user": "blog", "password_file": str(pw)})
+    d = own(conf)
+    cid = submit(d)
+    [m] = relay.sink.wait(ADMIN)
+    assert cid in m["Message-ID"]
+
+
+def test_starttls_required_without_tls(own, rdb, smtp):
+    relay = smtp()                      # offers no STARTTLS
+    conf = notify_conf(relay.port)
+    conf["smtp"]["starttls"] = "required"
+    d = own(conf)
+    off = d.log_size()
+    submit(d)
+    wait_for(lambda: metric(d, "heinzel_notifications_total", channel="mail",
+        result="retried") >= 1, what="a retry")
+    assert relay.sink.mails() == []
+    assert "retry in" in d.log(off)
