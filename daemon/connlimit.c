@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "connlimit.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -151,6 +153,17 @@ connlimit_set_max(struct connlimit *cl, unsigned int max)
 {
 	cl->max = max;
 	connlimit_update(cl);
+}
+
+size_t
+connlimit_unsent(const struct connlimit *cl)
+{
+	size_t n = 0;
+	unsigned int i;
+
+	for (i = 0; i < cl->n; i++)
+		n += evbuffer_get_length(bufferevent_get_output(cl->conns[i].bev));
+	return n;
 }
 
 unsigned int

@@ -23,6 +23,8 @@ struct connlimit *connlimit_new(struct event_base *base, unsigned int max,
 void connlimit_free(struct connlimit *cl);
 void connlimit_set_max(struct connlimit *cl, unsigned int max);
 unsigned int connlimit_open(const struct connlimit *cl);
+/* Bytes of answers written but not yet sent, over every connection. */
+size_t connlimit_unsent(const struct connlimit *cl);
 
 /* Seconds a whole request may take to arrive; 0 (the default): no bound. */
 void connlimit_set_timeout(struct connlimit *cl, unsigned int secs);

@@ -57,6 +57,8 @@ struct server {
 	struct ruleset *rules;
 	struct metrics *metrics;
 	struct evhttp_bound_socket *bound[2];	/* Unix, TCP */
+	struct evhttp *metrics_http;	/* metrics_listen: /metrics only */
+	struct evhttp_bound_socket *metrics_bound;
 	struct connlimit *conns;
 	char *unix_path;
 	unsigned int active;
@@ -81,6 +83,7 @@ struct request {
 	char id[STORE_ID_LEN + 1];
 	struct captcha captcha;
 	char *post;
+	int scored;		/* rules ran: log verdict and score */
 };
 
 static const struct {
@@ -131,6 +134,28 @@ request_new(struct server *srv, struct evhttp_request *req, const char *route)
 	return r;
 }
 
+/*
+ * Stopping and nothing in flight: call done once every answer has left the
+ * output buffers too, or the exit would cut them off.  shutdown_timeout
+ * bounds the wait.
+ */
+static void
+server_flushed_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval tv = { 0, 10000 };
+
+	(void)fd;
+	(void)what;
+	if (srv->active != 0)
+		return;
+	if (connlimit_unsent(srv->conns) > 0) {
+		event_base_once(srv->base, -1, EV_TIMEOUT, server_flushed_cb, srv, &tv);
+		return;
+	}
+	srv->done(srv->done_arg);
+}
+
 static void
 request_free(struct request *r)
 {
@@ -143,7 +168,7 @@ request_free(struct request *r)
 	free(r->post);
 	free(r);
 	if (--srv->active == 0 && srv->stopping && srv->done != NULL)
-		srv->done(srv->done_arg);
+		server_flushed_cb(-1, 0, srv);
 }
 
 static const char *
@@ -182,12 +207,14 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 	secs = (double)(now.tv_sec - r->start.tv_sec) +
 	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 	metrics_request(r->srv->metrics, r->route, status, secs);
-	log_info("%s %s %d%s%s%s%s %.1fms", server_method_name(method),
-	    evhttp_request_get_uri(r->req), status,
-	    r->id[0] ? " id=" : "", r->id,
-	    r->score.nhits || r->id[0] ? " verdict=" : "",
-	    r->score.nhits || r->id[0] ? verdict_name(r->verdict) : "",
-	    secs * 1000);
+	if (r->scored)
+		log_info("%s %s %d%s%s verdict=%s score=%g %.1fms",
+		    server_method_name(method), evhttp_request_get_uri(r->req),
+		    status, r->id[0] ? " id=" : "", r->id,
+		    verdict_name(r->verdict), r->score.total, secs * 1000);
+	else
+		log_info("%s %s %d %.1fms", server_method_name(method),
+		    evhttp_request_get_uri(r->req), status, secs * 1000);
 	request_free(r);
 }
 
@@ -590,6 +617,7 @@ server_store(struct request *r)
 	struct store_cmd cmd;
 
 	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
+	r->scored = 1;
 
 	memset(&sub, 0, sizeof sub);
 	sub.comment = &r->comment;
@@ -726,6 +754,8 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	lim.captcha_required = cfg->captcha_required;
 	if (comment_validate(&r->comment, &lim, &f) != 0) {
 		metrics_outcome(srv->metrics, f.status == 403 ? "captcha" : "invalid");
+		if (f.status == 403)
+			metrics_count(srv->metrics, METRIC_CAPTCHA_FAILED);
 		request_reply_fault(r, &f);
 		return;
 	}
@@ -895,6 +925,23 @@ server_request_cb(struct evhttp_request *req, void *arg)
 	    "this method is not allowed here");
 }
 
+/* The scrapers' listener: /metrics and nothing else. */
+static void
+server_metrics_request_cb(struct evhttp_request *req, void *arg)
+{
+	struct server *srv = arg;
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri ? evhttp_uri_get_path(uri) : NULL;
+
+	if (path != NULL && strcmp(path, "/metrics") == 0 &&
+	    evhttp_request_get_command(req) == EVHTTP_REQ_GET) {
+		server_metrics(srv, req);
+		return;
+	}
+	request_fail(request_new(srv, req, "other"), 404, "not_found", NULL,
+	    "only GET /metrics is served here");
+}
+
 /* ---- setup ---- */
 
 /* At the connection limit: stop (or resume) accepting on every listener. */
@@ -1026,38 +1073,60 @@ fail:
 	return -1;
 }
 
-int
-server_listen(struct server *srv, char **cause)
+/* Bind http on "HOST:PORT" (IPv6 in brackets); NULL with *cause. */
+static struct evhttp_bound_socket *
+server_bind_tcp(struct evhttp *http, const char *key, const char *listen,
+    char **cause)
 {
-	const struct config *cfg = srv->cfg;
+	struct evhttp_bound_socket *bs;
 	char *host, *colon;
 	long port;
 
-	if (server_listen_unix(srv, cause) != 0)
-		return -1;
-	if (cfg->listen == NULL || cfg->listen[0] == '\0')
-		return 0;
-	host = xstrdup(cfg->listen);
+	host = xstrdup(listen);
 	colon = strrchr(host, ':');
 	port = colon ? strtol(colon + 1, NULL, 10) : 0;
 	if (colon == NULL || port < 1 || port > 65535) {
-		xasprintf(cause, "listen = %s: expected HOST:PORT", cfg->listen);
+		xasprintf(cause, "%s = %s: expected HOST:PORT", key, listen);
 		free(host);
-		return -1;
+		return NULL;
 	}
 	*colon = '\0';
 	if (host[0] == '[' && colon[-1] == ']') {
 		colon[-1] = '\0';
 		memmove(host, host + 1, strlen(host));
 	}
-	srv->bound[1] = evhttp_bind_socket_with_handle(srv->http, host,
-	    (ev_uint16_t)port);
-	if (srv->bound[1] == NULL) {
-		xasprintf(cause, "listen = %s: cannot bind", cfg->listen);
-		free(host);
-		return -1;
-	}
+	if ((bs = evhttp_bind_socket_with_handle(http, host,
+	    (ev_uint16_t)port)) == NULL)
+		xasprintf(cause, "%s = %s: cannot bind: %s", key, listen,
+		    strerror(errno));
 	free(host);
+	return bs;
+}
+
+int
+server_listen(struct server *srv, char **cause)
+{
+	const struct config *cfg = srv->cfg;
+
+	if (server_listen_unix(srv, cause) != 0)
+		return -1;
+	if (cfg->listen[0] != '\0' && (srv->bound[1] = server_bind_tcp(srv->http,
+	    "listen", cfg->listen, cause)) == NULL)
+		return -1;
+	if (cfg->metrics_listen[0] == '\0')
+		return 0;
+	if ((srv->metrics_http = evhttp_new(srv->base)) == NULL)
+		fatalx("cannot create the metrics listener");
+	evhttp_set_allowed_methods(srv->metrics_http, EVHTTP_REQ_GET |
+	    EVHTTP_REQ_POST | EVHTTP_REQ_HEAD | EVHTTP_REQ_PUT |
+	    EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(srv->metrics_http, server_metrics_request_cb, srv);
+	evhttp_set_max_headers_size(srv->metrics_http, cfg->max_headers);
+	evhttp_set_max_body_size(srv->metrics_http, 4096);
+	evhttp_set_timeout(srv->metrics_http, cfg->timeout);
+	if ((srv->metrics_bound = server_bind_tcp(srv->metrics_http,
+	    "metrics_listen", cfg->metrics_listen, cause)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -1080,13 +1149,15 @@ server_shutdown(struct server *srv, void (*done)(void *), void *arg)
 			evhttp_del_accept_socket(srv->http, srv->bound[i]);
 		srv->bound[i] = NULL;
 	}
+	if (srv->metrics_bound != NULL)
+		evhttp_del_accept_socket(srv->metrics_http, srv->metrics_bound);
+	srv->metrics_bound = NULL;
 	if (srv->unix_path != NULL) {
 		unlink(srv->unix_path);
 		free(srv->unix_path);
 		srv->unix_path = NULL;
 	}
-	if (srv->active == 0)
-		done(arg);
+	server_flushed_cb(-1, 0, srv);
 }
 
 void
@@ -1096,6 +1167,8 @@ server_free(struct server *srv)
 		unlink(srv->unix_path);
 		free(srv->unix_path);
 	}
+	if (srv->metrics_http != NULL)
+		evhttp_free(srv->metrics_http);
 	evhttp_free(srv->http);
 	connlimit_free(srv->conns);
 	free(srv);

@@ -19,6 +19,7 @@ struct config {
 	mode_t socket_mode;		/* 0660 */
 	char *socket_group;		/* "" = the daemon's group */
 	char *listen;			/* "" = no TCP; "127.0.0.1:8025" */
+	char *metrics_listen;		/* "" = none; /metrics only, for scrapers */
 	char **allowed_origins;		/* NULL-terminated; "https://blog.example.org" */
 	char **trusted_proxies;		/* NULL-terminated IPs whose "ip" field is believed */
 	size_t max_body;		/* 65536 bytes of HTTP body */

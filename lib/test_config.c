@@ -19,6 +19,7 @@ static const char all_other[] =
     "socket_mode = 0600\n"
     "socket_group = www-data\n"
     "listen = 127.0.0.1:8025\n"
+    "metrics_listen = 127.0.0.1:9125\n"
     "allowed_origins = https://blog.example.org, http://localhost:8080\n"
     "trusted_proxies = 10.0.0.1\n"
     "max_body = 1M\n"
@@ -128,6 +129,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->socket_mode, b->socket_mode);
 	assert_string_equal(a->socket_group, b->socket_group);
 	assert_string_equal(a->listen, b->listen);
+	assert_string_equal(a->metrics_listen, b->metrics_listen);
 	assert_true(list_equal(a->allowed_origins, b->allowed_origins));
 	assert_true(list_equal(a->trusted_proxies, b->trusted_proxies));
 	assert_int_equal(a->max_body, b->max_body);

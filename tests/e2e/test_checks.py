@@ -98,4 +98,4 @@ def test_heinzeld_purges_old_spam(heinzeld, rdb):
         "heinzeld's janitor did not purge spam older than spam_keep_days"
     assert rdb.client.zscore("%s:queue:spam" % TAG, old_id) is None
     assert rdb.client.exists("%s:comment:%s" % (TAG, new_id))
-    assert "purged 1 spam" in d.log()
+    # Any heinzeld on this Redis may have done it: they share the work.
