@@ -8,9 +8,10 @@
  * one of these strings) when it has one: a character, a small class, a
  * group of such, an optional such.  A sequence multiplies the exact sets of
  * neighbouring items into longer strings; where that stops, the run so far
- * is one candidate and the item's own required set another.  The sequence
- * keeps its best candidate.  An alternation needs a set from every branch
- * and takes their union.
+ * is one candidate and the item's own required sets are others.  Each
+ * candidate is required on its own, so the sequence keeps its few best as
+ * a conjunction: a match contains a string of each.  An alternation needs a
+ * set from every branch and takes the union of their best ones.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,6 +24,7 @@
 #define LITERAL_EXACT_MAX	16	/* strings in an exact set */
 #define LITERAL_EXACT_LEN	64	/* bytes of an exact string */
 #define LITERAL_REQ_MAX		32	/* strings in a required set */
+#define LITERAL_CONJ_MAX	LITERAL_GROUPS	/* required sets kept together */
 #define LITERAL_LEN_MAX		32	/* bytes kept of a required string */
 #define LITERAL_CLASS_MAX	8	/* characters of a class taken as exact */
 #define LITERAL_DEPTH_MAX	32	/* group nesting */
@@ -42,7 +44,8 @@ struct literal_list {
 
 struct literal_info {
 	struct literal_list	 exact;
-	struct literal_list	 req;
+	struct literal_list	 req[LITERAL_CONJ_MAX];	/* best first */
+	size_t			 nreq;
 };
 
 struct literal_parse {
@@ -68,8 +71,12 @@ literal_list_free(struct literal_list *l)
 static void
 literal_info_free(struct literal_info *info)
 {
+	size_t i;
+
 	literal_list_free(&info->exact);
-	literal_list_free(&info->req);
+	for (i = 0; i < info->nreq; i++)
+		literal_list_free(&info->req[i]);
+	info->nreq = 0;
 }
 
 static bool
@@ -177,6 +184,54 @@ literal_list_union(struct literal_list *a, const struct literal_list *b,
 	}
 }
 
+/*
+ * Drop the strings that contain another one of the set: where they occur,
+ * so does the shorter one (only for required sets, never exact ones).
+ */
+static void
+literal_list_minimize(struct literal_list *l)
+{
+	bool *drop;
+	size_t i, j, n = 0;
+
+	if (l->n < 2)
+		return;
+	drop = xcalloc(l->n, sizeof *drop);
+	for (i = 0; i < l->n; i++) {
+		for (j = 0; j < l->n; j++) {
+			/* Strings are distinct: a shorter one, or none. */
+			if (j == i || l->v[j].len >= l->v[i].len)
+				continue;
+			if (memmem(l->v[i].s, l->v[i].len, l->v[j].s,
+			    l->v[j].len) != NULL) {
+				drop[i] = true;
+				break;
+			}
+		}
+	}
+	for (i = 0; i < l->n; i++) {
+		if (drop[i])
+			free(l->v[i].s);
+		else
+			l->v[n++] = l->v[i];
+	}
+	l->n = n;
+	free(drop);
+}
+
+static bool
+literal_list_same(const struct literal_list *a, const struct literal_list *b)
+{
+	size_t i;
+
+	if (a->n != b->n)
+		return false;
+	for (i = 0; i < a->n; i++)
+		if (!literal_list_has(b, a->v[i].s, a->v[i].len))
+			return false;
+	return true;
+}
+
 static void
 literal_list_copy(struct literal_list *dst, const struct literal_list *src)
 {
@@ -189,7 +244,8 @@ literal_list_copy(struct literal_list *dst, const struct literal_list *src)
 
 /*
  * The strings one of which every match of the item contains: its exact set
- * unless that allows an empty match, else its required set; NULL if none.
+ * unless that allows an empty match, else its best required set; NULL if
+ * none.
  */
 static const struct literal_list *
 literal_info_req(const struct literal_info *info)
@@ -197,7 +253,7 @@ literal_info_req(const struct literal_info *info)
 	if (info->exact.valid)
 		return literal_list_minlen(&info->exact) > 0 ? &info->exact :
 		    NULL;
-	return info->req.valid ? &info->req : NULL;
+	return info->nreq > 0 ? &info->req[0] : NULL;
 }
 
 /* Whether required set a filters better than b: longer, then fewer. */
@@ -206,8 +262,6 @@ literal_better(const struct literal_list *a, const struct literal_list *b)
 {
 	size_t amin, bmin;
 
-	if (!b->valid)
-		return true;
 	amin = literal_list_minlen(a);
 	bmin = literal_list_minlen(b);
 	/* Past a few bytes a literal is rare enough; fewer strings win. */
@@ -218,19 +272,32 @@ literal_better(const struct literal_list *a, const struct literal_list *b)
 	return amin > bmin;
 }
 
-/* Keep a copy of cand in best if it is a usable, better candidate. */
+/*
+ * Add a copy of cand to the required sets of info if it is usable and
+ * among the best few.
+ */
 static void
-literal_consider(struct literal_list *best, const struct literal_list *cand)
+literal_consider(struct literal_info *info, const struct literal_list *cand)
 {
-	struct literal_list copy;
+	size_t i;
 
 	if (cand == NULL || !cand->valid || cand->n == 0 ||
 	    cand->n > LITERAL_REQ_MAX || literal_list_minlen(cand) == 0)
 		return;
-	if (!literal_better(cand, best))
+	for (i = 0; i < info->nreq; i++)
+		if (literal_list_same(&info->req[i], cand))
+			return;
+	for (i = 0; i < info->nreq; i++)
+		if (literal_better(cand, &info->req[i]))
+			break;
+	if (i == LITERAL_CONJ_MAX)
 		return;
-	literal_list_copy(&copy, cand);
-	literal_list_move(best, &copy);
+	if (info->nreq == LITERAL_CONJ_MAX)
+		literal_list_free(&info->req[--info->nreq]);
+	memmove(&info->req[i + 1], &info->req[i], (info->nreq - i) *
+	    sizeof *info->req);
+	literal_list_copy(&info->req[i], cand);
+	info->nreq++;
 }
 
 /* Decode one UTF-8 character; its length, 0 if invalid. */
@@ -763,10 +830,9 @@ fail:
 static void
 literal_item(struct literal_parse *lp, struct literal_info *out)
 {
-	struct literal_list req;
-	const struct literal_list *r;
+	struct literal_info once;
 	uint32_t min, max, cp;
-	size_t n;
+	size_t n, i;
 
 	memset(out, 0, sizeof *out);
 	switch (*lp->p) {
@@ -811,30 +877,34 @@ literal_item(struct literal_parse *lp, struct literal_info *out)
 		return;
 	if (min == 0 && max == 1 && out->exact.valid) {
 		/* x? matches x or nothing. */
-		literal_list_free(&out->req);
 		if (out->exact.n < LITERAL_EXACT_MAX)
 			literal_list_add(&out->exact, "", 0);
 		else
 			literal_list_free(&out->exact);
 		return;
 	}
-	memset(&req, 0, sizeof req);
-	if (min >= 1 && (r = literal_info_req(out)) != NULL)
-		literal_list_copy(&req, r);	/* at least one copy */
+	/* At least one copy: what one requires, the repeat does. */
+	memset(&once, 0, sizeof once);
+	if (min >= 1 && out->exact.valid)
+		literal_consider(&once, &out->exact);
+	else if (min >= 1) {
+		for (i = 0; i < out->nreq; i++)
+			literal_consider(&once, &out->req[i]);
+	}
 	literal_info_free(out);
-	out->req = req;
+	*out = once;
 }
 
 /* A sequence of items, up to '|', ')' or the end. */
 static void
 literal_seq(struct literal_parse *lp, struct literal_info *out)
 {
-	struct literal_list cur, best;
+	struct literal_list cur;
 	struct literal_info item;
 	bool exact = true;
+	size_t i;
 
 	memset(out, 0, sizeof *out);
-	memset(&best, 0, sizeof best);
 	literal_list_empty(&cur);
 	while (lp->p < lp->end && *lp->p != '|' && *lp->p != ')') {
 		literal_item(lp, &item);
@@ -847,11 +917,12 @@ literal_seq(struct literal_parse *lp, struct literal_info *out)
 			continue;
 		}
 		exact = false;
-		literal_consider(&best, &cur);
+		literal_consider(out, &cur);
 		if (item.exact.valid)
 			literal_list_move(&cur, &item.exact);
 		else {
-			literal_consider(&best, literal_info_req(&item));
+			for (i = 0; i < item.nreq; i++)
+				literal_consider(out, &item.req[i]);
 			literal_list_free(&cur);
 			literal_list_empty(&cur);
 		}
@@ -859,17 +930,16 @@ literal_seq(struct literal_parse *lp, struct literal_info *out)
 	}
 	if (lp->fail) {
 		literal_list_free(&cur);
-		literal_list_free(&best);
+		literal_info_free(out);
 		return;
 	}
 	if (exact) {
+		literal_info_free(out);
 		out->exact = cur;
-		literal_list_free(&best);
 		return;
 	}
-	literal_consider(&best, &cur);
+	literal_consider(out, &cur);
 	literal_list_free(&cur);
-	out->req = best;
 }
 
 /* Branches separated by '|', up to ')' or the end. */
@@ -879,6 +949,7 @@ literal_alt(struct literal_parse *lp, struct literal_info *out)
 	struct literal_info branch;
 	struct literal_list req;
 	const struct literal_list *r;
+	size_t i;
 
 	literal_seq(lp, out);
 	if (lp->fail || lp->p == lp->end || *lp->p != '|')
@@ -896,14 +967,21 @@ literal_alt(struct literal_parse *lp, struct literal_info *out)
 		}
 		literal_list_union(&out->exact, &branch.exact,
 		    LITERAL_EXACT_MAX);
-		if ((r = literal_info_req(&branch)) != NULL)
-			literal_list_union(&req, r, LITERAL_REQ_MAX);
-		else
+		if ((r = literal_info_req(&branch)) != NULL) {
+			literal_list_union(&req, r, SIZE_MAX);
+			literal_list_minimize(&req);
+			if (req.n > LITERAL_REQ_MAX)
+				literal_list_free(&req);
+		} else
 			literal_list_free(&req);
 		literal_info_free(&branch);
 	}
-	literal_list_free(&out->req);
-	out->req = req;
+	/* Only one set: which conjunct of each branch holds is unknown. */
+	for (i = 0; i < out->nreq; i++)
+		literal_list_free(&out->req[i]);
+	out->nreq = 0;
+	if (req.valid)
+		out->req[out->nreq++] = req;
 }
 
 bool
@@ -914,7 +992,7 @@ literal_extract(const char *pattern, size_t len, const char *flags,
 	struct literal_info info;
 	struct literal_list keep;
 	const struct literal_list *r;
-	size_t i;
+	size_t i, g, nsets;
 
 	memset(set, 0, sizeof *set);
 	if (strspn(flags, "imsu") != strlen(flags))
@@ -930,22 +1008,31 @@ literal_extract(const char *pattern, size_t len, const char *flags,
 		literal_info_free(&info);
 		return false;
 	}
-	/* Any substring of a required string is required too: cut them. */
-	memset(&keep, 0, sizeof keep);
-	keep.valid = true;
-	for (i = 0; i < r->n; i++)
-		literal_list_add(&keep, r->v[i].s, r->v[i].len <
-		    LITERAL_LEN_MAX ? r->v[i].len : LITERAL_LEN_MAX);
-	literal_info_free(&info);
-
-	set->n = keep.n;
-	set->s = xreallocarray(NULL, keep.n, sizeof *set->s);
-	set->len = xreallocarray(NULL, keep.n, sizeof *set->len);
-	for (i = 0; i < keep.n; i++) {
-		set->s[i] = keep.v[i].s;
-		set->len[i] = keep.v[i].len;
+	nsets = info.exact.valid ? 1 : info.nreq;
+	for (g = 0; g < nsets; g++) {
+		r = info.exact.valid ? &info.exact : &info.req[g];
+		/* Any substring of a required string is required too. */
+		memset(&keep, 0, sizeof keep);
+		keep.valid = true;
+		for (i = 0; i < r->n; i++)
+			literal_list_add(&keep, r->v[i].s, r->v[i].len <
+			    LITERAL_LEN_MAX ? r->v[i].len : LITERAL_LEN_MAX);
+		literal_list_minimize(&keep);
+		set->s = xreallocarray(set->s, set->n + keep.n,
+		    sizeof *set->s);
+		set->len = xreallocarray(set->len, set->n + keep.n,
+		    sizeof *set->len);
+		set->group = xreallocarray(set->group, set->n + keep.n,
+		    sizeof *set->group);
+		for (i = 0; i < keep.n; i++) {
+			set->s[set->n] = keep.v[i].s;
+			set->len[set->n] = keep.v[i].len;
+			set->group[set->n++] = (unsigned int)g;
+		}
+		free(keep.v);
 	}
-	free(keep.v);
+	set->ngroups = (unsigned int)nsets;
+	literal_info_free(&info);
 	return true;
 }
 
@@ -958,5 +1045,6 @@ literal_set_free(struct literal_set *set)
 		free(set->s[i]);
 	free(set->s);
 	free(set->len);
+	free(set->group);
 	memset(set, 0, sizeof *set);
 }

@@ -1,9 +1,9 @@
 /*
  * Required literals of a rule's pattern, for the prefilter of the rule
- * engine: a set of strings such that every match of the pattern contains at
- * least one of them.  The strings are folded with literal_fold(), and the
- * prefilter looks for them in text folded the same way, so one scan serves
- * case-sensitive and caseless rules alike.
+ * engine: groups of strings such that every match of the pattern contains
+ * a string of each group.  The strings are folded with literal_fold(), and
+ * the prefilter looks for them in text folded the same way, so one scan
+ * serves case-sensitive and caseless rules alike.
  */
 #ifndef HEINZEL_LITERAL_H
 #define HEINZEL_LITERAL_H
@@ -12,11 +12,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * Groups of strings: every match contains at least one string of each
+ * group (a conjunction of alternatives).
+ */
 struct literal_set {
-	char	**s;		/* NUL-terminated, never empty */
-	size_t	 *len;
-	size_t	  n;
+	char		**s;		/* NUL-terminated, never empty */
+	size_t		 *len;
+	unsigned int	 *group;	/* 0 .. ngroups - 1 */
+	size_t		  n;
+	unsigned int	  ngroups;	/* at most LITERAL_GROUPS */
 };
+#define LITERAL_GROUPS	4
 
 /*
  * Find the literals every match of pattern (PCRE2 source, UTF-8, compiled

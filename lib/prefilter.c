@@ -1,8 +1,10 @@
 /*
  * The literal prefilter: literals of every rule in one automaton, each
- * literal with the list of rules it stands for.  A scan stamps the rules
- * whose literal it found in one of their fields; stamps instead of clearing
- * a bitmap keep the cost of a comment independent of the rule count.
+ * literal with the list of (rule, group) it stands for.  A scan notes which
+ * of a rule's groups it found in one of the rule's fields; once all are
+ * there, it sets the rule's bit in a bitmap that starts as the rules
+ * without literals.  The engine then visits only the set bits, so that
+ * thousands of rules that cannot match cost a few words.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -15,15 +17,20 @@
 #include "prefilter.h"
 #include "xmalloc.h"
 
+/* Groups as bits of a byte, the group in the low 3 bits of an entry. */
+_Static_assert(LITERAL_GROUPS <= 8, "groups of a rule fit a byte");
+
 struct prefilter_rule {
 	uint32_t	 fields;
-	uint32_t	 stamp;		/* == pf->text: a literal was seen */
+	uint32_t	 stamp;		/* pf->text when got was last reset */
+	uint8_t		 got;		/* groups seen, a bit each */
+	uint8_t		 all;		/* every group */
 	bool		 literal;
 };
 
 struct prefilter_pair {
 	uint32_t	 literal;
-	uint32_t	 rule;
+	uint32_t	 entry;		/* rule << 3 | group */
 };
 
 struct prefilter {
@@ -37,11 +44,14 @@ struct prefilter {
 	struct prefilter_pair	*pairs;
 	size_t			 npairs, pairscap;
 	uint32_t		*off;		/* [literal], [nlit] = end */
-	uint32_t		*list;
+	uint32_t		*list;		/* rule << 3 | group */
 	uint32_t		*seen;		/* literal: scan it was seen in */
 	bool			 built;
 
 	/* Scanning. */
+	uint64_t		*always;	/* rules without literals */
+	uint64_t		*want;		/* rules to run */
+	size_t			 nwords;
 	uint32_t		 text;		/* counts prefilter_begin */
 	uint32_t		 scan;		/* counts prefilter_scan */
 	unsigned int		 field;
@@ -70,6 +80,8 @@ prefilter_free(struct prefilter *pf)
 	free(pf->off);
 	free(pf->list);
 	free(pf->seen);
+	free(pf->always);
+	free(pf->want);
 	free(pf->buf);
 	free(pf);
 }
@@ -82,7 +94,7 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 	struct literal_set set;
 	size_t i;
 
-	if (pf->built || rule != pf->nrules || rule >= UINT32_MAX)
+	if (pf->built || rule != pf->nrules || rule >= (UINT32_MAX >> 3))
 		fatalx("%s: rule %zu out of order", __func__, rule);
 	if (pf->nrules == pf->rulescap) {
 		pf->rulescap = pf->rulescap == 0 ? 64 : pf->rulescap * 2;
@@ -95,6 +107,7 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 	if (fields == 0 || !literal_extract(pattern, len, flags, &set))
 		return false;
 	r->literal = true;
+	r->all = (uint8_t)((1u << set.ngroups) - 1);
 	pf->nliteral++;
 	pf->fields |= fields;
 	for (i = 0; i < set.n; i++) {
@@ -106,7 +119,8 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 		}
 		pf->pairs[pf->npairs].literal = acscan_add(pf->ac, set.s[i],
 		    set.len[i]);
-		pf->pairs[pf->npairs].rule = (uint32_t)rule;
+		pf->pairs[pf->npairs].entry = (uint32_t)rule << 3 |
+		    set.group[i];
 		pf->npairs++;
 	}
 	literal_set_free(&set);
@@ -137,10 +151,18 @@ prefilter_build(struct prefilter *pf)
 	for (i = 0; i < pf->npairs; i++) {
 		uint32_t lit = pf->pairs[i].literal;
 
-		pf->list[pf->off[lit] + fill[lit]++] = pf->pairs[i].rule;
+		pf->list[pf->off[lit] + fill[lit]++] = pf->pairs[i].entry;
 	}
 	free(fill);
 	free(pf->pairs);
+
+	pf->nwords = (pf->nrules + 63) / 64;
+	pf->always = xcalloc(pf->nwords + 1, sizeof *pf->always);
+	pf->want = xcalloc(pf->nwords + 1, sizeof *pf->want);
+	for (i = 0; i < pf->nrules; i++)
+		if (!pf->rules[i].literal)
+			pf->always[i / 64] |= (uint64_t)1 << (i % 64);
+	memcpy(pf->want, pf->always, pf->nwords * sizeof *pf->want);
 	pf->pairs = NULL;
 	pf->npairs = pf->pairscap = 0;
 }
@@ -156,6 +178,9 @@ prefilter_begin(struct prefilter *pf)
 {
 	size_t i;
 
+	if (!pf->built)
+		fatalx("%s: not built", __func__);
+	memcpy(pf->want, pf->always, pf->nwords * sizeof *pf->want);
 	if (++pf->text == 0) {
 		/* Wrapped: no old stamp may equal a new one. */
 		for (i = 0; i < pf->nrules; i++)
@@ -169,15 +194,24 @@ prefilter_found_cb(unsigned int lit, void *arg)
 {
 	struct prefilter *pf = arg;
 	struct prefilter_rule *r;
-	uint32_t i, bit = (uint32_t)1 << pf->field;
+	uint32_t i, rule, bit = (uint32_t)1 << pf->field;
 
 	if (pf->seen[lit] == pf->scan)
 		return;
 	pf->seen[lit] = pf->scan;
 	for (i = pf->off[lit]; i < pf->off[lit + 1]; i++) {
-		r = &pf->rules[pf->list[i]];
-		if (r->fields & bit)
+		rule = pf->list[i] >> 3;
+		r = &pf->rules[rule];
+		if ((r->fields & bit) == 0)
+			continue;
+		if (r->stamp != pf->text) {
 			r->stamp = pf->text;
+			r->got = 0;
+		}
+		/* Groups may turn up in different fields: still necessary. */
+		r->got |= (uint8_t)(1u << (pf->list[i] & 7));
+		if (r->got == r->all)
+			pf->want[rule / 64] |= (uint64_t)1 << (rule % 64);
 	}
 }
 
@@ -209,9 +243,27 @@ prefilter_scan(struct prefilter *pf, unsigned int field, const char *text,
 bool
 prefilter_wants(const struct prefilter *pf, size_t rule)
 {
-	const struct prefilter_rule *r = &pf->rules[rule];
+	if (rule >= pf->nrules)
+		return false;
+	return (pf->want[rule / 64] >> (rule % 64)) & 1;
+}
 
-	return !r->literal || r->stamp == pf->text;
+bool
+prefilter_next(const struct prefilter *pf, size_t *rule)
+{
+	size_t w = *rule / 64;
+	uint64_t bits;
+
+	if (*rule >= pf->nrules)
+		return false;
+	bits = pf->want[w] & (~(uint64_t)0 << (*rule % 64));
+	while (bits == 0) {
+		if (++w >= pf->nwords)
+			return false;
+		bits = pf->want[w];
+	}
+	*rule = w * 64 + (size_t)__builtin_ctzll(bits);
+	return true;
 }
 
 void
@@ -226,5 +278,5 @@ prefilter_stats(const struct prefilter *pf, size_t *rules, size_t *literals,
 		*memory = acscan_memory(pf->ac) + pf->nrules *
 		    sizeof *pf->rules + (pf->built ? (acscan_count(pf->ac) *
 		    2 + 2) * sizeof(uint32_t) + pf->off[acscan_count(pf->ac)] *
-		    sizeof(uint32_t) : 0);
+		    sizeof(uint32_t) + 2 * pf->nwords * sizeof(uint64_t) : 0);
 }

@@ -31,13 +31,18 @@ void		  prefilter_build(struct prefilter *pf);
 /* The fields worth scanning: the union of the masks of literal rules. */
 uint32_t	  prefilter_fields(const struct prefilter *pf);
 
-/* Start a new text: forget what the last one's scans found. */
+/* Start a new comment: forget what the last one's scans found. */
 void		  prefilter_begin(struct prefilter *pf);
 /* Scan one field's text (UTF-8, folded here). */
 void		  prefilter_scan(struct prefilter *pf, unsigned int field,
 		    const char *text, size_t len);
 /* Whether rule may match what was scanned since prefilter_begin. */
 bool		  prefilter_wants(const struct prefilter *pf, size_t rule);
+/*
+ * Move *rule forward to the first rule at or after it that may match;
+ * false if there is none.
+ */
+bool		  prefilter_next(const struct prefilter *pf, size_t *rule);
 
 /* Counts for benchmarks: rules with literals, literals, table bytes. */
 void		  prefilter_stats(const struct prefilter *pf, size_t *rules,

@@ -1002,10 +1002,10 @@ ruleset_score(struct ruleset *rs, const struct comment *c, struct score *s)
 		}
 	}
 	for (i = 0; i < rs->nrules; i++) {
+		/* Skip the rules whose literals are in none of their fields. */
+		if (rs->prefilter && !prefilter_next(rs->pf, &i))
+			break;
 		r = &rs->rules[i];
-		/* Its literal is in none of its fields: it cannot match. */
-		if (rs->prefilter && !prefilter_wants(rs->pf, i))
-			continue;
 		count = 0;
 		rc = 0;
 		if (r->field == RULES_FIELD_ANY) {

@@ -22,29 +22,45 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The literals of a pattern sorted and joined by '|', or "-" for none. */
+/*
+ * The literals of a pattern: each group sorted and joined by '|', groups
+ * in order joined by " & "; "-" for none.
+ */
 static char *
 extract(const char *pattern, const char *flags)
 {
 	struct literal_set set;
-	char *out;
-	size_t i, n = 2;
+	char *out, **group;
+	size_t i, n = 2, k;
+	unsigned int g;
 
 	if (!literal_extract(pattern, strlen(pattern), flags, &set))
 		return strdup("-");
 	assert_true(set.n > 0);
+	assert_true(set.ngroups >= 1 && set.ngroups <= LITERAL_GROUPS);
 	for (i = 0; i < set.n; i++) {
 		assert_int_equal(strlen(set.s[i]), set.len[i]);
 		assert_true(set.len[i] > 0);
-		n += set.len[i] + 1;
+		assert_true(set.group[i] < set.ngroups);
+		n += set.len[i] + 3;
 	}
-	qsort(set.s, set.n, sizeof *set.s, cmp_str);
 	out = calloc(1, n);
-	for (i = 0; i < set.n; i++) {
-		if (i > 0)
-			strcat(out, "|");
-		strcat(out, set.s[i]);
+	group = calloc(set.n, sizeof *group);
+	for (g = 0; g < set.ngroups; g++) {
+		for (i = 0, k = 0; i < set.n; i++)
+			if (set.group[i] == g)
+				group[k++] = set.s[i];
+		assert_true(k > 0);
+		qsort(group, k, sizeof *group, cmp_str);
+		if (g > 0)
+			strcat(out, " & ");
+		for (i = 0; i < k; i++) {
+			if (i > 0)
+				strcat(out, "|");
+			strcat(out, group[i]);
+		}
 	}
+	free(group);
 	literal_set_free(&set);
 	return out;
 }
@@ -67,27 +83,35 @@ test_extract_sequences(void **state)
 	(void)state;
 	expect("viagra", "", "viagra");
 	expect("VIAGRA", "", "viagra");		/* folded, still required */
-	expect("\\bfree\\s+(?:amazon)\\b", "i", "amazon");
-	expect("\\bfree\\s+amazon\\b", "i", "amazon");
+	expect("\\bfree\\s+(?:amazon)\\b", "i", "amazon & free");
+	expect("\\bfree\\s+amazon\\b", "i", "amazon & free");
 	expect("\\d+ dollars", "", " dollars");
 	expect("colou?r", "", "color|colour");
 	expect("ab?c", "", "abc|ac");
-	expect("(?:abc)+d", "", "abc");
+	expect("(?:abc)+d", "", "abc & d");
 	expect("(?:abc)+\\w", "", "abc");
 	expect("x{0,3}abc", "", "abc");
-	expect("x{2}abc", "", "abc");
-	expect("abc{2}d", "", "ab");
+	expect("x{2}abc", "", "abc & x");
+	expect("abc{2}d", "", "ab & c & d");
 	expect("a*", "", "-");
 	expect("(?:abc)*", "", "-");
 	expect("(?:abc)?", "", "-");
 	expect("\\w+", "", "-");
 	expect("^$", "", "-");
 	expect("\\b", "", "-");
-	expect("(?s)foo.bar", "", "foo");
-	expect("foo.barbaz", "", "barbaz");
+	expect("(?s)foo.bar", "", "foo & bar");
+	expect("foo.barbaz", "", "barbaz & foo");
 	expect("\\.com\\b", "i", ".com");
 	expect("https?:\\/\\/", "i", "http://|https://");
 	expect("a\\tb", "", "a\tb");
+	/* Every candidate is required: the best four together. */
+	expect("please\\s+double\\s+your\\s+money\\s+now\\s+ok", "",
+	    "please & double & money & your");
+	expect("(?:please\\s+cash)?\\s+bonus", "", "bonus");
+	expect("(?:please\\s+cash)+\\s+bonus", "",
+	    "please & bonus & cash");
+	/* A set is minimal: where "sub" occurs, so does "subs". */
+	expect("sub|subs|xsub", "", "sub");
 	expect("(?:buy|order) (?:cheap )?pills", "",
 	    "buy cheap pills|buy pills|order cheap pills|order pills");
 	/* A long literal: any prefix of a required string is required. */
@@ -102,14 +126,14 @@ test_extract_alternations(void **state)
 	expect("foo|bar", "", "bar|foo");
 	expect("foo|\\w+", "", "-");
 	expect("foo|", "", "-");
-	expect("(?:a|)b", "", "ab|b");
+	expect("(?:a|)b", "", "b");
 	expect("x(?:care|service)y", "", "xcarey|xservicey");
-	expect("\\bcustomer\\s+(?:care|service)\\b", "i", "customer");
+	expect("\\bcustomer\\s+(?:care|service)\\b", "i", "customer & care|service");
 	expect("\\b(?:SEO\\s+agency|link\\s?building)\\b", "i", "agency|building");
 	expect("(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
 	    "twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)",
-	    "", "eight|eighteen|eleven|fifteen|five|four|fourteen|nine|one|"
-	    "seven|seventeen|six|sixteen|ten|thirteen|three|twelve|two");
+	    "", "eight|eleven|fifteen|five|four|nine|one|seven|six|ten|"
+	    "thirteen|three|twelve|two");
 	/* Over the limit of alternatives: none. */
 	expect("a1|a2|a3|a4|a5|a6|a7|a8|a9|b1|b2|b3|b4|b5|b6|b7|b8|b9|c1|c2|"
 	    "c3|c4|c5|c6|c7|c8|c9|d1|d2|d3|d4|d5|d6|d7", "", "-");
@@ -151,7 +175,7 @@ test_extract_groups(void **state)
 	expect("(capture)x", "", "capturex");
 	expect("(?i:abc)def", "", "abcdef");
 	expect("(?-i:com)x", "i", "comx");
-	expect("(?s)a.b", "", "a");
+	expect("(?s)a.b", "", "a & b");
 	/* Syntax the reader does not follow: the rule always runs. */
 	expect("\\Qabc\\E", "", "-");
 	expect("(a)\\1", "", "-");
@@ -168,9 +192,9 @@ test_extract_groups(void **state)
 	expect("abc\\K", "", "-");
 	expect("\\x{41}bc", "", "-");
 	expect("\\N{U+41}bc", "", "-");
-	expect("a\\pLbc", "", "bc");
-	expect("a\\p{Lu}bcd", "", "bcd");
-	expect("a\\P{^Lu}bcd", "", "bcd");
+	expect("a\\pLbc", "", "bc & a");
+	expect("a\\p{Lu}bcd", "", "bcd & a");
+	expect("a\\P{^Lu}bcd", "", "bcd & a");
 	expect("abc)", "", "-");
 }
 
@@ -186,10 +210,10 @@ test_extract_case(void **state)
 	/* Greek has case partners the fold leaves alone. */
 	expect("ΣΟΦΙΑ", "i", "-");
 	expect("ΣΟΦΙΑ", "", "ΣΟΦΙΑ");
-	expect("abΣcd", "i", "ab");
-	expect("(?i)abΣcd", "", "ab");
+	expect("abΣcd", "i", "ab & cd");
+	expect("(?i)abΣcd", "", "ab & cd");
 	expect("abΣcd(?i)", "", "abΣcd");
-	expect("1µg", "i", "1");
+	expect("1µg", "i", "1 & g");
 	expect("[aΣ]bc", "i", "bc");
 	expect("[aΣ]bc", "", "abc|Σbc");
 }

@@ -24,6 +24,7 @@
 #include "comment.h"
 #include "literal.h"
 #include "log.h"
+#include "prefilter.h"
 #include "rules.h"
 #include "score.h"
 
@@ -404,7 +405,7 @@ gen_text(struct buf *b, const char *pattern, size_t max)
 	}
 }
 
-/* Every match of code in text must contain one of the literals. */
+/* Every match of code in text must contain a literal of each group. */
 static unsigned int
 check_matches(const char *pattern, const pcre2_code *code,
     const struct literal_set *set, const char *text, size_t len,
@@ -414,7 +415,7 @@ check_matches(const char *pattern, const pcre2_code *code,
 	uint32_t options = 0;
 	char *folded;
 	size_t n, i;
-	unsigned int matches = 0;
+	unsigned int matches = 0, g;
 	int rc;
 
 	while ((rc = pcre2_match(code, (PCRE2_SPTR)text, len, start, options,
@@ -422,14 +423,17 @@ check_matches(const char *pattern, const pcre2_code *code,
 		ov = pcre2_get_ovector_pointer(md);
 		folded = malloc(ov[1] - ov[0] + 1);
 		n = literal_fold(text + ov[0], ov[1] - ov[0], folded);
-		for (i = 0; i < set->n; i++)
-			if (memmem(folded, n, set->s[i], set->len[i]) != NULL)
-				break;
-		if (i == set->n)
-			print_error("/%s/: match \"%.*s\" holds no literal "
-			    "(first \"%s\")\n", pattern, (int)(ov[1] - ov[0]),
-			    text + ov[0], set->s[0]);
-		assert_true(i < set->n);
+		for (g = 0; g < set->ngroups; g++) {
+			for (i = 0; i < set->n; i++)
+				if (set->group[i] == g && memmem(folded, n,
+				    set->s[i], set->len[i]) != NULL)
+					break;
+			if (i == set->n)
+				print_error("/%s/: match \"%.*s\" holds no "
+				    "literal of group %u\n", pattern,
+				    (int)(ov[1] - ov[0]), text + ov[0], g);
+			assert_true(i < set->n);
+		}
 		free(folded);
 		matches++;
 		options = 0;
@@ -479,6 +483,81 @@ test_every_match_holds_a_literal(void **state)
 	/* The check must have bitten: many patterns, many matches. */
 	assert_true(with > NPATTERNS / 3);
 	assert_true(matches > 10000);
+}
+
+static bool
+pf_add(struct prefilter *pf, size_t rule, uint32_t fields, const char *pattern,
+    const char *flags)
+{
+	return prefilter_add(pf, rule, fields, pattern, strlen(pattern), flags);
+}
+
+/* The prefilter's own decisions: groups, fields, rules without literals. */
+static void
+test_prefilter_api(void **state)
+{
+	const uint32_t body = 1u << CF_BODY, author = 1u << CF_AUTHOR;
+	struct prefilter *pf = prefilter_new();
+	size_t i, n;
+	const char *t;
+
+	(void)state;
+	assert_true(pf_add(pf, 0, body, "please\\s+cash\\s+bonus", "i"));
+	assert_false(pf_add(pf, 1, body, "\\w+", ""));
+	assert_true(pf_add(pf, 2, body | author, "kiss\\s+me", "i"));
+	assert_true(pf_add(pf, 3, author, "KASSE", ""));
+	for (i = 4; i < 200; i++)
+		assert_true(pf_add(pf, i, body, "zzz\\d", ""));
+	assert_true(pf_add(pf, 200, body, "bonus", ""));
+	prefilter_build(pf);
+	assert_int_equal(prefilter_fields(pf), body | author);
+
+	/* One group missing: no run. */
+	prefilter_begin(pf);
+	t = "Please send CASH now";
+	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	assert_false(prefilter_wants(pf, 0));
+	assert_true(prefilter_wants(pf, 1));
+	assert_false(prefilter_wants(pf, 2));
+	assert_false(prefilter_wants(pf, 200));
+
+	/* Every group, in any case and spelling PCRE2 folds alike. */
+	prefilter_begin(pf);
+	t = "PLEASE cash \xe2\x84\xaaI\xc5\xbfS BONUS";
+	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	assert_true(prefilter_wants(pf, 0));
+	assert_true(prefilter_wants(pf, 200));
+	/* "kiss" is there, "me" is not. */
+	assert_false(prefilter_wants(pf, 2));
+
+	/* A literal in a field the rule does not look at counts for nothing. */
+	prefilter_begin(pf);
+	t = "kasse";
+	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	assert_false(prefilter_wants(pf, 3));
+	prefilter_scan(pf, CF_AUTHOR, t, strlen(t));
+	assert_true(prefilter_wants(pf, 3));
+	t = "kiss";
+	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	t = "me";
+	prefilter_scan(pf, CF_AUTHOR, t, strlen(t));
+	assert_true(prefilter_wants(pf, 2));
+
+	/* The next wanted rule, in order. */
+	prefilter_begin(pf);
+	t = "zzz1 bonus";
+	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	for (i = 0, n = 0; prefilter_next(pf, &i); i++) {
+		assert_true(prefilter_wants(pf, i));
+		n++;
+	}
+	assert_int_equal(n, 1 + 196 + 1);
+	i = 199;
+	assert_true(prefilter_next(pf, &i));
+	assert_int_equal(i, 199);
+	i = 201;
+	assert_false(prefilter_next(pf, &i));
+	prefilter_free(pf);
 }
 
 /* Score c with the prefilter on and off; the results must agree. */
@@ -810,6 +889,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_prefilter_api),
 		cmocka_unit_test(test_every_match_holds_a_literal),
 		cmocka_unit_test(test_random_rules),
 		cmocka_unit_test(test_shipped_rules),
