@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -218,10 +219,44 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 	request_free(r);
 }
 
+/* Headers and the body of a JSON answer, then finish. */
+static void
+request_reply_buffer(struct request *r, int status, struct evbuffer *buf)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
+
+	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
+	evhttp_add_header(h, "Cache-Control", "no-store");
+	request_finish(r, status, buf);
+}
+
+/*
+ * The hot answers (202, a captcha) hold only values that need no JSON
+ * escaping: hex ids, digits, status words and the captcha's own words.
+ * printf serves them without building and dumping a jansson tree.
+ */
+static void
+request_reply_printf(struct request *r, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+request_reply_printf(struct request *r, int status, const char *fmt, ...)
+{
+	struct evbuffer *buf;
+	va_list ap;
+
+	if ((buf = evbuffer_new()) == NULL)
+		fatalx("out of memory");
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(buf, fmt, ap);
+	va_end(ap);
+	request_reply_buffer(r, status, buf);
+	evbuffer_free(buf);
+}
+
 static void
 request_reply_json(struct request *r, int status, json_t *obj)
 {
-	struct evkeyvalq *h = evhttp_request_get_output_headers(r->req);
 	struct evbuffer *buf = evbuffer_new();
 	char *text;
 
@@ -232,9 +267,7 @@ request_reply_json(struct request *r, int status, json_t *obj)
 	evbuffer_add(buf, text, strlen(text));
 	evbuffer_add(buf, "\n", 1);
 	free(text);
-	evhttp_add_header(h, "Content-Type", "application/json; charset=utf-8");
-	evhttp_add_header(h, "Cache-Control", "no-store");
-	request_finish(r, status, buf);
+	request_reply_buffer(r, status, buf);
 	evbuffer_free(buf);
 }
 
@@ -359,10 +392,9 @@ server_captcha_cb(redisReply *reply, void *arg)
 		return;
 	}
 	metrics_count(r->srv->metrics, METRIC_CAPTCHA_ISSUED);
-	request_reply_json(r, 200, json_pack("{s:s, s:s, s:s, s:i}",
-	    "id", r->captcha.id, "question", r->captcha.question,
-	    "question_text", r->captcha.question_text,
-	    "expires_in", (int)cfg->captcha_ttl));
+	request_reply_printf(r, 200, "{\"id\":\"%s\",\"question\":\"%s\","
+	    "\"question_text\":\"%s\",\"expires_in\":%u}\n", r->captcha.id,
+	    r->captcha.question, r->captcha.question_text, cfg->captcha_ttl);
 }
 
 static void
@@ -498,8 +530,8 @@ server_submit_cb(redisReply *reply, void *arg)
 			request_redirect(r, store_status_name(res.status), NULL);
 			return;
 		}
-		request_reply_json(r, 202, json_pack("{s:s, s:s}", "id", r->id,
-		    "status", store_status_name(res.status)));
+		request_reply_printf(r, 202, "{\"id\":\"%s\",\"status\":\"%s\"}\n",
+		    r->id, store_status_name(res.status));
 		return;
 	case SUBMIT_CAPTCHA_UNKNOWN:
 	case SUBMIT_CAPTCHA_WRONG:
