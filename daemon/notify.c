@@ -13,6 +13,7 @@
  * taken over with XAUTOCLAIM.
  */
 #include <sys/queue.h>
+#include <sys/socket.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -32,6 +33,7 @@
 #include "mail.h"
 #include "metrics.h"
 #include "notify.h"
+#include "smtp.h"
 #include "store.h"
 #include "template.h"
 #include "xmalloc.h"
@@ -47,7 +49,7 @@
 enum notify_step {
 	STEP_EXPAND,		/* an event: the expand script runs */
 	STEP_LOAD,		/* a notification: HGETALL runs */
-	STEP_SEND,		/* curl is at work */
+	STEP_SEND,		/* curl is at work (then smtp.c, for a mail) */
 	STEP_FINISH,		/* done or fail script to run (again) */
 };
 
@@ -64,9 +66,13 @@ struct notify_job {
 	CURL *easy;
 	struct curl_slist *list;
 	char *payload;
-	size_t len, off;
+	size_t len;
 	char errbuf[CURL_ERROR_SIZE];
 	char reply[256];	/* the relay's last line */
+	struct smtp *smtp;	/* the transaction, once connected */
+	char *from, *to;	/* a mail's envelope */
+	uint64_t started_ms;
+	curl_socket_t fd[2];	/* a mail's sockets curl has open */
 
 	int ok;
 	int permanent;
@@ -152,9 +158,34 @@ notify_job_new(struct notify *n, const char *entry_id)
 
 	job->n = n;
 	job->entry_id = xstrdup(entry_id);
+	job->fd[0] = job->fd[1] = CURL_SOCKET_BAD;
 	TAILQ_INSERT_TAIL(&n->jobs, job, entry);
 	n->njobs++;
 	return job;
+}
+
+/*
+ * Let go of curl.  A mail's connection is shut down first: curl says QUIT
+ * when it closes an SMTP connection and waits for the answer, which a
+ * relay that hangs would make a wait for the whole timeout.
+ */
+static void
+notify_release(struct notify_job *job)
+{
+	int i;
+
+	if (job->smtp != NULL) {
+		smtp_free(job->smtp);
+		job->smtp = NULL;
+	}
+	for (i = 0; i < 2; i++)
+		if (job->fd[i] != CURL_SOCKET_BAD)
+			shutdown(job->fd[i], SHUT_RDWR);
+	if (job->easy != NULL) {
+		curl_multi_remove_handle(job->n->multi, job->easy);
+		curl_easy_cleanup(job->easy);
+		job->easy = NULL;
+	}
 }
 
 static void
@@ -164,10 +195,7 @@ notify_job_free(struct notify_job *job)
 
 	TAILQ_REMOVE(&n->jobs, job, entry);
 	n->njobs--;
-	if (job->easy != NULL) {
-		curl_multi_remove_handle(n->multi, job->easy);
-		curl_easy_cleanup(job->easy);
-	}
+	notify_release(job);
 	curl_slist_free_all(job->list);
 	free(job->payload);
 	free(job->entry_id);
@@ -175,10 +203,46 @@ notify_job_free(struct notify_job *job)
 	free(job->channel);
 	free(job->what);
 	free(job->reason);
+	free(job->from);
+	free(job->to);
 	free(job);
 }
 
 /* ---- libcurl on the event loop ---- */
+
+/* The mail transaction ended (smtp.c). */
+static void
+notify_smtp_done(int ok, int permanent, const char *reason, void *arg)
+{
+	struct notify_job *job = arg;
+
+	job->ok = ok;
+	job->permanent = permanent;
+	if (!ok)
+		job->reason = xstrdup(reason);
+	notify_release(job);
+	job->step = STEP_FINISH;
+	notify_finish(job);
+}
+
+/* curl has connected a mail's relay (or failed to): on to the transaction. */
+static int
+notify_connected(struct notify_job *job)
+{
+	const struct config *cfg = *job->n->cfg;
+	uint64_t spent = notify_now_ms() - job->started_ms;
+	uint64_t limit = (uint64_t)cfg->smtp_timeout * 1000;
+	const char *cause;
+
+	job->smtp = smtp_start(job->n->base, job->easy, job->from, job->to,
+	    job->payload, job->len, (unsigned int)(spent < limit ?
+	    limit - spent : 1000), notify_smtp_done, job, &cause);
+	if (job->smtp == NULL) {
+		job->reason = xstrdup(cause);
+		return -1;
+	}
+	return 0;
+}
 
 static void
 notify_curl_check(struct notify *n)
@@ -196,18 +260,19 @@ notify_curl_check(struct notify *n)
 		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
 		job = (struct notify_job *)p;
 		rc = msg->data.result;
-		curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &code);
 		if (strcmp(job->channel, "mail") == 0) {
-			/* CURLE_OK: the relay said 250 to the end of data. */
-			job->ok = rc == CURLE_OK;
-			job->permanent = !job->ok && code >= 500 && code < 600 &&
-			    rc != CURLE_LOGIN_DENIED;
+			/* Connected, greeted, TLS and AUTH done: the mail itself. */
+			if (rc == CURLE_OK && notify_connected(job) == 0)
+				continue;
+			job->ok = 0;
+			job->permanent = 0;
 		} else {
+			curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &code);
 			job->ok = rc == CURLE_OK && code >= 200 && code < 300;
 			job->permanent = rc == CURLE_OK && code >= 400 &&
 			    code < 500 && code != 408 && code != 429;
 		}
-		if (!job->ok) {
+		if (!job->ok && job->reason == NULL) {
 			if (rc != CURLE_OK)
 				xasprintf(&job->reason, "%s%s%s", job->errbuf[0] ?
 				    job->errbuf : curl_easy_strerror(rc),
@@ -215,12 +280,43 @@ notify_curl_check(struct notify *n)
 			else
 				xasprintf(&job->reason, "HTTP status %ld", code);
 		}
-		curl_multi_remove_handle(n->multi, job->easy);
-		curl_easy_cleanup(job->easy);
-		job->easy = NULL;
+		notify_release(job);
 		job->step = STEP_FINISH;
 		notify_finish(job);
 	}
+}
+
+/* A mail's sockets, so that notify_release() can shut them down. */
+static curl_socket_t
+notify_open_fn(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	struct notify_job *job = arg;
+	curl_socket_t fd;
+
+	(void)purpose;
+	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+	if (fd == CURL_SOCKET_BAD)
+		return fd;
+	if (job->fd[0] == CURL_SOCKET_BAD)
+		job->fd[0] = fd;
+	else if (job->fd[1] == CURL_SOCKET_BAD)
+		job->fd[1] = fd;
+	return fd;
+}
+
+/* curl closes a socket, maybe after the job is gone: look it up. */
+static int
+notify_close_fn(void *arg, curl_socket_t fd)
+{
+	struct notify *n = arg;
+	struct notify_job *job;
+	int i;
+
+	TAILQ_FOREACH(job, &n->jobs, entry)
+		for (i = 0; i < 2; i++)
+			if (job->fd[i] == fd)
+				job->fd[i] = CURL_SOCKET_BAD;
+	return close(fd);
 }
 
 static void
@@ -299,19 +395,6 @@ notify_timer_fn(CURLM *multi, long timeout_ms, void *userp)
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	evtimer_add(n->curl_timer, &tv);
 	return 0;
-}
-
-static size_t
-notify_read_fn(char *buf, size_t size, size_t nitems, void *arg)
-{
-	struct notify_job *job = arg;
-	size_t n = size * nitems;
-
-	if (n > job->len - job->off)
-		n = job->len - job->off;
-	memcpy(buf, job->payload + job->off, n);
-	job->off += n;
-	return n;
 }
 
 static size_t
@@ -395,25 +478,26 @@ static int
 notify_smtp(struct notify_job *job, const struct config *cfg, const char *to,
     char **cause)
 {
-	char *from, *rcpt, *pw;
+	char *pw;
 	CURL *e;
 
+	if ((job->from = mail_address(cfg->smtp_from)) == NULL) {
+		*cause = xstrdup("[smtp] from is not a valid address");
+		return -1;
+	}
 	if ((pw = notify_password(cfg, cause)) == NULL)
 		return -1;
-	from = mail_address(cfg->smtp_from);
+	job->to = xstrdup(to);
+	job->started_ms = notify_now_ms();
 	e = notify_easy(job, cfg->smtp_relay, cfg->smtp_timeout);
-	xasprintf(&rcpt, "<%s>", to);
-	job->list = curl_slist_append(NULL, rcpt);
-	free(rcpt);
-	xasprintf(&rcpt, "<%s>", from != NULL ? from : "");
-	curl_easy_setopt(e, CURLOPT_MAIL_FROM, rcpt);
-	free(rcpt);
-	free(from);
-	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, job->list);
-	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(e, CURLOPT_READFUNCTION, notify_read_fn);
-	curl_easy_setopt(e, CURLOPT_READDATA, job);
-	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)job->len);
+	/* curl connects, greets, does TLS and AUTH; smtp.c the rest. */
+	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
+	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
+	    (long)cfg->smtp_timeout);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, notify_open_fn);
+	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, notify_close_fn);
+	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, job->n);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	switch (cfg->smtp_starttls) {
 	case STARTTLS_NO:
