@@ -3,9 +3,8 @@
  * (XREADGROUP, never BLOCK: db.c has one connection and a command
  * timeout), polled every NOTIFY_POLL_MS and woken by a stored submission.
  * An event entry is expanded into notifications by one script; a
- * notification entry is loaded, built into a mail or a JSON body and sent
- * with libcurl's multi interface, whose sockets and timer are libevent
- * events.  The entry is acknowledged only after the relay's final 250
+ * notification entry is loaded, built into a mail or a JSON body
+ * (notice.c) and sent (deliver.c: libcurl on the event loop).  The entry is acknowledged only after the relay's final 250
  * (or a webhook's 2xx); a failure moves it to the retry schedule or the
  * dead letters in one script.  Nothing is held only in memory: after a
  * crash, this consumer's unacknowledged entries are read again (its name
@@ -13,9 +12,7 @@
  * taken over with XAUTOCLAIM.
  */
 #include <sys/queue.h>
-#include <sys/socket.h>
 
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,33 +20,25 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-#include <jansson.h>
-
 #include "config.h"
 #include "db.h"
-#include "heinzel-build.h"
+#include "deliver.h"
 #include "log.h"
-#include "mail.h"
 #include "metrics.h"
+#include "notice.h"
 #include "notify.h"
-#include "smtp.h"
 #include "store.h"
-#include "template.h"
 #include "xmalloc.h"
 
 #define NOTIFY_POLL_MS		1000	/* look at the outbox this often */
 #define NOTIFY_PARALLEL		8	/* deliveries at once */
 #define NOTIFY_CLAIM_EVERY_MS	30000	/* look for entries of lost consumers */
 #define NOTIFY_DUE_BATCH	100
-#define NOTIFY_SUMMARY		60	/* characters of the comment in a subject */
-#define NOTIFY_EXCERPT		1000	/* ... in a mail's body */
-#define NOTIFY_WEBHOOK_EXCERPT	300
 
 enum notify_step {
 	STEP_EXPAND,		/* an event: the expand script runs */
 	STEP_LOAD,		/* a notification: HGETALL runs */
-	STEP_SEND,		/* curl is at work (then smtp.c, for a mail) */
+	STEP_SEND,		/* deliver.c is at work */
 	STEP_FINISH,		/* done or fail script to run (again) */
 };
 
@@ -63,25 +52,11 @@ struct notify_job {
 	char *channel;		/* "mail", "webhook", or NULL */
 	char *what;		/* for the log: "admin mail 5 (comment ID) to …@example.org" */
 
-	CURL *easy;
-	struct curl_slist *list;
-	char *payload;
-	size_t len;
-	char errbuf[CURL_ERROR_SIZE];
-	char reply[256];	/* the relay's last line */
-	struct smtp *smtp;	/* the transaction, once connected */
-	char *from, *to;	/* a mail's envelope */
-	uint64_t started_ms;
-	curl_socket_t fd[2];	/* a mail's sockets curl has open */
+	struct deliver_job *dj;	/* being sent */
 
 	int ok;
 	int permanent;
 	char *reason;
-};
-
-struct notify_sock {
-	struct event *ev;
-	LIST_ENTRY(notify_sock) entry;
 };
 
 struct notify {
@@ -92,9 +67,7 @@ struct notify {
 	struct metrics *metrics;
 	char *consumer;		/* "host:/run/heinzel/heinzel.sock" */
 
-	CURLM *multi;
-	struct event *curl_timer;
-	LIST_HEAD(, notify_sock) socks;
+	struct deliver *deliver;
 
 	struct event *tick;
 	struct event *kick;
@@ -158,34 +131,9 @@ notify_job_new(struct notify *n, const char *entry_id)
 
 	job->n = n;
 	job->entry_id = xstrdup(entry_id);
-	job->fd[0] = job->fd[1] = CURL_SOCKET_BAD;
 	TAILQ_INSERT_TAIL(&n->jobs, job, entry);
 	n->njobs++;
 	return job;
-}
-
-/*
- * Let go of curl.  A mail's connection is shut down first: curl says QUIT
- * when it closes an SMTP connection and waits for the answer, which a
- * relay that hangs would make a wait for the whole timeout.
- */
-static void
-notify_release(struct notify_job *job)
-{
-	int i;
-
-	if (job->smtp != NULL) {
-		smtp_free(job->smtp);
-		job->smtp = NULL;
-	}
-	for (i = 0; i < 2; i++)
-		if (job->fd[i] != CURL_SOCKET_BAD)
-			shutdown(job->fd[i], SHUT_RDWR);
-	if (job->easy != NULL) {
-		curl_multi_remove_handle(job->n->multi, job->easy);
-		curl_easy_cleanup(job->easy);
-		job->easy = NULL;
-	}
 }
 
 static void
@@ -195,549 +143,29 @@ notify_job_free(struct notify_job *job)
 
 	TAILQ_REMOVE(&n->jobs, job, entry);
 	n->njobs--;
-	notify_release(job);
-	curl_slist_free_all(job->list);
-	free(job->payload);
+	if (job->dj != NULL)
+		deliver_cancel(job->dj);
 	free(job->entry_id);
 	free(job->nid);
 	free(job->channel);
 	free(job->what);
 	free(job->reason);
-	free(job->from);
-	free(job->to);
 	free(job);
 }
 
-/* ---- libcurl on the event loop ---- */
-
-/* The mail transaction ended (smtp.c). */
+/* The delivery ended (deliver.c): record it. */
 static void
-notify_smtp_done(int ok, int permanent, const char *reason, void *arg)
+notify_sent(int ok, int permanent, const char *reason, void *arg)
 {
 	struct notify_job *job = arg;
 
+	job->dj = NULL;
 	job->ok = ok;
 	job->permanent = permanent;
 	if (!ok)
 		job->reason = xstrdup(reason);
-	notify_release(job);
 	job->step = STEP_FINISH;
 	notify_finish(job);
-}
-
-/* curl has connected a mail's relay (or failed to): on to the transaction. */
-static int
-notify_connected(struct notify_job *job)
-{
-	const struct config *cfg = *job->n->cfg;
-	uint64_t spent = notify_now_ms() - job->started_ms;
-	uint64_t limit = (uint64_t)cfg->smtp_timeout * 1000;
-	const char *cause;
-
-	job->smtp = smtp_start(job->n->base, job->easy, job->from, job->to,
-	    job->payload, job->len, (unsigned int)(spent < limit ?
-	    limit - spent : 1000), notify_smtp_done, job, &cause);
-	if (job->smtp == NULL) {
-		job->reason = xstrdup(cause);
-		return -1;
-	}
-	return 0;
-}
-
-static void
-notify_curl_check(struct notify *n)
-{
-	struct notify_job *job;
-	CURLMsg *msg;
-	CURLcode rc;
-	char *p;
-	long code = 0;
-	int left;
-
-	while ((msg = curl_multi_info_read(n->multi, &left)) != NULL) {
-		if (msg->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &p);
-		job = (struct notify_job *)p;
-		rc = msg->data.result;
-		if (strcmp(job->channel, "mail") == 0) {
-			/* Connected, greeted, TLS and AUTH done: the mail itself. */
-			if (rc == CURLE_OK && notify_connected(job) == 0)
-				continue;
-			job->ok = 0;
-			job->permanent = 0;
-		} else {
-			curl_easy_getinfo(job->easy, CURLINFO_RESPONSE_CODE, &code);
-			job->ok = rc == CURLE_OK && code >= 200 && code < 300;
-			job->permanent = rc == CURLE_OK && code >= 400 &&
-			    code < 500 && code != 408 && code != 429;
-		}
-		if (!job->ok && job->reason == NULL) {
-			if (rc != CURLE_OK)
-				xasprintf(&job->reason, "%s%s%s", job->errbuf[0] ?
-				    job->errbuf : curl_easy_strerror(rc),
-				    job->reply[0] ? ": " : "", job->reply);
-			else
-				xasprintf(&job->reason, "HTTP status %ld", code);
-		}
-		notify_release(job);
-		job->step = STEP_FINISH;
-		notify_finish(job);
-	}
-}
-
-/* A mail's sockets, so that notify_release() can shut them down. */
-static curl_socket_t
-notify_open_fn(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
-{
-	struct notify_job *job = arg;
-	curl_socket_t fd;
-
-	(void)purpose;
-	fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
-	if (fd == CURL_SOCKET_BAD)
-		return fd;
-	if (job->fd[0] == CURL_SOCKET_BAD)
-		job->fd[0] = fd;
-	else if (job->fd[1] == CURL_SOCKET_BAD)
-		job->fd[1] = fd;
-	return fd;
-}
-
-/* curl closes a socket, maybe after the job is gone: look it up. */
-static int
-notify_close_fn(void *arg, curl_socket_t fd)
-{
-	struct notify *n = arg;
-	struct notify_job *job;
-	int i;
-
-	TAILQ_FOREACH(job, &n->jobs, entry)
-		for (i = 0; i < 2; i++)
-			if (job->fd[i] == fd)
-				job->fd[i] = CURL_SOCKET_BAD;
-	return close(fd);
-}
-
-static void
-notify_sock_event_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify *n = arg;
-	int running, action = 0;
-
-	if (what & EV_READ)
-		action |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(n->multi, fd, action, &running);
-	notify_curl_check(n);
-	if (running <= 0)
-		evtimer_del(n->curl_timer);
-}
-
-static int
-notify_sock_cb(CURL *e, curl_socket_t s, int what, void *userp, void *socketp)
-{
-	struct notify *n = userp;
-	struct notify_sock *ns = socketp;
-	short kind;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (ns != NULL) {
-			LIST_REMOVE(ns, entry);
-			event_free(ns->ev);
-			free(ns);
-		}
-		return 0;
-	}
-	kind = EV_PERSIST | (what & CURL_POLL_IN ? EV_READ : 0) |
-	    (what & CURL_POLL_OUT ? EV_WRITE : 0);
-	if (ns == NULL) {
-		ns = xcalloc(1, sizeof *ns);
-		if ((ns->ev = event_new(n->base, s, kind, notify_sock_event_cb,
-		    n)) == NULL)
-			fatalx("notify: cannot create a socket event");
-		LIST_INSERT_HEAD(&n->socks, ns, entry);
-		curl_multi_assign(n->multi, s, ns);
-	} else {
-		event_del(ns->ev);
-		event_assign(ns->ev, n->base, s, kind, notify_sock_event_cb, n);
-	}
-	event_add(ns->ev, NULL);
-	return 0;
-}
-
-static void
-notify_curl_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct notify *n = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(n->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	notify_curl_check(n);
-}
-
-static int
-notify_timer_fn(CURLM *multi, long timeout_ms, void *userp)
-{
-	struct notify *n = userp;
-	struct timeval tv;
-
-	(void)multi;
-	if (timeout_ms < 0) {
-		evtimer_del(n->curl_timer);
-		return 0;
-	}
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	evtimer_add(n->curl_timer, &tv);
-	return 0;
-}
-
-static size_t
-notify_discard_fn(char *buf, size_t size, size_t nitems, void *arg)
-{
-	(void)buf;
-	(void)arg;
-	return size * nitems;
-}
-
-/* Keep the relay's last line: "550 5.1.1 no such user" says more than curl. */
-static int
-notify_debug_fn(CURL *e, curl_infotype type, char *data, size_t size, void *arg)
-{
-	struct notify_job *job = arg;
-	size_t i, n = 0;
-
-	(void)e;
-	if (type != CURLINFO_HEADER_IN)
-		return 0;
-	for (i = 0; i < size && n + 1 < sizeof job->reply; i++) {
-		if (data[i] == '\r' || data[i] == '\n')
-			break;
-		job->reply[n++] = (unsigned char)data[i] < 0x20 ||
-		    (unsigned char)data[i] >= 0x7f ? '?' : data[i];
-	}
-	job->reply[n] = '\0';
-	return 0;
-}
-
-/* The first line of [smtp] password_file, or NULL with *cause. */
-static char *
-notify_password(const struct config *cfg, char **cause)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	FILE *fp;
-
-	if (cfg->smtp_password_file[0] == '\0')
-		return xstrdup(cfg->smtp_password);
-	if ((fp = fopen(cfg->smtp_password_file, "r")) == NULL) {
-		xasprintf(cause, "[smtp] password_file %s: %s",
-		    cfg->smtp_password_file, strerror(errno));
-		return NULL;
-	}
-	if ((len = getline(&line, &cap, fp)) < 0) {
-		fclose(fp);
-		free(line);
-		xasprintf(cause, "[smtp] password_file %s is empty",
-		    cfg->smtp_password_file);
-		return NULL;
-	}
-	fclose(fp);
-	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-		line[--len] = '\0';
-	return line;
-}
-
-static CURL *
-notify_easy(struct notify_job *job, const char *url, unsigned int timeout)
-{
-	CURL *e;
-
-	if ((e = curl_easy_init()) == NULL)
-		fatalx("notify: curl_easy_init failed");
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)job);
-	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, job->errbuf);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout * 1000);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout * 1000);
-	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, notify_debug_fn);
-	curl_easy_setopt(e, CURLOPT_DEBUGDATA, job);
-	return e;
-}
-
-/* Hand the mail in job->payload to the relay. */
-static int
-notify_smtp(struct notify_job *job, const struct config *cfg, const char *to,
-    char **cause)
-{
-	char *pw;
-	CURL *e;
-
-	if ((job->from = mail_address(cfg->smtp_from)) == NULL) {
-		*cause = xstrdup("[smtp] from is not a valid address");
-		return -1;
-	}
-	if ((pw = notify_password(cfg, cause)) == NULL)
-		return -1;
-	job->to = xstrdup(to);
-	job->started_ms = notify_now_ms();
-	e = notify_easy(job, cfg->smtp_relay, cfg->smtp_timeout);
-	/* curl connects, greets, does TLS and AUTH; smtp.c the rest. */
-	curl_easy_setopt(e, CURLOPT_CONNECT_ONLY, 1L);
-	curl_easy_setopt(e, CURLOPT_SERVER_RESPONSE_TIMEOUT,
-	    (long)cfg->smtp_timeout);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, notify_open_fn);
-	curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, job);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, notify_close_fn);
-	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, job->n);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	switch (cfg->smtp_starttls) {
-	case STARTTLS_NO:
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
-		break;
-	case STARTTLS_OPPORTUNISTIC:
-		/* Against passive eavesdroppers only (RFC 7435): no verification. */
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		break;
-	case STARTTLS_REQUIRED:
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-		break;
-	}
-	if (cfg->smtp_user[0] != '\0') {
-		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->smtp_user);
-		curl_easy_setopt(e, CURLOPT_PASSWORD, pw);
-	}
-	free(pw);
-	job->easy = e;
-	return 0;
-}
-
-static void
-notify_webhook(struct notify_job *job, const struct config *cfg,
-    const char *key)
-{
-	char *h;
-	CURL *e;
-
-	e = notify_easy(job, cfg->notify_webhook, cfg->notify_webhook_timeout);
-	job->list = curl_slist_append(NULL,
-	    "Content-Type: application/json; charset=utf-8");
-	job->list = curl_slist_append(job->list, "Expect:");
-	xasprintf(&h, "Idempotency-Key: %s", key);
-	job->list = curl_slist_append(job->list, h);
-	free(h);
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, job->list);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, job->payload);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)job->len);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "heinzel/" HEINZEL_VERSION);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, notify_discard_fn);
-	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	job->easy = e;
-}
-
-/* ---- building what is sent ---- */
-
-/* A field of the notification hash (the HGETALL reply), "" if absent. */
-static const char *
-notify_field(const redisReply *r, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < r->elements; i += 2)
-		if (r->element[i]->type == REDIS_REPLY_STRING &&
-		    r->element[i + 1]->type == REDIS_REPLY_STRING &&
-		    strcmp(r->element[i]->str, name) == 0)
-			return r->element[i + 1]->str;
-	return "";
-}
-
-/* The field, or def when absent or empty. */
-static const char *
-notify_or(const redisReply *r, const char *name, const char *def)
-{
-	const char *v = notify_field(r, name);
-
-	return v[0] != '\0' ? v : def;
-}
-
-/* created_at (ms) as "2024-06-01 12:03 UTC", or ISO 8601 when iso. */
-static void
-notify_time(const char *ms, int iso, char *buf, size_t size)
-{
-	time_t t = (time_t)(strtoull(ms, NULL, 10) / 1000);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, size, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M UTC",
-	    &tm);
-}
-
-/* "NAME=3 OTHER=-1" as "NAME (+3), OTHER (-1)", "-" for none. */
-static char *
-notify_hits(const char *hits)
-{
-	char *copy = xstrdup(hits), *tok, *save, *eq, *out = NULL, *tmp;
-
-	for (tok = strtok_r(copy, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if ((eq = strchr(tok, '=')) != NULL)
-			*eq++ = '\0';
-		xasprintf(&tmp, "%s%s%s (%s%s)", out ? out : "", out ? ", " : "",
-		    tok, eq != NULL && *eq != '-' ? "+" : "", eq ? eq : "?");
-		free(out);
-		out = tmp;
-	}
-	free(copy);
-	return out != NULL ? out : xstrdup("-");
-}
-
-/* The mail of a notification into job->payload; -1 with *cause (permanent or not). */
-static int
-notify_build_mail(struct notify_job *job, const redisReply *h,
-    const struct config *cfg, char **cause, int *permanent)
-{
-	const char *kind = notify_field(h, "kind"), *lang = notify_field(h, "lang");
-	const char *cid = notify_field(h, "comment"), *body = notify_field(h, "body");
-	struct template_var vars[20];
-	char created[64], *text = NULL, *subject, *mbody, *summary, *excerpt;
-	char *hits = NULL, *approve = NULL, *reject = NULL, *spam = NULL;
-	char *msgid;
-	const char *why;
-	struct mail m;
-	size_t nv = 0;
-	int k, rv = -1;
-
-	*permanent = 1;
-	if ((k = template_kind_parse(kind)) < 0) {
-		xasprintf(cause, "unknown kind of mail \"%s\"", kind);
-		return -1;
-	}
-	if (!mail_address_valid(notify_field(h, "to"))) {
-		xasprintf(cause, "not a deliverable address");
-		return -1;
-	}
-	if (template_load(cfg->notify_templates, k, lang, &text, cause) != 0) {
-		log_warnx("notify: template %s; using the built-in one", *cause);
-		free(*cause);
-		*cause = NULL;
-		text = xstrdup(template_builtin(k, lang));
-	}
-	summary = template_excerpt(body, NOTIFY_SUMMARY, 1);
-	excerpt = template_excerpt(body, NOTIFY_EXCERPT, 0);
-	notify_time(notify_field(h, "created_at"), 0, created, sizeof created);
-#define VAR(a, b) do { vars[nv].name = (a); vars[nv].value = (b); nv++; } while (0)
-	VAR("id", cid);
-	VAR("post", notify_field(h, "post"));
-	VAR("author", notify_field(h, "author"));
-	VAR("url", k == TEMPLATE_ADMIN ? notify_or(h, "url", "-") :
-	    notify_field(h, "url"));
-	VAR("summary", summary);
-	VAR("excerpt", excerpt);
-	VAR("created", created);
-	if (k == TEMPLATE_ADMIN) {
-		/* Only here: the author's mails never get these. */
-		hits = notify_hits(notify_field(h, "hits"));
-		xasprintf(&approve, "heinzelctl approve %s", cid);
-		xasprintf(&reject, "heinzelctl reject %s", cid);
-		xasprintf(&spam, "heinzelctl spam %s", cid);
-		VAR("email", notify_field(h, "email"));
-		VAR("ip", notify_or(h, "ip", "-"));
-		VAR("user_agent", notify_or(h, "user_agent", "-"));
-		VAR("score", notify_field(h, "score"));
-		VAR("hits", hits);
-		VAR("pending", notify_field(h, "pending"));
-		VAR("approve", approve);
-		VAR("reject", reject);
-		VAR("spam", spam);
-	}
-#undef VAR
-	if (template_render(k, text, vars, nv, &subject, &mbody, cause) != 0)
-		goto out;
-	msgid = mail_message_id(cid, kind, cfg->smtp_from);
-	memset(&m, 0, sizeof m);
-	m.from = cfg->smtp_from;
-	m.to = notify_field(h, "to");
-	m.subject = subject;
-	m.body = mbody;
-	m.message_id = msgid;
-	m.date = time(NULL);
-	m.comment_id = cid;
-	m.kind = kind;
-	if ((job->payload = mail_build(&m, &job->len, &why)) == NULL) {
-		*permanent = 0;		/* [smtp] from: the configuration's fault */
-		*cause = xstrdup(why);
-	} else
-		rv = 0;
-	free(msgid);
-	free(subject);
-	free(mbody);
-out:
-	free(text);
-	free(summary);
-	free(excerpt);
-	free(hits);
-	free(approve);
-	free(reject);
-	free(spam);
-	return rv;
-}
-
-/*
- * The webhook's JSON: what a moderators' chat room needs, never the
- * author's e-mail or IP (a room is often wider than the moderators).
- */
-static void
-notify_build_webhook(struct notify_job *job, const redisReply *h, char **key)
-{
-	const char *kind = notify_field(h, "kind"), *cid = notify_field(h, "comment");
-	char created[64], *excerpt, *copy, *tok, *save, *eq;
-	json_t *o, *hits;
-
-	excerpt = template_excerpt(notify_field(h, "body"),
-	    NOTIFY_WEBHOOK_EXCERPT, 1);
-	notify_time(notify_field(h, "created_at"), 1, created, sizeof created);
-	hits = json_array();
-	copy = xstrdup(notify_field(h, "hits"));
-	for (tok = strtok_r(copy, " ", &save); tok != NULL;
-	    tok = strtok_r(NULL, " ", &save)) {
-		if ((eq = strchr(tok, '=')) != NULL)
-			*eq++ = '\0';
-		json_array_append_new(hits, json_pack("{s:s, s:f}", "rule", tok,
-		    "score", eq != NULL ? strtod(eq, NULL) : 0.0));
-	}
-	free(copy);
-	xasprintf(key, "%s.%s", cid, kind);
-	o = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:f, s:b, s:o, s:I, s:s, s:s}",
-	    "event", kind, "id", cid, "post", notify_field(h, "post"),
-	    "author", notify_field(h, "author"), "url", notify_field(h, "url"),
-	    "excerpt", excerpt, "created_at", created,
-	    "score", strtod(notify_field(h, "score"), NULL),
-	    "hold", strcmp(notify_field(h, "hold"), "1") == 0, "hits", hits,
-	    "pending", (json_int_t)strtoll(notify_field(h, "pending"), NULL, 10),
-	    "approve", "", "notification", *key);
-	if (o == NULL)
-		fatalx("notify: cannot build the webhook's JSON");
-	if (strcmp(kind, "pending") == 0) {
-		copy = NULL;
-		xasprintf(&copy, "heinzelctl approve %s", cid);
-		json_object_set_new(o, "approve", json_string(copy));
-		free(copy);
-	} else
-		json_object_del(o, "approve");
-	job->payload = json_dumps(o, JSON_COMPACT);
-	job->len = strlen(job->payload);
-	json_decref(o);
-	free(excerpt);
 }
 
 /* The notification is loaded: build it and start sending. */
@@ -745,32 +173,35 @@ static void
 notify_start(struct notify_job *job, const redisReply *h)
 {
 	const struct config *cfg = *job->n->cfg;
-	const char *channel = notify_field(h, "channel");
-	const char *kind = notify_field(h, "kind"), *to = notify_field(h, "to");
-	char *cause = NULL, *masked, *key = NULL;
+	const char *channel = notice_field(h, "channel");
+	const char *kind = notice_field(h, "kind"), *to = notice_field(h, "to");
+	char *cause = NULL, *masked, *key = NULL, *payload = NULL;
 	int permanent = 0;
+	size_t len;
 
 	job->channel = xstrdup(channel);
 	masked = notify_masked(to);
 	if (strcmp(channel, "mail") == 0)
 		xasprintf(&job->what, "%s mail %s (comment %s) to %s", kind,
-		    job->nid, notify_field(h, "comment"), masked);
+		    job->nid, notice_field(h, "comment"), masked);
 	else
 		xasprintf(&job->what, "%s %s %s (comment %s)", kind, channel,
-		    job->nid, notify_field(h, "comment"));
+		    job->nid, notice_field(h, "comment"));
 	free(masked);
 
 	if (strcmp(channel, "mail") == 0) {
-		if (notify_build_mail(job, h, cfg, &cause, &permanent) == 0 &&
-		    notify_smtp(job, cfg, to, &cause) != 0)
-			permanent = 0;
+		if (notice_mail(h, cfg, time(NULL), &payload, &len, &cause,
+		    &permanent) == 0)
+			job->dj = deliver_mail(job->n->deliver, cfg, to, payload,
+			    len, notify_sent, job, &cause);
 	} else if (strcmp(channel, "webhook") == 0) {
 		if (cfg->notify_webhook[0] == '\0') {
 			cause = xstrdup("no [notify] webhook is configured");
 			permanent = 1;
 		} else {
-			notify_build_webhook(job, h, &key);
-			notify_webhook(job, cfg, key);
+			payload = notice_webhook(h, &len, &key);
+			job->dj = deliver_webhook(job->n->deliver, cfg, key,
+			    payload, len, notify_sent, job);
 			free(key);
 		}
 	} else {
@@ -779,7 +210,8 @@ notify_start(struct notify_job *job, const redisReply *h)
 		free(job->channel);
 		job->channel = xstrdup("unknown");
 	}
-	if (job->easy == NULL) {
+	free(payload);
+	if (job->dj == NULL) {
 		job->step = STEP_FINISH;
 		job->reason = cause != NULL ? cause : xstrdup("cannot build it");
 		job->permanent = permanent;
@@ -788,9 +220,8 @@ notify_start(struct notify_job *job, const redisReply *h)
 	}
 	free(cause);
 	log_debug("notify: sending %s, attempt %s", job->what,
-	    notify_field(h, "attempts"));
+	    notice_field(h, "attempts"));
 	job->step = STEP_SEND;
-	curl_multi_add_handle(job->n->multi, job->easy);
 }
 
 /* ---- Redis steps ---- */
@@ -1184,29 +615,20 @@ notify_new(struct event_base *base, struct db *db, const struct store *st,
 	struct timeval tv = { 0, 0 };
 	char host[256];
 
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx("notify: curl_global_init failed");
 	n->base = base;
 	n->db = db;
 	n->store = st;
 	n->cfg = cfg;
 	n->metrics = m;
 	TAILQ_INIT(&n->jobs);
-	LIST_INIT(&n->socks);
 	if (gethostname(host, sizeof host) != 0)
 		snprintf(host, sizeof host, "localhost");
 	host[sizeof host - 1] = '\0';
 	xasprintf(&n->consumer, "%s:%s", host, (*cfg)->socket);
-	if ((n->multi = curl_multi_init()) == NULL)
-		fatalx("notify: curl_multi_init failed");
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETFUNCTION, notify_sock_cb);
-	curl_multi_setopt(n->multi, CURLMOPT_SOCKETDATA, n);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERFUNCTION, notify_timer_fn);
-	curl_multi_setopt(n->multi, CURLMOPT_TIMERDATA, n);
-	n->curl_timer = evtimer_new(base, notify_curl_timer_cb, n);
+	n->deliver = deliver_new(base);
 	n->tick = evtimer_new(base, notify_tick_cb, n);
 	n->kick = evtimer_new(base, notify_kick_cb, n);
-	if (n->curl_timer == NULL || n->tick == NULL || n->kick == NULL)
+	if (n->tick == NULL || n->kick == NULL)
 		fatalx("notify: cannot create timers");
 	notify_lost(n);
 	evtimer_add(n->tick, &tv);
@@ -1218,21 +640,12 @@ notify_new(struct event_base *base, struct db *db, const struct store *st,
 void
 notify_free(struct notify *n)
 {
-	struct notify_sock *ns;
-
 	metrics_on_stored(n->metrics, NULL, NULL);
 	while (!TAILQ_EMPTY(&n->jobs))
 		notify_job_free(TAILQ_FIRST(&n->jobs));
-	curl_multi_cleanup(n->multi);
-	while ((ns = LIST_FIRST(&n->socks)) != NULL) {
-		LIST_REMOVE(ns, entry);
-		event_free(ns->ev);
-		free(ns);
-	}
-	event_free(n->curl_timer);
+	deliver_free(n->deliver);
 	event_free(n->tick);
 	event_free(n->kick);
 	free(n->consumer);
 	free(n);
-	curl_global_cleanup();
 }

@@ -10,7 +10,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
+#include "config.h"
 #include "mail.h"
+#include "notice.h"
 #include "template.h"
 #include "utf8.h"
 
@@ -666,6 +670,219 @@ test_excerpt(void **state)
 	free(s);
 }
 
+/* ---- notices: what a stored notification becomes ---- */
+
+/* An HGETALL reply of field/value pairs. */
+static redisReply *
+hash_reply(const char *const *kv)
+{
+	redisReply *r = calloc(1, sizeof *r);
+	size_t i, n;
+
+	for (n = 0; kv[n] != NULL; n++)
+		;
+	r->type = REDIS_REPLY_ARRAY;
+	r->elements = n;
+	r->element = calloc(n, sizeof *r->element);
+	for (i = 0; i < n; i++) {
+		r->element[i] = calloc(1, sizeof **r->element);
+		r->element[i]->type = REDIS_REPLY_STRING;
+		r->element[i]->str = strdup(kv[i]);
+		r->element[i]->len = strlen(kv[i]);
+	}
+	return r;
+}
+
+static void
+hash_free(redisReply *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->elements; i++) {
+		free(r->element[i]->str);
+		free(r->element[i]);
+	}
+	free(r->element);
+	free(r);
+}
+
+/* A notification holding everything, as an admin's does. */
+static const char *const full_notice[] = {
+	"channel", "mail", "kind", "admin", "to", "editor@example.org",
+	"comment", "0193a1b2c3d4e5f60718", "lang", "de", "attempts", "0",
+	"post", "hello-world", "author", "Anna M\xc3\xbcller",
+	"body", "Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln", "created_at", "1717243384000",
+	"email", "anna@example.org", "ip", "192.0.2.7", "user_agent", "Mozilla/5.0",
+	"score", "4", "hits", "TEST_HOLDWORD=4 LINKS=-1", "hold", "1",
+	"pending", "3", NULL
+};
+
+static struct config *
+notice_config(void)
+{
+	struct config *cfg = config_new();
+
+	free(cfg->notify_templates);
+	cfg->notify_templates = strdup("");	/* the built-in texts */
+	free(cfg->smtp_from);
+	cfg->smtp_from = strdup("Blog <heinzel@blog.example.org>");
+	return cfg;
+}
+
+/* The decoded body of a built message. */
+static char *
+notice_body(const char *msg)
+{
+	const char *b = strstr(msg, "\r\n\r\n");
+
+	assert_non_null(b);
+	return qp_decode(b + 4);
+}
+
+static void
+test_notice_admin(void **state)
+{
+	struct config *cfg = notice_config();
+	redisReply *h = hash_reply(full_notice);
+	char *msg, *cause = NULL, *body;
+	size_t len;
+	int permanent;
+
+	(void)state;
+	assert_int_equal(notice_mail(h, cfg, 0, &msg, &len, &cause,
+	    &permanent), 0);
+	assert_non_null(strstr(msg, "\r\nTo: editor@example.org\r\n"));
+	assert_non_null(strstr(msg, "Message-ID: <0193a1b2c3d4e5f60718.admin@blog.example.org>"));
+	body = notice_body(msg);
+	assert_non_null(strstr(body, "Anna M\xc3\xbcller <anna@example.org>"));
+	assert_non_null(strstr(body, "192.0.2.7"));
+	assert_non_null(strstr(body, "TEST_HOLDWORD (+4), LINKS (-1)"));
+	assert_non_null(strstr(body, "2024-06-01 12:03 UTC"));
+	assert_non_null(strstr(body, "heinzelctl approve 0193a1b2c3d4e5f60718"));
+	assert_non_null(strstr(body, "Warteschlange: 3"));
+	free(body);
+	free(msg);
+	hash_free(h);
+	config_free(cfg);
+}
+
+static void
+test_notice_author_sees_nothing_private(void **state)
+{
+	struct config *cfg = notice_config();
+	const char *kv[sizeof full_notice / sizeof full_notice[0]];
+	char *msg, *cause = NULL, *body;
+	redisReply *h;
+	size_t len, i;
+	int permanent;
+
+	(void)state;
+	/* Even a notification that holds the private fields. */
+	memcpy(kv, full_notice, sizeof kv);
+	for (i = 0; kv[i] != NULL; i += 2) {
+		if (strcmp(kv[i], "kind") == 0)
+			kv[i + 1] = "published";
+		if (strcmp(kv[i], "to") == 0)
+			kv[i + 1] = "anna@example.org";
+	}
+	h = hash_reply(kv);
+	assert_int_equal(notice_mail(h, cfg, 0, &msg, &len, &cause,
+	    &permanent), 0);
+	body = notice_body(msg);
+	assert_non_null(strstr(body, "Hallo Anna M\xc3\xbcller,"));
+	assert_non_null(strstr(body, "> Gr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln"));
+	for (i = 0; i < 5; i++) {
+		static const char *const secret[] = { "192.0.2.7",
+		    "editor@example.org", "TEST_HOLDWORD", "heinzelctl",
+		    "Mozilla" };
+
+		assert_null(strstr(body, secret[i]));
+		assert_null(strstr(msg, secret[i]));
+	}
+	free(body);
+	free(msg);
+	hash_free(h);
+	config_free(cfg);
+}
+
+static void
+test_notice_failures(void **state)
+{
+	struct config *cfg = notice_config();
+	const char *kv[sizeof full_notice / sizeof full_notice[0]];
+	char *msg = NULL, *cause = NULL;
+	redisReply *h;
+	size_t len, i;
+	int permanent;
+
+	(void)state;
+	/* An address that cannot be mailed: for good. */
+	memcpy(kv, full_notice, sizeof kv);
+	for (i = 0; kv[i] != NULL; i += 2)
+		if (strcmp(kv[i], "to") == 0)
+			kv[i + 1] = "anna@b\xc3\xbc" "cher.de";
+	h = hash_reply(kv);
+	assert_int_equal(notice_mail(h, cfg, 0, &msg, &len, &cause,
+	    &permanent), -1);
+	assert_true(permanent);
+	assert_string_equal(cause, "not a deliverable address");
+	free(cause);
+	hash_free(h);
+
+	/* A bad [smtp] from: the configuration's, so worth another try. */
+	h = hash_reply(full_notice);
+	free(cfg->smtp_from);
+	cfg->smtp_from = strdup("nobody");
+	assert_int_equal(notice_mail(h, cfg, 0, &msg, &len, &cause,
+	    &permanent), -1);
+	assert_false(permanent);
+	free(cause);
+	hash_free(h);
+	config_free(cfg);
+}
+
+static void
+test_notice_webhook(void **state)
+{
+	const char *kv[sizeof full_notice / sizeof full_notice[0]];
+	char *body, *key;
+	json_t *j, *hit;
+	redisReply *h;
+	size_t len, i;
+
+	(void)state;
+	memcpy(kv, full_notice, sizeof kv);
+	for (i = 0; kv[i] != NULL; i += 2) {
+		if (strcmp(kv[i], "channel") == 0)
+			kv[i + 1] = "webhook";
+		if (strcmp(kv[i], "kind") == 0)
+			kv[i + 1] = "pending";
+	}
+	h = hash_reply(kv);
+	body = notice_webhook(h, &len, &key);
+	assert_int_equal(len, strlen(body));
+	assert_string_equal(key, "0193a1b2c3d4e5f60718.pending");
+	assert_non_null(j = json_loads(body, 0, NULL));
+	assert_string_equal(json_string_value(json_object_get(j, "event")), "pending");
+	assert_string_equal(json_string_value(json_object_get(j, "approve")),
+	    "heinzelctl approve 0193a1b2c3d4e5f60718");
+	assert_true(json_is_true(json_object_get(j, "hold")));
+	assert_int_equal(json_integer_value(json_object_get(j, "pending")), 3);
+	assert_string_equal(json_string_value(json_object_get(j, "created_at")),
+	    "2024-06-01T12:03:04Z");
+	hit = json_array_get(json_object_get(j, "hits"), 1);
+	assert_string_equal(json_string_value(json_object_get(hit, "rule")), "LINKS");
+	assert_true(json_real_value(json_object_get(hit, "score")) == -1.0);
+	assert_null(json_object_get(j, "email"));
+	assert_null(json_object_get(j, "ip"));
+	assert_null(strstr(body, "192.0.2.7"));
+	assert_null(strstr(body, "anna@example.org"));
+	json_decref(j);
+	free(body);
+	free(key);
+	hash_free(h);
+}
+
 int
 main(void)
 {
@@ -685,6 +902,10 @@ main(void)
 		cmocka_unit_test(test_template_check),
 		cmocka_unit_test(test_template_load),
 		cmocka_unit_test(test_excerpt),
+		cmocka_unit_test(test_notice_admin),
+		cmocka_unit_test(test_notice_author_sees_nothing_private),
+		cmocka_unit_test(test_notice_failures),
+		cmocka_unit_test(test_notice_webhook),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
