@@ -1,5 +1,5 @@
 """Fault tests: Redis killed under load, heinzeld killed under load, Redis
-answering slowly.
+answering slowly, the SMTP relay hanging and refusing.
 
 Each test runs a few seconds.  What they hold heinzeld to: a 202 means the
 comment is in Redis, whatever dies afterwards; while Redis is away or slow
@@ -14,12 +14,14 @@ import json
 import os
 import re
 import signal
+import socket
 import threading
 import time
 
+import pytest
 import redis
 
-from conftest import TAG
+from conftest import TAG, Heinzeld, RedisServer
 from helpers import UnixHTTPConnection, unique_body
 
 FACTOR = float(os.environ.get("HEINZEL_TIME_FACTOR") or 1)
@@ -312,3 +314,141 @@ def test_redis_slow_answers_503_promptly_and_bounded(heinzeld, rdb):
     assert_stored(rdb.client, [r.id])
     assert metric(d, "heinzel_redis_timeouts_total") > timeouts0
     assert metric(d, "heinzel_redis_inflight") == 0
+
+
+# ---- SMTP relay hanging, then refusing ----
+
+class Relay:
+    """A TCP server on 127.0.0.1 that hangs (accepts, never speaks) or
+    refuses (a 421 greeting, then closes), switchable."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        # Its connections linger when it closes: the real relay that
+        # takes over the port must be able to bind it anyway.
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.mode = "hang"
+        self.conns = []
+        self.accepted = 0
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            if self.mode == "refuse":
+                c.sendall(b"421 4.3.2 busy, try again later\r\n")
+                c.close()
+            else:
+                self.conns.append(c)
+
+    def close(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)    # wakes accept()
+        except OSError:
+            pass
+        self.sock.close()
+        self.thread.join(5)
+        for c in self.conns:
+            c.close()
+
+
+def smtp_sink(port):
+    """A real SMTP server (aiosmtpd) on port; .got lists the messages."""
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        got = []
+
+        async def handle_DATA(self, server, session, envelope):
+            Handler.got.append(envelope.content)
+            return "250 OK"
+    c = Controller(Handler(), hostname="127.0.0.1", port=port)
+    c.start()
+    c.got = Handler.got
+    return c
+
+
+@pytest.fixture
+def lone_redis():
+    """A Redis of this test's own: every heinzeld on a Redis takes part
+    in delivering its outbox, and the module's others have no relay."""
+    srv = RedisServer()
+    try:
+        srv.start()
+        yield srv
+    finally:
+        srv.cleanup()
+
+
+def test_smtp_relay_hanging_then_refusing_keeps_the_outbox(lone_redis):
+    pytest.importorskip("aiosmtpd")
+    relay = Relay()
+    d = Heinzeld(lone_redis.socket, dict(NO_CAPTCHA, smtp={"relay":
+        "smtp://127.0.0.1:%d" % relay.port, "from": "heinzel@example.org",
+        "timeout": "2"}, notify={"admin": "editor@example.org",
+        "retry_base_seconds": "1", "retry_max_seconds": "1",
+        "max_tries": "100"}))
+    try:
+        d.start()
+        run_smtp_faults(d, lone_redis.client, relay)
+        rc = d.stop()
+        assert rc == 0, "heinzeld exited %s after SIGTERM" % rc
+    finally:
+        d.cleanup()
+
+
+def run_smtp_faults(d, c, relay):
+    ids = []
+    try:
+        # The relay hangs: the deliveries wait on it, the API does not.
+        for i in range(20):
+            r = submit_once(d.socket, i, 5)
+            assert r.status == 202 and r.secs < 1 * FACTOR, r
+            ids.append(r.id)
+        wait(lambda: relay.accepted >= 1, 5 * FACTOR, "a delivery attempt")
+        time.sleep(2.5)             # past [smtp] timeout: they fail, retry
+        relay.mode = "refuse"
+        for i in range(20, 25):
+            r = submit_once(d.socket, i, 5)
+            assert r.status == 202 and r.secs < 1 * FACTOR, r
+            ids.append(r.id)
+        accepted = relay.accepted
+        wait(lambda: relay.accepted >= accepted + 5, 10 * FACTOR,
+            "retries against the refusing relay")
+        assert d.get("/v1/health").status == 200
+        # Nothing given up on (the outbox keeps the rest; whether each was
+        # kept shows when the relay works again).
+        assert c.zcard(TAG + ":outbox:dead") == 0
+    finally:
+        relay.close()
+    assert_stored(c, ids)
+
+    # A relay that works again gets every one of them.
+    sink = smtp_sink(relay.port)
+    try:
+        wait(lambda: len(sink.got) >= len(ids), 20 * FACTOR,
+            "every admin mail delivered")
+        time.sleep(0.5)
+        bodies = b"\n".join(m if isinstance(m, bytes) else m.encode()
+            for m in sink.got)
+        for cid in ids:
+            assert cid.encode() in bodies, "no mail for %s" % cid
+        wait(lambda: not list(c.scan_iter(TAG + ":notification:*")),
+            10 * FACTOR, "an empty outbox")
+    finally:
+        sink.stop()
+
+
+def wait(pred, timeout, what):
+    deadline = time.monotonic() + timeout
+    while not pred():
+        assert time.monotonic() < deadline, "no %s in %.0f s" % (what, timeout)
+        time.sleep(0.05)
