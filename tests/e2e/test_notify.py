@@ -451,6 +451,33 @@ def test_sigkill_loses_nothing(own, rdb, smtp):
     assert delivered() == promised
 
 
+def test_lost_consumer_taken_over(own, rdb, smtp):
+    """A heinzeld that never comes back: another one (its own consumer
+    name) takes its unacknowledged entries over with XAUTOCLAIM."""
+    port = free_port()
+    conf = notify_conf(port)
+    a = own(conf)
+    c = rdb.client
+    hang = Hanging(port)
+    try:
+        cid = submit(a)
+        wait_for(lambda: in_flight(c) >= 1, what="a delivery in flight")
+        a.proc.kill()
+        a.proc.wait(5)
+    finally:
+        hang.stop()
+    # Make the entries look idle for long (instead of waiting minutes).
+    for p in c.xpending_range(TAG + ":outbox", "notify", "-", "+", 100):
+        c.xclaim(TAG + ":outbox", "notify", p["consumer"], 0,
+            [p["message_id"]], idle=3600 * 1000, justid=True)
+    relay = smtp(port=port)
+    b = own(conf)                       # another socket: another consumer
+    [m] = relay.sink.wait(ADMIN)
+    assert m["Message-ID"] == "<%s.admin@%s>" % (cid, DOMAIN)
+    assert "took over 1 outbox entries" in b.log()
+    wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+
+
 def test_sigterm_mid_delivery(own, rdb, smtp):
     """SIGTERM while the relay hangs: heinzeld exits 0 at once, the mail
     stays in the outbox, and the next start sends it."""
