@@ -97,32 +97,6 @@ accuracy_usage(void)
 
 /* ---- the corpus, as a blog would receive it ---- */
 
-/* Append the UTF-8 of cp to out. */
-static size_t
-accuracy_utf8(unsigned long cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /*
  * The YouTube export holds HTML: links turned into <a> tags, line breaks
  * as <br />, quotes and ampersands as entities, and a trailing U+FEFF.  A
@@ -181,7 +155,7 @@ accuracy_unhtml(const char *in, size_t len, size_t *outlen)
 					end++;
 			}
 			if (end != NULL) {
-				o += accuracy_utf8(cp, out + o);
+				o += utf8_encode(cp, out + o);
 				i = (size_t)(end - out);
 				continue;
 			}

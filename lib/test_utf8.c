@@ -291,10 +291,29 @@ test_fast_paths(void **state)
 	}
 }
 
+static void
+test_encode(void **state)
+{
+	unsigned int cp, back;
+	char buf[4];
+	size_t n;
+
+	(void)state;
+	for (cp = 0; cp <= 0x10ffff; cp++) {
+		if (cp >= 0xd800 && cp <= 0xdfff)
+			continue;
+		n = utf8_encode(cp, buf);
+		assert_int_equal(utf8_decode(buf, n, &back), n);
+		assert_int_equal(back, cp);
+		assert_int_equal(n, cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_encode),
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_text),

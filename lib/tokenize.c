@@ -177,31 +177,6 @@ tokenize_join(const struct tokens *t, size_t *len)
 
 /* ---- characters ---- */
 
-static size_t
-tokenize_encode(unsigned int cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* Letters and digits dressed up: fullwidth, circled, squared, bold... */
 static unsigned int
 tokenize_fancy(unsigned int cp)
@@ -369,7 +344,7 @@ tokenize_fold(unsigned int cp, char *out)
 	}
 	if ((f = tokenize_fancy(cp)) != 0)
 		cp = f;
-	return tokenize_encode(tokenize_lower(cp), out);
+	return utf8_encode(tokenize_lower(cp), out);
 }
 
 /* ---- links and addresses ---- */

@@ -19,6 +19,9 @@ bool utf8_valid(const char *s, size_t len);
 /* Decode one code point at s (len bytes left); returns its length, or 0 on bad input. */
 size_t utf8_decode(const char *s, size_t len, unsigned int *cp);
 
+/* Encode cp (at most U+10FFFF, no surrogate) into out; returns 1 to 4 bytes. */
+size_t utf8_encode(unsigned int cp, char *out);
+
 /* Number of code points in valid UTF-8. */
 size_t utf8_length(const char *s, size_t len);
 
