@@ -9,6 +9,7 @@
 #include <sys/un.h>
 
 #include <errno.h>
+#include <grp.h>
 #include <stdarg.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -1047,6 +1048,7 @@ server_listen_unix(struct server *srv, char **cause)
 	const struct config *cfg = srv->cfg;
 	struct sockaddr_un sun;
 	struct stat sb;
+	struct group *gr;
 	int fd;
 
 	memset(&sun, 0, sizeof sun);
@@ -1087,6 +1089,20 @@ server_listen_unix(struct server *srv, char **cause)
 		xasprintf(cause, "%s: chmod: %s", cfg->socket, strerror(errno));
 		unlink(cfg->socket);
 		goto fail;
+	}
+	if (cfg->socket_group[0] != '\0') {
+		if ((gr = getgrnam(cfg->socket_group)) == NULL) {
+			xasprintf(cause, "[server] socket_group %s: no such group",
+			    cfg->socket_group);
+			unlink(cfg->socket);
+			goto fail;
+		}
+		if (chown(cfg->socket, (uid_t)-1, gr->gr_gid) == -1) {
+			xasprintf(cause, "%s: chown to group %s: %s", cfg->socket,
+			    cfg->socket_group, strerror(errno));
+			unlink(cfg->socket);
+			goto fail;
+		}
 	}
 	if (listen(fd, 1024) == -1 || evutil_make_socket_nonblocking(fd) == -1) {
 		xasprintf(cause, "%s: listen: %s", cfg->socket, strerror(errno));

@@ -600,6 +600,26 @@ def test_socket_mode_as_configured(daemon):
     assert stat.S_IMODE(st.st_mode) == 0o600, oct(st.st_mode)
 
 
+def test_socket_group_as_configured(heinzeld):
+    import grp
+    gid = grp.getgrnam("nogroup").gr_gid
+    d = heinzeld({"server": {"socket_group": "nogroup", "socket_mode": "0660"}},
+        shared=False)
+    st = os.stat(d.socket)
+    assert st.st_gid == gid, (st.st_gid, gid)
+    assert stat.S_IMODE(st.st_mode) == 0o660, oct(st.st_mode)
+
+    d = heinzeld({"server": {"socket_group": "no-such-group-here"}},
+        launch=False)
+    d.start(wait=False)
+    try:
+        rc = d.proc.wait(5)
+    except Exception:
+        pytest.fail("heinzeld started with an unknown socket_group")
+    assert rc != 0
+    assert "no-such-group-here: no such group" in d.log(), d.log()
+
+
 def test_stale_socket_is_replaced(heinzeld):
     def make_stale(d):
         s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
