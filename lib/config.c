@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "mail.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
@@ -220,13 +221,15 @@ config_check_webhook(const char *s)
 	return "expected http://... or https://..., or nothing";
 }
 
+/* An address notifications can go to or come from ("Name <addr>" too). */
 static const char *
 config_check_email(const char *s)
 {
-	const char *at = strrchr(s, '@');
+	char *a;
 
-	if (at == NULL || at == s || at[1] == '\0')
+	if ((a = mail_address(s)) == NULL)
 		return "expected an e-mail address";
+	free(a);
 	return NULL;
 }
 
