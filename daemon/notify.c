@@ -191,9 +191,12 @@ notify_start(struct notify_job *job, const redisReply *h)
 
 	if (strcmp(channel, "mail") == 0) {
 		if (notice_mail(h, cfg, time(NULL), &payload, &len, &cause,
-		    &permanent) == 0)
+		    &permanent) == 0) {
+			/* Only the configuration can stop it now: worth a retry. */
+			permanent = 0;
 			job->dj = deliver_mail(job->n->deliver, cfg, to, payload,
 			    len, notify_sent, job, &cause);
+		}
 	} else if (strcmp(channel, "webhook") == 0) {
 		if (cfg->notify_webhook[0] == '\0') {
 			cause = xstrdup("no [notify] webhook is configured");

@@ -633,6 +633,21 @@ def test_auth_from_password_file(own, rdb, smtp, tmp_path):
     assert cid in m["Message-ID"]
 
 
+def test_unreadable_password_file_is_retried(own, rdb, smtp, tmp_path):
+    """The configuration's fault, not the mail's: tried again, not dead."""
+    relay = smtp()
+    conf = notify_conf(relay.port)
+    conf["smtp"].update({"user": "blog",
+        "password_file": str(tmp_path / "missing")})
+    d = own(conf)
+    off = d.log_size()
+    submit(d)
+    wait_for(lambda: metric(d, "heinzel_notifications_total", channel="mail",
+        result="retried") >= 1, what="a retry")
+    assert metric(d, "heinzel_outbox_dead") == 0
+    assert "password_file" in d.log(off)
+
+
 def test_starttls_required_without_tls(own, rdb, smtp):
     relay = smtp()                      # offers no STARTTLS
     conf = notify_conf(relay.port)
