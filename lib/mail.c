@@ -12,46 +12,13 @@
 
 #include "log.h"
 #include "mail.h"
+#include "strbuf.h"
 #include "utf8.h"
 #include "xmalloc.h"
 
 #define MAIL_LINE	76	/* RFC 2045 and 2047: at most 76 characters */
 #define MAIL_FOLD	78	/* RFC 5322: fold plain headers before 78 */
 #define MAIL_WORD_OVERHEAD 12	/* "=?UTF-8?B?" and "?=" */
-
-struct mail_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-mail_buf_add(struct mail_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 256;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void
-mail_buf_adds(struct mail_buf *b, const char *s)
-{
-	mail_buf_add(b, s, strlen(s));
-}
-
-static char *
-mail_buf_finish(struct mail_buf *b, size_t *len)
-{
-	if (b->p == NULL)
-		mail_buf_add(b, "", 0);
-	if (len != NULL)
-		*len = b->len;
-	return b->p;
-}
 
 static int
 mail_atext(unsigned char c)
@@ -145,7 +112,7 @@ mail_control(unsigned int cp)
 static char *
 mail_clean(const char *s)
 {
-	struct mail_buf b = { NULL, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	size_t len = strlen(s), i = 0, n;
 	unsigned int cp;
 	int space = 0;
@@ -161,19 +128,19 @@ mail_clean(const char *s)
 			continue;
 		}
 		if (space && b.len > 0)
-			mail_buf_add(&b, " ", 1);
+			strbuf_add(&b, " ", 1);
 		space = 0;
 		if (cp == '?' && n == 1)
-			mail_buf_add(&b, "?", 1);
+			strbuf_add(&b, "?", 1);
 		else
-			mail_buf_add(&b, s + i, n);
+			strbuf_add(&b, s + i, n);
 		i += n;
 	}
-	return mail_buf_finish(&b, NULL);
+	return strbuf_finish(&b, NULL);
 }
 
 static void
-mail_base64(struct mail_buf *b, const unsigned char *s, size_t len)
+mail_base64(struct strbuf *b, const unsigned char *s, size_t len)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -191,7 +158,7 @@ mail_base64(struct mail_buf *b, const unsigned char *s, size_t len)
 		out[1] = tab[(v >> 12) & 63];
 		out[2] = i + 1 < len ? tab[(v >> 6) & 63] : '=';
 		out[3] = i + 2 < len ? tab[v & 63] : '=';
-		mail_buf_add(b, out, 4);
+		strbuf_add(b, out, 4);
 	}
 }
 
@@ -201,14 +168,14 @@ mail_base64(struct mail_buf *b, const unsigned char *s, size_t len)
  * (CRLF and a space), which decoders drop.  Returns the column after.
  */
 static size_t
-mail_words(struct mail_buf *b, const char *s, size_t col)
+mail_words(struct strbuf *b, const char *s, size_t col)
 {
 	size_t len = strlen(s), i = 0, take, n, raw;
 	unsigned int cp;
 
 	while (i < len) {
 		if (MAIL_LINE < col + MAIL_WORD_OVERHEAD + 8) {
-			mail_buf_adds(b, "\r\n ");
+			strbuf_adds(b, "\r\n ");
 			col = 1;
 		}
 		raw = (MAIL_LINE - col - MAIL_WORD_OVERHEAD) / 4 * 3;
@@ -218,13 +185,13 @@ mail_words(struct mail_buf *b, const char *s, size_t col)
 			if (take + n > raw)
 				break;
 		}
-		mail_buf_adds(b, "=?UTF-8?B?");
+		strbuf_adds(b, "=?UTF-8?B?");
 		mail_base64(b, (const unsigned char *)s + i, take);
-		mail_buf_adds(b, "?=");
+		strbuf_adds(b, "?=");
 		col += MAIL_WORD_OVERHEAD + (take + 2) / 3 * 4;
 		i += take;
 		if (i < len) {
-			mail_buf_adds(b, "\r\n ");
+			strbuf_adds(b, "\r\n ");
 			col = 1;
 		}
 	}
@@ -251,21 +218,21 @@ mail_plain(const char *s)
 
 /* Plain text folded at spaces before column 78. */
 static void
-mail_fold(struct mail_buf *b, const char *s, size_t col)
+mail_fold(struct strbuf *b, const char *s, size_t col)
 {
 	size_t wlen, start = col;
 
 	while (*s != '\0') {
 		wlen = strcspn(s, " ");
 		if (col > start && col + 1 + wlen > MAIL_FOLD) {
-			mail_buf_adds(b, "\r\n");
+			strbuf_adds(b, "\r\n");
 			col = 0;
 		}
 		if (col != start) {
-			mail_buf_add(b, " ", 1);
+			strbuf_add(b, " ", 1);
 			col++;
 		}
-		mail_buf_add(b, s, wlen);
+		strbuf_add(b, s, wlen);
 		col += wlen;
 		s += wlen;
 		s += strspn(s, " ");
@@ -275,32 +242,32 @@ mail_fold(struct mail_buf *b, const char *s, size_t col)
 char *
 mail_header(const char *name, const char *text)
 {
-	struct mail_buf b = { NULL, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	char *clean = mail_clean(text);
 
-	mail_buf_adds(&b, name);
-	mail_buf_adds(&b, ":");
+	strbuf_adds(&b, name);
+	strbuf_adds(&b, ":");
 	if (clean[0] != '\0') {
-		mail_buf_adds(&b, " ");
+		strbuf_adds(&b, " ");
 		if (mail_plain(clean))
 			mail_fold(&b, clean, strlen(name) + 2);
 		else
 			mail_words(&b, clean, strlen(name) + 2);
 	}
-	mail_buf_adds(&b, "\r\n");
+	strbuf_adds(&b, "\r\n");
 	free(clean);
-	return mail_buf_finish(&b, NULL);
+	return strbuf_finish(&b, NULL);
 }
 
 /* From: with the display name quoted or encoded, then the address. */
 static void
-mail_from(struct mail_buf *b, const char *from, const char *addr)
+mail_from(struct strbuf *b, const char *from, const char *addr)
 {
 	const char *lt = strchr(from, '<'), *s;
 	char *name, *clean;
 	size_t col = 6, n;
 
-	mail_buf_adds(b, "From: ");
+	strbuf_adds(b, "From: ");
 	name = lt != NULL ? xstrndup(from, (size_t)(lt - from)) : xstrdup("");
 	clean = mail_clean(name);
 	free(name);
@@ -310,25 +277,25 @@ mail_from(struct mail_buf *b, const char *from, const char *addr)
 		clean[n - 2] = '\0';
 	}
 	if (clean[0] != '\0' && mail_plain(clean) && strlen(clean) < 60) {
-		mail_buf_adds(b, "\"");
+		strbuf_adds(b, "\"");
 		for (s = clean; *s != '\0'; s++) {
 			if (*s == '"' || *s == '\\')
-				mail_buf_add(b, "\\", 1);
-			mail_buf_add(b, s, 1);
+				strbuf_add(b, "\\", 1);
+			strbuf_add(b, s, 1);
 		}
-		mail_buf_adds(b, "\"");
+		strbuf_adds(b, "\"");
 		col += strlen(clean) + 2;
 	} else if (clean[0] != '\0')
 		col = mail_words(b, clean, col);
 	if (clean[0] != '\0') {
 		if (col + strlen(addr) + 3 > MAIL_FOLD)
-			mail_buf_adds(b, "\r\n");
-		mail_buf_adds(b, " <");
-		mail_buf_adds(b, addr);
-		mail_buf_adds(b, ">");
+			strbuf_adds(b, "\r\n");
+		strbuf_adds(b, " <");
+		strbuf_adds(b, addr);
+		strbuf_adds(b, ">");
 	} else
-		mail_buf_adds(b, addr);
-	mail_buf_adds(b, "\r\n");
+		strbuf_adds(b, addr);
+	strbuf_adds(b, "\r\n");
 	free(clean);
 }
 
@@ -336,7 +303,7 @@ char *
 mail_qp_encode(const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	struct mail_buf b = { NULL, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	size_t i = 0, end, stop, p, n, k, rlen, col;
 	unsigned int cp;
 	unsigned char c;
@@ -368,18 +335,18 @@ mail_qp_encode(const char *s, size_t len)
 			}
 			/* Room for the soft break's '=' unless this ends the line. */
 			if (col + rlen > (p + n == stop ? MAIL_LINE : MAIL_LINE - 1)) {
-				mail_buf_adds(&b, "=\r\n");
+				strbuf_adds(&b, "=\r\n");
 				col = 0;
 			}
-			mail_buf_add(&b, rep, rlen);
+			strbuf_add(&b, rep, rlen);
 			col += rlen;
 		}
 		if (end == len)
 			break;
-		mail_buf_adds(&b, "\r\n");
+		strbuf_adds(&b, "\r\n");
 		i = end + 1;
 	}
-	return mail_buf_finish(&b, NULL);
+	return strbuf_finish(&b, NULL);
 }
 
 /* Keep the characters of s that are in allowed. */
@@ -434,22 +401,22 @@ mail_date(time_t t, char *buf, size_t size)
 
 /* "Name: value\r\n" for values we made ourselves, filtered all the same. */
 static void
-mail_simple(struct mail_buf *b, const char *name, const char *v,
+mail_simple(struct strbuf *b, const char *name, const char *v,
     const char *allowed)
 {
 	char *f = mail_filter(v, allowed);
 
-	mail_buf_adds(b, name);
-	mail_buf_adds(b, ": ");
-	mail_buf_adds(b, f);
-	mail_buf_adds(b, "\r\n");
+	strbuf_adds(b, name);
+	strbuf_adds(b, ": ");
+	strbuf_adds(b, f);
+	strbuf_adds(b, "\r\n");
 	free(f);
 }
 
 char *
 mail_build(const struct mail *m, size_t *len, const char **cause)
 {
-	struct mail_buf b = { NULL, 0, 0 };
+	struct strbuf b = STRBUF_INIT;
 	char date[40], *from, *h, *body;
 
 	if ((from = mail_address(m->from)) == NULL) {
@@ -462,18 +429,18 @@ mail_build(const struct mail *m, size_t *len, const char **cause)
 		return NULL;
 	}
 	mail_date(m->date, date, sizeof date);
-	mail_buf_adds(&b, "Date: ");
-	mail_buf_adds(&b, date);
-	mail_buf_adds(&b, "\r\n");
+	strbuf_adds(&b, "Date: ");
+	strbuf_adds(&b, date);
+	strbuf_adds(&b, "\r\n");
 	mail_from(&b, m->from, from);
-	mail_buf_adds(&b, "To: ");
-	mail_buf_adds(&b, m->to);
-	mail_buf_adds(&b, "\r\n");
+	strbuf_adds(&b, "To: ");
+	strbuf_adds(&b, m->to);
+	strbuf_adds(&b, "\r\n");
 	h = mail_header("Subject", m->subject != NULL ? m->subject : "");
-	mail_buf_adds(&b, h);
+	strbuf_adds(&b, h);
 	free(h);
 	mail_simple(&b, "Message-ID", m->message_id, "<>@.-_");
-	mail_buf_adds(&b, "MIME-Version: 1.0\r\n"
+	strbuf_adds(&b, "MIME-Version: 1.0\r\n"
 	    "Content-Type: text/plain; charset=utf-8\r\n"
 	    "Content-Transfer-Encoding: quoted-printable\r\n"
 	    "Auto-Submitted: auto-generated\r\n"
@@ -482,13 +449,13 @@ mail_build(const struct mail *m, size_t *len, const char **cause)
 		mail_simple(&b, "X-Heinzel-Comment", m->comment_id, "");
 	if (m->kind != NULL)
 		mail_simple(&b, "X-Heinzel-Kind", m->kind, "-");
-	mail_buf_adds(&b, "\r\n");
+	strbuf_adds(&b, "\r\n");
 	body = mail_qp_encode(m->body != NULL ? m->body : "",
 	    m->body != NULL ? strlen(m->body) : 0);
-	mail_buf_adds(&b, body);
+	strbuf_adds(&b, body);
 	if (b.len < 2 || memcmp(b.p + b.len - 2, "\r\n", 2) != 0)
-		mail_buf_adds(&b, "\r\n");
+		strbuf_adds(&b, "\r\n");
 	free(body);
 	free(from);
-	return mail_buf_finish(&b, len);
+	return strbuf_finish(&b, len);
 }

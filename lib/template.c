@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "template.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -283,35 +284,9 @@ template_load(const char *dir, enum template_kind k, const char *lang,
 	return 0;
 }
 
-struct template_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-template_add(struct template_buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		while (b->len + n + 1 > b->cap)
-			b->cap = b->cap ? b->cap * 2 : 256;
-		b->p = xreallocarray(b->p, b->cap, 1);
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static char *
-template_finish(struct template_buf *b)
-{
-	if (b->p == NULL)
-		template_add(b, "", 0);
-	return b->p;
-}
-
 /* Add v: on one line, or with line breaks as \n and no other control. */
 static void
-template_add_value(struct template_buf *b, const char *v, int one_line)
+template_add_value(struct strbuf *b, const char *v, int one_line)
 {
 	const unsigned char *p = (const unsigned char *)v;
 
@@ -319,11 +294,11 @@ template_add_value(struct template_buf *b, const char *v, int one_line)
 		if (*p == '\r' && p[1] == '\n')
 			continue;
 		if (*p == '\n' || *p == '\r' || *p == '\t')
-			template_add(b, one_line ? " " : *p == '\t' ? "\t" : "\n", 1);
+			strbuf_add(b, one_line ? " " : *p == '\t' ? "\t" : "\n", 1);
 		else if (*p < 0x20 || *p == 0x7f)
 			continue;
 		else
-			template_add(b, (const char *)p, 1);
+			strbuf_add(b, (const char *)p, 1);
 	}
 }
 
@@ -340,7 +315,7 @@ template_value(const struct template_var *vars, size_t nvars, const char *name)
 
 /* Fill s[0..len) into b. */
 static void
-template_fill(struct template_buf *b, const char *s, size_t len,
+template_fill(struct strbuf *b, const char *s, size_t len,
     const struct template_var *vars, size_t nvars, int one_line)
 {
 	char name[TEMPLATE_NAME];
@@ -350,17 +325,17 @@ template_fill(struct template_buf *b, const char *s, size_t len,
 	while (s < end) {
 		brace = memchr(s, '{', (size_t)(end - s));
 		if (brace == NULL) {
-			template_add(b, s, (size_t)(end - s));
+			strbuf_add(b, s, (size_t)(end - s));
 			break;
 		}
-		template_add(b, s, (size_t)(brace - s));
+		strbuf_add(b, s, (size_t)(brace - s));
 		s = brace;
 		if ((n = template_placeholder(s, name)) != 0 && s + n <= end) {
 			template_add_value(b, template_value(vars, nvars, name),
 			    one_line);
 			s += n;
 		} else {
-			template_add(b, "{", 1);
+			strbuf_add(b, "{", 1);
 			s++;
 		}
 	}
@@ -371,7 +346,7 @@ template_render(enum template_kind k, const char *text,
     const struct template_var *vars, size_t nvars, char **subject,
     char **body, char **cause)
 {
-	struct template_buf sb = { NULL, 0, 0 }, bb = { NULL, 0, 0 };
+	struct strbuf sb = STRBUF_INIT, bb = STRBUF_INIT;
 	const char *nl, *s;
 	size_t slen;
 
@@ -387,8 +362,8 @@ template_render(enum template_kind k, const char *text,
 	s = nl + 1;
 	s += *s == '\r' ? 2 : 1;
 	template_fill(&bb, s, strlen(s), vars, nvars, 0);
-	*subject = template_finish(&sb);
-	*body = template_finish(&bb);
+	*subject = strbuf_finish(&sb, NULL);
+	*body = strbuf_finish(&bb, NULL);
 	return 0;
 }
 
@@ -412,7 +387,7 @@ template_cut(const char *s, size_t len, size_t max, int *cut)
 char *
 template_excerpt(const char *text, size_t max, int one_line)
 {
-	struct template_buf flat = { NULL, 0, 0 }, out = { NULL, 0, 0 };
+	struct strbuf flat = STRBUF_INIT, out = STRBUF_INIT;
 	const char *p, *sp;
 	size_t keep, i, start;
 	int cut, space = 0;
@@ -429,11 +404,11 @@ template_excerpt(const char *text, size_t max, int one_line)
 		if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t')
 			continue;
 		if (space)
-			template_add(&flat, " ", 1);
+			strbuf_add(&flat, " ", 1);
 		space = 0;
-		template_add(&flat, p, 1);
+		strbuf_add(&flat, p, 1);
 	}
-	template_finish(&flat);
+	strbuf_finish(&flat, NULL);
 	keep = template_cut(flat.p, flat.len, max, &cut);
 	if (cut) {
 		/* Whole words where a space is near the cut. */
@@ -447,22 +422,22 @@ template_excerpt(const char *text, size_t max, int one_line)
 		keep--;
 	flat.p[keep] = '\0';
 	if (one_line) {
-		template_add(&out, flat.p, keep);
+		strbuf_add(&out, flat.p, keep);
 		if (cut)
-			template_add(&out, "\xe2\x80\xa6", 3);
+			strbuf_add(&out, "\xe2\x80\xa6", 3);
 	} else {
 		for (i = start = 0; i <= keep; i++) {
 			if (i < keep && flat.p[i] != '\n')
 				continue;
-			template_add(&out, i > start ? "> " : ">", i > start ? 2 : 1);
-			template_add(&out, flat.p + start, i - start);
+			strbuf_add(&out, i > start ? "> " : ">", i > start ? 2 : 1);
+			strbuf_add(&out, flat.p + start, i - start);
 			if (i == keep && cut)
-				template_add(&out, " \xe2\x80\xa6", 4);
+				strbuf_add(&out, " \xe2\x80\xa6", 4);
 			if (i < keep)
-				template_add(&out, "\n", 1);
+				strbuf_add(&out, "\n", 1);
 			start = i + 1;
 		}
 	}
 	free(flat.p);
-	return template_finish(&out);
+	return strbuf_finish(&out, NULL);
 }
