@@ -3,7 +3,10 @@
  * that occur in no string share one input class, which keeps the table at
  * states × (distinct bytes + 1) entries.  Entries hold the next state
  * premultiplied by the row width, and the top bit marks states where some
- * string ends, so the scan loop is a load, a mask and a test.
+ * string ends, so the scan loop is a load, a mask and a test.  A byte map
+ * lets the automaton read the text through a function of each byte (such
+ * as lower case), and skip bytes (a column that stays in the same state),
+ * without a pass to rewrite the text.
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -27,8 +30,9 @@ struct acscan {
 
 	/* The automaton. */
 	bool		  compiled;
-	uint8_t		  cls[256];
-	uint32_t	  ncls;
+	int16_t		  map[256];	/* -1: skip the byte */
+	uint8_t		  cls[256];	/* of a text byte, through map */
+	uint32_t	  ncls;		/* columns, skip included */
 	uint32_t	  nstates;
 	uint32_t	 *delta;	/* [state * ncls + class] */
 	uint32_t	 *term;		/* string ending at a state */
@@ -38,7 +42,24 @@ struct acscan {
 struct acscan *
 acscan_new(void)
 {
-	return xcalloc(1, sizeof(struct acscan));
+	struct acscan *ac;
+	int i;
+
+	ac = xcalloc(1, sizeof *ac);
+	for (i = 0; i < 256; i++)
+		ac->map[i] = (int16_t)i;
+	return ac;
+}
+
+void
+acscan_map(struct acscan *ac, const int map[256])
+{
+	int i;
+
+	if (ac->compiled)
+		fatalx("%s: compiled", __func__);
+	for (i = 0; i < 256; i++)
+		ac->map[i] = (int16_t)(map[i] < 0 ? -1 : map[i] & 0xff);
 }
 
 void
@@ -126,8 +147,10 @@ acscan_count(const struct acscan *ac)
 void
 acscan_compile(struct acscan *ac)
 {
-	bool seen[256];
-	uint32_t *fail, *queue, s, t, f, c, max = 1, head = 0, tail = 0;
+	bool seen[256], skip = false;
+	uint8_t cls[256];
+	uint32_t *fail, *queue, *order, *delta, *term, *dict, s, t, f, c;
+	uint32_t max = 1, head = 0, tail = 0, ncls = 1, width;
 	size_t i, j, total = 1;
 
 	if (ac->compiled)
@@ -141,11 +164,18 @@ acscan_compile(struct acscan *ac)
 			seen[(unsigned char)ac->str[i][j]] = true;
 		total += ac->len[i];
 	}
-	ac->ncls = 1;
 	for (i = 0; i < 256; i++)
-		ac->cls[i] = seen[i] ? (uint8_t)ac->ncls++ : 0;
-	if (total * ac->ncls >= ACSCAN_OUT)
+		cls[i] = seen[i] ? (uint8_t)ncls++ : 0;
+	/* Text bytes through the map; skipped ones get a column of their own. */
+	for (i = 0; i < 256; i++)
+		if (ac->map[i] < 0)
+			skip = true;
+	width = ncls + (skip ? 1 : 0);
+	for (i = 0; i < 256; i++)
+		ac->cls[i] = ac->map[i] < 0 ? (uint8_t)ncls : cls[ac->map[i]];
+	if (total * width >= ACSCAN_OUT)
 		fatalx("%s: too many strings (%zu bytes)", __func__, total);
+	ac->ncls = ncls;
 
 	/* The trie; 0 in delta is "no child" (the root is nobody's child). */
 	ac->delta = xcalloc(total * ac->ncls, sizeof *ac->delta);
@@ -155,7 +185,7 @@ acscan_compile(struct acscan *ac)
 	for (i = 0; i < ac->n; i++) {
 		s = 0;
 		for (j = 0; j < ac->len[i]; j++) {
-			c = ac->cls[(unsigned char)ac->str[i][j]];
+			c = cls[(unsigned char)ac->str[i][j]];
 			if (ac->delta[s * ac->ncls + c] == 0) {
 				ac->term[max] = ACSCAN_NONE;
 				ac->delta[s * ac->ncls + c] = max++;
@@ -186,20 +216,41 @@ acscan_compile(struct acscan *ac)
 			queue[tail++] = t;
 		}
 	}
-	free(queue);
 	free(fail);
 
-	/* Premultiply and mark the states where a string ends. */
-	for (i = 0; i < (size_t)max * ac->ncls; i++) {
-		t = ac->delta[i];
-		ac->delta[i] = t * ac->ncls;
-		if (ac->term[t] != ACSCAN_NONE || ac->dict[t] != 0)
-			ac->delta[i] |= ACSCAN_OUT;
+	/*
+	 * Number the states breadth first: the shallow ones, where a scan
+	 * spends most of its time, share cache lines.  Then premultiply and
+	 * mark the states where a string ends.
+	 */
+	order = xcalloc(max, sizeof *order);
+	for (i = 0; i < tail; i++)
+		order[queue[i]] = (uint32_t)i + 1;
+	free(queue);
+	delta = xreallocarray(NULL, (size_t)max * width, sizeof *delta);
+	term = xreallocarray(NULL, max, sizeof *term);
+	dict = xreallocarray(NULL, max, sizeof *dict);
+	for (s = 0; s < max; s++) {
+		term[order[s]] = ac->term[s];
+		dict[order[s]] = order[ac->dict[s]];
+		for (c = 0; c < ac->ncls; c++) {
+			t = ac->delta[s * ac->ncls + c];
+			delta[order[s] * width + c] = order[t] * width |
+			    (ac->term[t] != ACSCAN_NONE || ac->dict[t] != 0 ?
+			    ACSCAN_OUT : 0);
+		}
+		/* A skipped byte: same state, nothing new ends. */
+		if (skip)
+			delta[order[s] * width + ncls] = order[s] * width;
 	}
-	ac->delta = xreallocarray(ac->delta, (size_t)max * ac->ncls,
-	    sizeof *ac->delta);
-	ac->term = xreallocarray(ac->term, max, sizeof *ac->term);
-	ac->dict = xreallocarray(ac->dict, max, sizeof *ac->dict);
+	ac->ncls = width;
+	free(order);
+	free(ac->delta);
+	free(ac->term);
+	free(ac->dict);
+	ac->delta = delta;
+	ac->term = term;
+	ac->dict = dict;
 
 	free(ac->hash);
 	ac->hash = NULL;

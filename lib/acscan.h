@@ -24,6 +24,14 @@ void		 acscan_free(struct acscan *ac);
 unsigned int	 acscan_add(struct acscan *ac, const char *s, size_t len);
 unsigned int	 acscan_count(const struct acscan *ac);
 
+/*
+ * Read text bytes through map before acscan_compile: byte b is seen as
+ * map[b] (0-255), or skipped when map[b] is -1.  The default is identity.
+ * A scan of text through the map finds what a scan of the mapped text
+ * would, without rewriting it.
+ */
+void		 acscan_map(struct acscan *ac, const int map[256]);
+
 /* Build the automaton; no acscan_add after this. */
 void		 acscan_compile(struct acscan *ac);
 

@@ -18,14 +18,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fold.h"
 #include "literal.h"
 #include "xmalloc.h"
 
-#define LITERAL_EXACT_MAX	16	/* strings in an exact set */
+#define LITERAL_EXACT_MAX	64	/* strings in an exact set */
 #define LITERAL_EXACT_LEN	64	/* bytes of an exact string */
-#define LITERAL_REQ_MAX		32	/* strings in a required set */
-#define LITERAL_CONJ_MAX	LITERAL_GROUPS	/* required sets kept together */
-#define LITERAL_LEN_MAX		32	/* bytes kept of a required string */
+#define LITERAL_REQ_MAX		64	/* strings in a required set */
+#define LITERAL_CONJ_MAX	4	/* required sets kept together */
+#define LITERAL_RULE_MAX	64	/* strings of all groups of a pattern */
+#define LITERAL_MORE_MAX	8	/* strings of a group after the first */
+#define LITERAL_MORE_LEN	3	/* bytes of its shortest string, at least */
+#define LITERAL_LEN_MAX		6	/* bytes kept of a required string */
 #define LITERAL_CLASS_MAX	8	/* characters of a class taken as exact */
 #define LITERAL_DEPTH_MAX	32	/* group nesting */
 #define LITERAL_UNBOUNDED	UINT32_MAX
@@ -39,7 +43,7 @@ struct literal_str {
 struct literal_list {
 	bool			 valid;
 	struct literal_str	*v;
-	size_t			 n;
+	size_t			 n, cap;
 };
 
 struct literal_info {
@@ -50,6 +54,7 @@ struct literal_info {
 
 struct literal_parse {
 	const unsigned char	*p, *end;
+	bool			 squeeze;	/* literals of fold_squeeze */
 	bool			 caseless;
 	bool			 fail;
 	unsigned int		 depth;
@@ -96,7 +101,10 @@ literal_list_add(struct literal_list *l, const char *s, size_t len)
 {
 	if (literal_list_has(l, s, len))
 		return;
-	l->v = xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	if (l->n == l->cap) {
+		l->cap = l->cap == 0 ? 4 : l->cap * 2;
+		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
+	}
 	l->v[l->n].s = xmalloc(len + 1);
 	memcpy(l->v[l->n].s, s, len);
 	l->v[l->n].s[len] = '\0';
@@ -235,11 +243,19 @@ literal_list_same(const struct literal_list *a, const struct literal_list *b)
 static void
 literal_list_copy(struct literal_list *dst, const struct literal_list *src)
 {
+	size_t i;
+
 	memset(dst, 0, sizeof *dst);
 	if (!src->valid)
 		return;
 	dst->valid = true;
-	literal_list_union(dst, src, SIZE_MAX);
+	dst->n = dst->cap = src->n;
+	dst->v = xreallocarray(NULL, src->n + 1, sizeof *dst->v);
+	for (i = 0; i < src->n; i++) {
+		dst->v[i].s = xmalloc(src->v[i].len + 1);
+		memcpy(dst->v[i].s, src->v[i].s, src->v[i].len + 1);
+		dst->v[i].len = src->v[i].len;
+	}
 }
 
 /*
@@ -265,7 +281,7 @@ literal_better(const struct literal_list *a, const struct literal_list *b)
 	amin = literal_list_minlen(a);
 	bmin = literal_list_minlen(b);
 	/* Past a few bytes a literal is rare enough; fewer strings win. */
-	if ((amin < 6 || bmin < 6) && amin != bmin)
+	if ((amin < 4 || bmin < 4) && amin != bmin)
 		return amin > bmin;
 	if (a->n != b->n)
 		return a->n < b->n;
@@ -363,107 +379,19 @@ literal_encode(uint32_t cp, char *out)
 	return 4;
 }
 
-uint32_t
-literal_fold_cp(uint32_t cp)
+static bool
+literal_isalnum(unsigned char c)
 {
-	if (cp >= 'A' && cp <= 'Z')
-		return cp + 0x20;
-	if (cp >= 0xc0 && cp <= 0xde && cp != 0xd7)
-		return cp + 0x20;
-	switch (cp) {
-	case 0x0178:		/* Ÿ */
-		return 0xff;
-	case 0x017f:		/* ſ */
-		return 's';
-	case 0x1e9e:		/* ẞ */
-		return 0xdf;
-	case 0x212a:		/* Kelvin sign */
-		return 'k';
-	case 0x212b:		/* Angstrom sign */
-		return 0xe5;
-	}
-	return cp;
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
 }
 
-bool
-literal_caseless_safe(uint32_t cp)
-{
-	/* µ has Greek partners (U+039C, U+03BC) the fold leaves alone. */
-	if (cp < 0x80 || (cp >= 0xa0 && cp <= 0xff && cp != 0xb5))
-		return true;
-	switch (cp) {
-	case 0x0178:
-	case 0x017f:
-	case 0x1e9e:
-	case 0x212a:
-	case 0x212b:
-		return true;
-	}
-	return false;
-}
-
-size_t
-literal_fold(const char *src, size_t len, char *dst)
-{
-	const unsigned char *s = (const unsigned char *)src;
-	unsigned char *out = (unsigned char *)dst;
-	size_t i = 0, o = 0;
-
-	/*
-	 * Byte patterns of valid UTF-8: 0xc3, 0xc5, 0xe1 and 0xe2 are always
-	 * lead bytes, so no match starts inside a character.
-	 */
-	while (i < len) {
-		unsigned char b = s[i];
-
-		if (b < 0x80) {
-			out[o++] = (b >= 'A' && b <= 'Z') ? b + 0x20 : b;
-			i++;
-			continue;
-		}
-		if (b == 0xc3 && i + 1 < len && s[i + 1] >= 0x80 &&
-		    s[i + 1] <= 0x9e && s[i + 1] != 0x97) {
-			out[o++] = 0xc3;		/* À..Þ */
-			out[o++] = s[i + 1] + 0x20;
-			i += 2;
-			continue;
-		}
-		if (b == 0xc5 && i + 1 < len && s[i + 1] == 0xb8) {
-			out[o++] = 0xc3;		/* Ÿ */
-			out[o++] = 0xbf;
-			i += 2;
-			continue;
-		}
-		if (b == 0xc5 && i + 1 < len && s[i + 1] == 0xbf) {
-			out[o++] = 's';			/* ſ */
-			i += 2;
-			continue;
-		}
-		if (b == 0xe1 && i + 2 < len && s[i + 1] == 0xba &&
-		    s[i + 2] == 0x9e) {
-			out[o++] = 0xc3;		/* ẞ */
-			out[o++] = 0x9f;
-			i += 3;
-			continue;
-		}
-		if (b == 0xe2 && i + 2 < len && s[i + 1] == 0x84 &&
-		    (s[i + 2] == 0xaa || s[i + 2] == 0xab)) {
-			if (s[i + 2] == 0xaa)
-				out[o++] = 'k';		/* Kelvin */
-			else {
-				out[o++] = 0xc3;	/* Angstrom */
-				out[o++] = 0xa5;
-			}
-			i += 3;
-			continue;
-		}
-		out[o++] = b;
-		i++;
-	}
-	return o;
-}
-
-/* The exact set of one character, or nothing if a caseless one may vary. */
+/*
+ * The exact set of one character, or nothing if a caseless one may vary.
+ * Squeezed, a character is itself if it is an ASCII letter or digit and
+ * nothing otherwise; a caseless k or s may also be the Kelvin sign or the
+ * long s, which squeezing drops.
+ */
 static void
 literal_char(struct literal_parse *lp, uint32_t cp, struct literal_info *out)
 {
@@ -471,18 +399,23 @@ literal_char(struct literal_parse *lp, uint32_t cp, struct literal_info *out)
 	size_t n;
 
 	memset(out, 0, sizeof *out);
-	if (lp->caseless && !literal_caseless_safe(cp))
+	if (lp->caseless && !fold_caseless_safe(cp))
 		return;
-	n = literal_encode(literal_fold_cp(cp), buf);
 	out->exact.valid = true;
-	literal_list_add(&out->exact, buf, n);
-}
-
-static bool
-literal_isalnum(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z');
+	if (!lp->squeeze) {
+		n = literal_encode(fold_cp(cp), buf);
+		literal_list_add(&out->exact, buf, n);
+		return;
+	}
+	if (lp->caseless)
+		cp = fold_cp(cp);
+	if (cp < 0x80 && literal_isalnum((unsigned char)cp)) {
+		buf[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 0x20 : cp);
+		literal_list_add(&out->exact, buf, 1);
+		if (lp->caseless && (cp == 'k' || cp == 's'))
+			literal_list_add(&out->exact, "", 0);
+	} else
+		literal_list_add(&out->exact, "", 0);
 }
 
 /* The control-character escapes: \t \n \r \f \e \a. */
@@ -554,6 +487,11 @@ literal_escape(struct literal_parse *lp, struct literal_info *out)
 		literal_char(lp, (uint32_t)ctl, out);
 		return;
 	}
+	/* Squeezed, what never matches a letter or digit is nothing. */
+	if (lp->squeeze && strchr("sWhvR", c) != NULL) {
+		literal_list_empty(&out->exact);
+		return;
+	}
 	if (strchr("dDwWsShHvVRX", c) != NULL)
 		return;				/* one or more characters */
 	if (c == 'N' && (lp->p == lp->end || *lp->p != '{'))
@@ -570,14 +508,17 @@ literal_escape(struct literal_parse *lp, struct literal_info *out)
 	lp->fail = true;
 }
 
-/* A class, after the '['. */
+/*
+ * A class, after the '['.  Exact when it lists a few characters (and,
+ * squeezed, classes that never match a letter or digit such as \s).
+ */
 static void
 literal_class(struct literal_parse *lp, struct literal_info *out)
 {
+	struct literal_info member;
 	uint32_t members[LITERAL_CLASS_MAX], cp;
 	size_t nmembers = 0, items = 0, n, i;
-	bool literal = true;
-	char buf[4];
+	bool literal = true, empty = false;
 	int ctl;
 
 	memset(out, 0, sizeof *out);
@@ -613,7 +554,11 @@ literal_class(struct literal_parse *lp, struct literal_info *out)
 			} else if ((ctl = literal_control((unsigned char)cp)) !=
 			    -1)
 				cp = (uint32_t)ctl;
-			else if (strchr("dDwWsShHvV", (int)cp) != NULL) {
+			else if (lp->squeeze && strchr("sWhv", (int)cp) !=
+			    NULL) {
+				empty = true;
+				continue;
+			} else if (strchr("dDwWsShHvV", (int)cp) != NULL) {
 				literal = false;
 				continue;
 			} else if (cp == 'p' || cp == 'P') {
@@ -642,18 +587,21 @@ literal_class(struct literal_parse *lp, struct literal_info *out)
 		}
 		if (!literal)
 			continue;
-		if (nmembers == LITERAL_CLASS_MAX ||
-		    (lp->caseless && !literal_caseless_safe(cp)))
+		if (nmembers == LITERAL_CLASS_MAX)
 			literal = false;
 		else
 			members[nmembers++] = cp;
 	}
-	if (!literal || nmembers == 0)
+	if (!literal || (nmembers == 0 && !empty))
 		return;
+	/* The union of what each member is. */
 	out->exact.valid = true;
+	if (empty)
+		literal_list_add(&out->exact, "", 0);
 	for (i = 0; i < nmembers; i++) {
-		n = literal_encode(literal_fold_cp(members[i]), buf);
-		literal_list_add(&out->exact, buf, n);
+		literal_char(lp, members[i], &member);
+		literal_list_union(&out->exact, &member.exact, SIZE_MAX);
+		literal_info_free(&member);
 	}
 }
 
@@ -875,6 +823,9 @@ literal_item(struct literal_parse *lp, struct literal_info *out)
 		return;
 	if (min == 1 && max == 1)
 		return;
+	/* Nothing, repeated, is still nothing. */
+	if (out->exact.valid && out->exact.n == 1 && out->exact.v[0].len == 0)
+		return;
 	if (min == 0 && max == 1 && out->exact.valid) {
 		/* x? matches x or nothing. */
 		if (out->exact.n < LITERAL_EXACT_MAX)
@@ -984,33 +935,23 @@ literal_alt(struct literal_parse *lp, struct literal_info *out)
 		out->req[out->nreq++] = req;
 }
 
-bool
-literal_extract(const char *pattern, size_t len, const char *flags,
-    struct literal_set *set)
+/*
+ * Append the required sets of info to set as groups, those whose shortest
+ * string is longer than min; returns the longest shortest string added.
+ */
+static size_t
+literal_set_add(struct literal_set *set, const struct literal_info *info,
+    bool squeezed, size_t min)
 {
-	struct literal_parse lp;
-	struct literal_info info;
-	struct literal_list keep;
 	const struct literal_list *r;
-	size_t i, g, nsets;
+	struct literal_list keep;
+	size_t i, g, nsets, longest = 0;
 
-	memset(set, 0, sizeof *set);
-	if (strspn(flags, "imsu") != strlen(flags))
-		return false;			/* x: whitespace and # */
-	memset(&lp, 0, sizeof lp);
-	lp.p = (const unsigned char *)pattern;
-	lp.end = lp.p + len;
-	lp.caseless = strchr(flags, 'i') != NULL;
-
-	literal_alt(&lp, &info);
-	if (lp.fail || lp.p != lp.end ||
-	    (r = literal_info_req(&info)) == NULL) {
-		literal_info_free(&info);
-		return false;
-	}
-	nsets = info.exact.valid ? 1 : info.nreq;
+	if (literal_info_req(info) == NULL)
+		return 0;
+	nsets = info->exact.valid ? 1 : info->nreq;
 	for (g = 0; g < nsets; g++) {
-		r = info.exact.valid ? &info.exact : &info.req[g];
+		r = info->exact.valid ? &info->exact : &info->req[g];
 		/* Any substring of a required string is required too. */
 		memset(&keep, 0, sizeof keep);
 		keep.valid = true;
@@ -1018,6 +959,20 @@ literal_extract(const char *pattern, size_t len, const char *flags,
 			literal_list_add(&keep, r->v[i].s, r->v[i].len <
 			    LITERAL_LEN_MAX ? r->v[i].len : LITERAL_LEN_MAX);
 		literal_list_minimize(&keep);
+		/*
+		 * Beyond the best group, only a few rare strings pay for
+		 * themselves: a common one is found in nearly every text and
+		 * costs a walk of its list of rules each time.
+		 */
+		if (literal_list_minlen(&keep) <= min ||
+		    set->n + keep.n > LITERAL_RULE_MAX || (g > 0 &&
+		    (keep.n > LITERAL_MORE_MAX ||
+		    literal_list_minlen(&keep) < LITERAL_MORE_LEN))) {
+			literal_list_free(&keep);
+			continue;
+		}
+		if (literal_list_minlen(&keep) > longest)
+			longest = literal_list_minlen(&keep);
 		set->s = xreallocarray(set->s, set->n + keep.n,
 		    sizeof *set->s);
 		set->len = xreallocarray(set->len, set->n + keep.n,
@@ -1027,13 +982,80 @@ literal_extract(const char *pattern, size_t len, const char *flags,
 		for (i = 0; i < keep.n; i++) {
 			set->s[set->n] = keep.v[i].s;
 			set->len[set->n] = keep.v[i].len;
-			set->group[set->n++] = (unsigned int)g;
+			set->group[set->n++] = set->ngroups;
 		}
 		free(keep.v);
+		if (squeezed)
+			set->squeezed |= 1u << set->ngroups;
+		set->ngroups++;
 	}
-	set->ngroups = (unsigned int)nsets;
-	literal_info_free(&info);
-	return true;
+	return longest;
+}
+
+/*
+ * Put the best group first: the first squeezed one if any (it is longer
+ * than every folded one), else the first folded one already is.
+ */
+static void
+literal_set_best_first(struct literal_set *set)
+{
+	unsigned int q, g, squeezed = 0;
+	size_t i;
+
+	for (q = 0; q < set->ngroups; q++)
+		if (set->squeezed & (1u << q))
+			break;
+	if (q == 0 || q == set->ngroups)
+		return;
+	for (i = 0; i < set->n; i++) {
+		g = set->group[i];
+		if (g == q)
+			set->group[i] = 0;
+		else if (g < q)
+			set->group[i] = g + 1;
+	}
+	for (g = 0; g < set->ngroups; g++) {
+		if ((set->squeezed & (1u << g)) == 0)
+			continue;
+		squeezed |= 1u << (g == q ? 0 : g < q ? g + 1 : g);
+	}
+	set->squeezed = squeezed;
+}
+
+bool
+literal_extract(const char *pattern, size_t len, const char *flags,
+    struct literal_set *set)
+{
+	struct literal_parse lp;
+	struct literal_info info;
+	size_t longest = 0;
+	int squeeze;
+
+	memset(set, 0, sizeof *set);
+	if (strspn(flags, "imsu") != strlen(flags))
+		return false;			/* x: whitespace and # */
+	for (squeeze = 0; squeeze <= 1; squeeze++) {
+		memset(&lp, 0, sizeof lp);
+		lp.p = (const unsigned char *)pattern;
+		lp.end = lp.p + len;
+		lp.squeeze = squeeze;
+		lp.caseless = strchr(flags, 'i') != NULL;
+		literal_alt(&lp, &info);
+		if (lp.fail || lp.p != lp.end) {
+			literal_info_free(&info);
+			literal_set_free(set);
+			return false;
+		}
+		/*
+		 * Squeezed literals only where they are longer than the
+		 * folded ones: where they span a \s+ or a [\W_]{0,2}.
+		 */
+		longest = literal_set_add(set, &info, squeeze, squeeze ?
+		    longest : 0);
+		literal_info_free(&info);
+	}
+	literal_set_best_first(set);
+	return set->ngroups > 0;
 }
 
 void

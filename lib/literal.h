@@ -1,20 +1,19 @@
 /*
  * Required literals of a rule's pattern, for the prefilter of the rule
  * engine: groups of strings such that every match of the pattern contains
- * a string of each group.  The strings are folded with literal_fold(), and
- * the prefilter looks for them in text folded the same way, so one scan
- * serves case-sensitive and caseless rules alike.
+ * a string of each group.  A group is either folded (fold_text) or
+ * squeezed (fold_squeeze): its strings occur in the folded or squeezed
+ * text of every match.
  */
 #ifndef HEINZEL_LITERAL_H
 #define HEINZEL_LITERAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
 
 /*
  * Groups of strings: every match contains at least one string of each
- * group (a conjunction of alternatives).
+ * group (a conjunction of alternatives).  Group 0 filters best.
  */
 struct literal_set {
 	char		**s;		/* NUL-terminated, never empty */
@@ -22,8 +21,9 @@ struct literal_set {
 	unsigned int	 *group;	/* 0 .. ngroups - 1 */
 	size_t		  n;
 	unsigned int	  ngroups;	/* at most LITERAL_GROUPS */
+	unsigned int	  squeezed;	/* bit g: group g is squeezed */
 };
-#define LITERAL_GROUPS	4
+#define LITERAL_GROUPS	8		/* 4 folded, 4 squeezed */
 
 /*
  * Find the literals every match of pattern (PCRE2 source, UTF-8, compiled
@@ -36,24 +36,5 @@ struct literal_set {
 bool	 literal_extract(const char *pattern, size_t len, const char *flags,
 	    struct literal_set *set);
 void	 literal_set_free(struct literal_set *set);
-
-/*
- * Fold UTF-8 text one character at a time: ASCII and Latin-1 capitals to
- * small letters, and the other characters PCRE2 matches caselessly with
- * them to the same letter (U+212A Kelvin sign to k, U+017F long s to s,
- * U+212B Angstrom sign to å, U+1E9E capital sharp s to ß, U+0178 to ÿ).
- * Anything else, invalid UTF-8 included, is copied.  out holds at least len
- * bytes; returns the folded length, never more than len.
- */
-size_t	 literal_fold(const char *s, size_t len, char *out);
-/* The fold of one code point. */
-uint32_t literal_fold_cp(uint32_t cp);
-
-/*
- * True if every character PCRE2 matches caselessly against cp (with UTF,
- * with or without UCP) has the same fold as cp: only then may a caseless
- * pattern's character be part of a literal.
- */
-bool	 literal_caseless_safe(uint32_t cp);
 
 #endif

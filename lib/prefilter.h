@@ -1,9 +1,12 @@
 /*
- * The literal prefilter of the rule engine: one Aho-Corasick scan of each
- * folded field finds the required literals (literal.h) that occur, and only
- * the rules with such a literal in one of their fields need PCRE2.  Rules
- * without a literal always run.  A rule whose literal is absent cannot
- * match, so skipping it changes no result.
+ * The literal prefilter of the rule engine: Aho-Corasick scans of each
+ * field, folded and squeezed, find the required literals (literal.h) that
+ * occur, and only the rules with a literal of each of their groups in
+ * their fields need PCRE2.  Rules without literals always run.  A rule
+ * with a group absent cannot match, so skipping it changes no result.
+ *
+ * For each comment: prefilter_begin, prefilter_scan for each field,
+ * prefilter_end, then prefilter_next or prefilter_wants.
  */
 #ifndef HEINZEL_PREFILTER_H
 #define HEINZEL_PREFILTER_H
@@ -33,9 +36,11 @@ uint32_t	  prefilter_fields(const struct prefilter *pf);
 
 /* Start a new comment: forget what the last one's scans found. */
 void		  prefilter_begin(struct prefilter *pf);
-/* Scan one field's text (UTF-8, folded here). */
+/* Scan one field's text (UTF-8, folded and squeezed here). */
 void		  prefilter_scan(struct prefilter *pf, unsigned int field,
 		    const char *text, size_t len);
+/* After the last field: settle which rules may match. */
+void		  prefilter_end(struct prefilter *pf);
 /* Whether rule may match what was scanned since prefilter_begin. */
 bool		  prefilter_wants(const struct prefilter *pf, size_t rule);
 /*

@@ -1000,6 +1000,7 @@ ruleset_score(struct ruleset *rs, const struct comment *c, struct score *s)
 				prefilter_scan(rs->pf, rules_any_fields[j],
 				    subject, len);
 		}
+		prefilter_end(rs->pf);
 	}
 	for (i = 0; i < rs->nrules; i++) {
 		/* Skip the rules whose literals are in none of their fields. */

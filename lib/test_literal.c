@@ -14,6 +14,7 @@
 #include <pcre2.h>
 
 #include "acscan.h"
+#include "fold.h"
 #include "literal.h"
 
 static int
@@ -42,7 +43,7 @@ extract(const char *pattern, const char *flags)
 		assert_int_equal(strlen(set.s[i]), set.len[i]);
 		assert_true(set.len[i] > 0);
 		assert_true(set.group[i] < set.ngroups);
-		n += set.len[i] + 3;
+		n += set.len[i] + 4;
 	}
 	out = calloc(1, n);
 	group = calloc(set.n, sizeof *group);
@@ -54,6 +55,8 @@ extract(const char *pattern, const char *flags)
 		qsort(group, k, sizeof *group, cmp_str);
 		if (g > 0)
 			strcat(out, " & ");
+		if (set.squeezed & (1u << g))
+			strcat(out, "~");
 		for (i = 0; i < k; i++) {
 			if (i > 0)
 				strcat(out, "|");
@@ -85,14 +88,14 @@ test_extract_sequences(void **state)
 	expect("VIAGRA", "", "viagra");		/* folded, still required */
 	expect("\\bfree\\s+(?:amazon)\\b", "i", "amazon & free");
 	expect("\\bfree\\s+amazon\\b", "i", "amazon & free");
-	expect("\\d+ dollars", "", " dollars");
+	expect("\\d+ dollars", "", " dolla");
 	expect("colou?r", "", "color|colour");
 	expect("ab?c", "", "abc|ac");
-	expect("(?:abc)+d", "", "abc & d");
+	expect("(?:abc)+d", "", "abc");
 	expect("(?:abc)+\\w", "", "abc");
 	expect("x{0,3}abc", "", "abc");
-	expect("x{2}abc", "", "abc & x");
-	expect("abc{2}d", "", "ab & c & d");
+	expect("x{2}abc", "", "abc");
+	expect("abc{2}d", "", "ab");
 	expect("a*", "", "-");
 	expect("(?:abc)*", "", "-");
 	expect("(?:abc)?", "", "-");
@@ -102,7 +105,7 @@ test_extract_sequences(void **state)
 	expect("(?s)foo.bar", "", "foo & bar");
 	expect("foo.barbaz", "", "barbaz & foo");
 	expect("\\.com\\b", "i", ".com");
-	expect("https?:\\/\\/", "i", "http://|https://");
+	expect("https?:\\/\\/", "i", "http:/|https:");
 	expect("a\\tb", "", "a\tb");
 	/* Every candidate is required: the best four together. */
 	expect("please\\s+double\\s+your\\s+money\\s+now\\s+ok", "",
@@ -110,13 +113,26 @@ test_extract_sequences(void **state)
 	expect("(?:please\\s+cash)?\\s+bonus", "", "bonus");
 	expect("(?:please\\s+cash)+\\s+bonus", "",
 	    "please & bonus & cash");
+	/* Further groups only when rare: three bytes, a few strings. */
+	expect("ab.cdef", "", "cdef");
+	expect("abc.cdef.[a-h]x[a-h]y", "", "cdef & abc");
+	/* Squeezed: across blanks and punctuation, best first. */
+	expect("\\bv[\\W_]{0,2}i[\\W_]{0,2}a[\\W_]{0,2}g[\\W_]{0,2}r[\\W_]{0,2}a\\b",
+	    "i", "~viagra & v");
+	expect("c[\\s._-]*o[\\s._-]*d[\\s._-]*e", "", "~code & c");
+	expect("ab\\s*K\\s*S\\s*cd", "", "~abkscd & ab");
+	/* Caseless k and s may be the Kelvin sign and the long s. */
+	expect("ab\\s*K\\s*S\\s*cd", "i", "~abcd|abkcd|abkscd|abscd & ab");
+	expect("ab\\h+cd\\v?ef\\R+gh", "", "~abcdef & ab");
+	expect("über\\s+alles", "i", "~berall & über & alles");
+	expect("foo\\w+bar", "", "foo & bar");
+	expect("x[\\s\\d]y", "", "x");
 	/* A set is minimal: where "sub" occurs, so does "subs". */
 	expect("sub|subs|xsub", "", "sub");
 	expect("(?:buy|order) (?:cheap )?pills", "",
-	    "buy cheap pills|buy pills|order cheap pills|order pills");
-	/* A long literal: any prefix of a required string is required. */
-	expect("abcdefghijklmnopqrstuvwxyz0123456789ABCDEF", "",
-	    "abcdefghijklmnopqrstuvwxyz012345");
+	    "buy ch|buy pi|order ");
+	/* Long literals: any prefix of a required string is required. */
+	expect("abcdefghijklmnopqrstuvwxyz0123456789ABCDEF", "", "abcdef");
 }
 
 static void
@@ -127,16 +143,24 @@ test_extract_alternations(void **state)
 	expect("foo|\\w+", "", "-");
 	expect("foo|", "", "-");
 	expect("(?:a|)b", "", "b");
-	expect("x(?:care|service)y", "", "xcarey|xservicey");
-	expect("\\bcustomer\\s+(?:care|service)\\b", "i", "customer & care|service");
-	expect("\\b(?:SEO\\s+agency|link\\s?building)\\b", "i", "agency|building");
+	expect("x(?:care|service)y", "", "xcarey|xservi");
+	expect("\\bcustomer\\s+(?:care|service)\\b", "i", "custom & care|servic");
+	expect("\\b(?:SEO\\s+agency|link\\s?building)\\b", "i", "agency|buildi");
 	expect("(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|"
 	    "twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen)",
-	    "", "eight|eleven|fifteen|five|four|nine|one|seven|six|ten|"
-	    "thirteen|three|twelve|two");
+	    "", "eight|eleven|fiftee|five|four|nine|one|seven|six|ten|"
+	    "thirte|three|twelve|two");
 	/* Over the limit of alternatives: none. */
-	expect("a1|a2|a3|a4|a5|a6|a7|a8|a9|b1|b2|b3|b4|b5|b6|b7|b8|b9|c1|c2|"
-	    "c3|c4|c5|c6|c7|c8|c9|d1|d2|d3|d4|d5|d6|d7", "", "-");
+	{
+		char many[512];
+		size_t n = 0;
+		int i;
+
+		for (i = 0; i < 70; i++)
+			n += (size_t)snprintf(many + n, sizeof many - n, "%sq%02d",
+			    i > 0 ? "|" : "", i);
+		expect(many, "", "-");
+	}
 }
 
 static void
@@ -168,14 +192,14 @@ test_extract_groups(void **state)
 	expect("(?!abc)def", "", "def");
 	expect("(?<=abc)d", "", "d");
 	expect("(?<!abc)d", "", "d");
-	expect("(?<name>hello) world", "", "hello world");
-	expect("(?P<name>hello) world", "", "hello world");
-	expect("(?'name'hello) world", "", "hello world");
-	expect("(?>atomic)x", "", "atomicx");
-	expect("(capture)x", "", "capturex");
+	expect("(?<name>hello) world", "", "hello ");
+	expect("(?P<name>hello) world", "", "hello ");
+	expect("(?'name'hello) world", "", "hello ");
+	expect("(?>atomic)x", "", "atomic");
+	expect("(capture)x", "", "captur");
 	expect("(?i:abc)def", "", "abcdef");
 	expect("(?-i:com)x", "i", "comx");
-	expect("(?s)a.b", "", "a & b");
+	expect("(?s)a.b", "", "a");
 	/* Syntax the reader does not follow: the rule always runs. */
 	expect("\\Qabc\\E", "", "-");
 	expect("(a)\\1", "", "-");
@@ -192,9 +216,9 @@ test_extract_groups(void **state)
 	expect("abc\\K", "", "-");
 	expect("\\x{41}bc", "", "-");
 	expect("\\N{U+41}bc", "", "-");
-	expect("a\\pLbc", "", "bc & a");
-	expect("a\\p{Lu}bcd", "", "bcd & a");
-	expect("a\\P{^Lu}bcd", "", "bcd & a");
+	expect("a\\pLbc", "", "bc");
+	expect("a\\p{Lu}bcd", "", "bcd");
+	expect("a\\P{^Lu}bcd", "", "bcd");
 	expect("abc)", "", "-");
 }
 
@@ -203,17 +227,17 @@ test_extract_case(void **state)
 {
 	(void)state;
 	expect("KISS", "i", "kiss");
-	expect("Straße", "i", "straße");
-	expect("STRAẞE", "i", "straße");
+	expect("Straße", "i", "straß");
+	expect("STRAẞE", "i", "straß");
 	expect("ÄRGER", "i", "ärger");
 	expect("ÄRGER", "", "ärger");
 	/* Greek has case partners the fold leaves alone. */
 	expect("ΣΟΦΙΑ", "i", "-");
-	expect("ΣΟΦΙΑ", "", "ΣΟΦΙΑ");
-	expect("abΣcd", "i", "ab & cd");
-	expect("(?i)abΣcd", "", "ab & cd");
+	expect("ΣΟΦΙΑ", "", "ΣΟΦ");
+	expect("abΣcd", "i", "ab");
+	expect("(?i)abΣcd", "", "ab");
 	expect("abΣcd(?i)", "", "abΣcd");
-	expect("1µg", "i", "1 & g");
+	expect("1µg", "i", "1");
 	expect("[aΣ]bc", "i", "bc");
 	expect("[aΣ]bc", "", "abc|Σbc");
 }
@@ -228,19 +252,19 @@ test_fold(void **state)
 	size_t n;
 
 	(void)state;
-	n = literal_fold(in, strlen(in), out);
+	n = fold_text(in, strlen(in), out);
 	assert_true(n <= strlen(in));
 	out[n] = '\0';
 	assert_string_equal(out, want);
 	/* Invalid UTF-8 is copied as it is. */
-	n = literal_fold("\xc3", 1, out);
+	n = fold_text("\xc3", 1, out);
 	assert_int_equal(n, 1);
 	assert_int_equal((unsigned char)out[0], 0xc3);
-	n = literal_fold("\xe2\x84", 2, out);
+	n = fold_text("\xe2\x84", 2, out);
 	assert_int_equal(n, 2);
-	assert_int_equal(literal_fold_cp(0x212a), 'k');
-	assert_int_equal(literal_fold_cp('S'), 's');
-	assert_int_equal(literal_fold_cp(0xd7), 0xd7);
+	assert_int_equal(fold_cp(0x212a), 'k');
+	assert_int_equal(fold_cp('S'), 's');
+	assert_int_equal(fold_cp(0xd7), 0xd7);
 }
 
 static size_t
@@ -312,17 +336,17 @@ test_caseless_proof(void **state)
 			len += encode(cp, all + len);
 	chars = malloc(300 * sizeof *chars);
 	for (cp = 0; cp < 0x100; cp++)
-		if (literal_caseless_safe(cp))
+		if (fold_caseless_safe(cp))
 			chars[nchars++] = cp;
 	for (i = 0; i < sizeof extra / sizeof extra[0]; i++) {
-		assert_true(literal_caseless_safe(extra[i]));
+		assert_true(fold_caseless_safe(extra[i]));
 		chars[nchars++] = extra[i];
 	}
 	/* A few the extractor must refuse. */
-	assert_false(literal_caseless_safe(0xb5));
-	assert_false(literal_caseless_safe(0x3a3));
-	assert_false(literal_caseless_safe(0x130));
-	assert_false(literal_caseless_safe(0x131));
+	assert_false(fold_caseless_safe(0xb5));
+	assert_false(fold_caseless_safe(0x3a3));
+	assert_false(fold_caseless_safe(0x130));
+	assert_false(fold_caseless_safe(0x131));
 
 	md = pcre2_match_data_create(1, NULL);
 	for (o = 0; o < sizeof options / sizeof options[0]; o++) {
@@ -343,11 +367,11 @@ test_caseless_proof(void **state)
 				ov = pcre2_get_ovector_pointer(md);
 				p = all + ov[0];
 				cp = decode(p);
-				if (literal_fold_cp(cp) != literal_fold_cp(c))
+				if (fold_cp(cp) != fold_cp(c))
 					print_error("U+%04X matches U+%04X "
 					    "caselessly, folds differ\n", c, cp);
-				assert_int_equal(literal_fold_cp(cp),
-				    literal_fold_cp(c));
+				assert_int_equal(fold_cp(cp),
+				    fold_cp(c));
 				partners_seen++;
 				start = ov[1];
 			}
@@ -357,7 +381,7 @@ test_caseless_proof(void **state)
 			for (cp = 1; cp < 0x2200; cp++) {
 				unsigned char one[4];
 
-				if (literal_fold_cp(cp) != literal_fold_cp(c))
+				if (fold_cp(cp) != fold_cp(c))
 					continue;
 				n = encode(cp, one);
 				assert_true(pcre2_match(code, one, n, 0, 0, md,
@@ -470,6 +494,54 @@ test_acscan_random(void **state)
 	}
 }
 
+/* A map that lowers and skips: like scanning the mapped text. */
+static void
+test_acscan_map(void **state)
+{
+	static const char alphabet[] = "aAbB-1 \xc3";
+	char strs[32][6], text[300], mapped[300];
+	size_t lens[32], n, i, j, round, tlen, mlen;
+	unsigned int ids[32];
+	int map[256], b;
+	struct acscan *ac;
+	struct found f, want;
+
+	(void)state;
+	for (b = 0; b < 256; b++)
+		map[b] = b >= 'A' && b <= 'Z' ? b + 0x20 : b == '-' ||
+		    b == ' ' ? -1 : b;
+	srandom(11);
+	for (round = 0; round < 300; round++) {
+		ac = acscan_new();
+		acscan_map(ac, map);
+		n = 1 + (size_t)random() % 30;
+		for (i = 0; i < n; i++) {
+			/* Strings in the mapped alphabet. */
+			lens[i] = 1 + (size_t)random() % 5;
+			for (j = 0; j < lens[i]; j++)
+				strs[i][j] = "ab1\xc3"[random() % 4];
+			ids[i] = acscan_add(ac, strs[i], lens[i]);
+		}
+		acscan_compile(ac);
+		tlen = (size_t)random() % sizeof text;
+		for (j = 0, mlen = 0; j < tlen; j++) {
+			text[j] = alphabet[random() % 8];
+			b = map[(unsigned char)text[j]];
+			if (b >= 0)
+				mapped[mlen++] = (char)b;
+		}
+		memset(&f, 0, sizeof f);
+		acscan_scan(ac, text, tlen, found_cb, &f);
+		memset(&want, 0, sizeof want);
+		for (i = 0; i < n; i++)
+			want.counts[ids[i]] = (unsigned int)count_naive(mapped,
+			    mlen, strs[i], lens[i]);
+		for (i = 0; i < n; i++)
+			assert_int_equal(f.counts[ids[i]], want.counts[ids[i]]);
+		acscan_free(ac);
+	}
+}
+
 int
 main(void)
 {
@@ -483,6 +555,7 @@ main(void)
 		cmocka_unit_test(test_caseless_proof),
 		cmocka_unit_test(test_acscan_basic),
 		cmocka_unit_test(test_acscan_random),
+		cmocka_unit_test(test_acscan_map),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -22,6 +22,7 @@
 #include <pcre2.h>
 
 #include "comment.h"
+#include "fold.h"
 #include "literal.h"
 #include "log.h"
 #include "prefilter.h"
@@ -134,6 +135,9 @@ gen_class(struct buf *b)
 		case 2:
 			buf_str(b, rnd(2) ? "\\s" : "\\p{Lu}");
 			break;
+		case 3:
+			buf_str(b, rnd(2) ? "\\W" : "_");
+			break;
 		default:
 			buf_str(b, class_chars[rnd(NCLASS_CHARS)]);
 			break;
@@ -173,7 +177,19 @@ gen_item(struct gen *g, struct buf *b, unsigned int depth)
 			buf_str(b, pat_chars[rnd(NPAT_CHARS)]);
 	} else if (r < 62)
 		buf_str(b, words[rnd(NWORDS)]);
-	else if (r < 70)
+	else if (r < 66) {
+		/* Letters apart: v.i.a.g.r.a, as spammers write. */
+		static const char *const gaps[] = { "[\\W_]{0,2}", "\\s*",
+		    "[\\s._-]*", "\\W?", "[\\s\\W]+", "\\h*", "\\R?" };
+		const char *gap = gaps[rnd(sizeof gaps / sizeof gaps[0])];
+
+		n = 2 + rnd(4);
+		for (i = 0; i < n; i++) {
+			if (i > 0)
+				buf_str(b, gap);
+			buf_str(b, pat_chars[rnd(NPAT_CHARS)]);
+		}
+	} else if (r < 70)
 		gen_class(b);
 	else if (r < 78) {
 		static const char *const esc[] = { "\\w", "\\d", "\\s", "\\W",
@@ -358,6 +374,9 @@ gen_text(struct buf *b, const char *pattern, size_t max)
 			p++;
 			continue;
 		}
+		/* Now and then something between the letters. */
+		if (rnd(8) == 0)
+			buf_str(b, rnd(2) ? "." : rnd(2) ? " " : "_");
 		n = 1;
 		while (((unsigned char)p[n] & 0xc0) == 0x80)
 			n++;
@@ -422,16 +441,23 @@ check_matches(const char *pattern, const pcre2_code *code,
 	    md, NULL)) > 0) {
 		ov = pcre2_get_ovector_pointer(md);
 		folded = malloc(ov[1] - ov[0] + 1);
-		n = literal_fold(text + ov[0], ov[1] - ov[0], folded);
 		for (g = 0; g < set->ngroups; g++) {
+			if (set->squeezed & (1u << g))
+				n = fold_squeeze(text + ov[0], ov[1] - ov[0],
+				    folded);
+			else
+				n = fold_text(text + ov[0], ov[1] - ov[0],
+				    folded);
 			for (i = 0; i < set->n; i++)
 				if (set->group[i] == g && memmem(folded, n,
 				    set->s[i], set->len[i]) != NULL)
 					break;
 			if (i == set->n)
 				print_error("/%s/: match \"%.*s\" holds no "
-				    "literal of group %u\n", pattern,
-				    (int)(ov[1] - ov[0]), text + ov[0], g);
+				    "literal of group %u%s\n", pattern,
+				    (int)(ov[1] - ov[0]), text + ov[0], g,
+				    set->squeezed & (1u << g) ? " (squeezed)" :
+				    "");
 			assert_true(i < set->n);
 		}
 		free(folded);
@@ -492,6 +518,18 @@ pf_add(struct prefilter *pf, size_t rule, uint32_t fields, const char *pattern,
 	return prefilter_add(pf, rule, fields, pattern, strlen(pattern), flags);
 }
 
+/* Scan texts as one comment's body and author. */
+static void
+pf_comment(struct prefilter *pf, const char *body, const char *author)
+{
+	prefilter_begin(pf);
+	if (body != NULL)
+		prefilter_scan(pf, CF_BODY, body, strlen(body));
+	if (author != NULL)
+		prefilter_scan(pf, CF_AUTHOR, author, strlen(author));
+	prefilter_end(pf);
+}
+
 /* The prefilter's own decisions: groups, fields, rules without literals. */
 static void
 test_prefilter_api(void **state)
@@ -499,54 +537,53 @@ test_prefilter_api(void **state)
 	const uint32_t body = 1u << CF_BODY, author = 1u << CF_AUTHOR;
 	struct prefilter *pf = prefilter_new();
 	size_t i, n;
-	const char *t;
 
 	(void)state;
 	assert_true(pf_add(pf, 0, body, "please\\s+cash\\s+bonus", "i"));
 	assert_false(pf_add(pf, 1, body, "\\w+", ""));
-	assert_true(pf_add(pf, 2, body | author, "kiss\\s+me", "i"));
+	assert_true(pf_add(pf, 2, body | author, "kiss.{0,5}mouth", "i"));
 	assert_true(pf_add(pf, 3, author, "KASSE", ""));
 	for (i = 4; i < 200; i++)
 		assert_true(pf_add(pf, i, body, "zzz\\d", ""));
 	assert_true(pf_add(pf, 200, body, "bonus", ""));
+	assert_true(pf_add(pf, 201, body,
+	    "v[\\W_]{0,2}i[\\W_]{0,2}a[\\W_]{0,2}g[\\W_]{0,2}r[\\W_]{0,2}a", "i"));
 	prefilter_build(pf);
 	assert_int_equal(prefilter_fields(pf), body | author);
 
 	/* One group missing: no run. */
-	prefilter_begin(pf);
-	t = "Please send CASH now";
-	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	pf_comment(pf, "Please send CASH now", NULL);
 	assert_false(prefilter_wants(pf, 0));
 	assert_true(prefilter_wants(pf, 1));
 	assert_false(prefilter_wants(pf, 2));
 	assert_false(prefilter_wants(pf, 200));
 
 	/* Every group, in any case and spelling PCRE2 folds alike. */
-	prefilter_begin(pf);
-	t = "PLEASE cash \xe2\x84\xaaI\xc5\xbfS BONUS";
-	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	pf_comment(pf, "PLEASE cash \xe2\x84\xaaI\xc5\xbfS BONUS", NULL);
 	assert_true(prefilter_wants(pf, 0));
 	assert_true(prefilter_wants(pf, 200));
-	/* "kiss" is there, "me" is not. */
+	/* "kiss" is there, "mouth" is not. */
 	assert_false(prefilter_wants(pf, 2));
 
 	/* A literal in a field the rule does not look at counts for nothing. */
-	prefilter_begin(pf);
-	t = "kasse";
-	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	pf_comment(pf, "kasse", NULL);
 	assert_false(prefilter_wants(pf, 3));
-	prefilter_scan(pf, CF_AUTHOR, t, strlen(t));
+	pf_comment(pf, "kasse", "kasse");
 	assert_true(prefilter_wants(pf, 3));
-	t = "kiss";
-	prefilter_scan(pf, CF_BODY, t, strlen(t));
-	t = "me";
-	prefilter_scan(pf, CF_AUTHOR, t, strlen(t));
+	/* Groups seen in different fields of the rule: necessary, enough. */
+	pf_comment(pf, "kiss", "mouth");
+	assert_true(prefilter_wants(pf, 2));
+	pf_comment(pf, "kiss mouth", NULL);
 	assert_true(prefilter_wants(pf, 2));
 
+	/* Squeezed: letters apart by dots and blanks, as written. */
+	pf_comment(pf, "V.i.A.g_R a!", NULL);
+	assert_true(prefilter_wants(pf, 201));
+	pf_comment(pf, "v and i and a, g and r and a", NULL);
+	assert_false(prefilter_wants(pf, 201));
+
 	/* The next wanted rule, in order. */
-	prefilter_begin(pf);
-	t = "zzz1 bonus";
-	prefilter_scan(pf, CF_BODY, t, strlen(t));
+	pf_comment(pf, "zzz1 bonus", NULL);
 	for (i = 0, n = 0; prefilter_next(pf, &i); i++) {
 		assert_true(prefilter_wants(pf, i));
 		n++;
@@ -558,6 +595,68 @@ test_prefilter_api(void **state)
 	i = 201;
 	assert_false(prefilter_next(pf, &i));
 	prefilter_free(pf);
+}
+
+/*
+ * Hand-picked cases: every escape and class next to literals, squeezed
+ * and folded, on texts that match.
+ */
+static void
+test_fixed_matches(void **state)
+{
+	static const struct {
+		const char	*pattern, *flags, *text;
+	} cases[] = {
+		{ "ab\\Scd", "", "abxcd ab5cd" },
+		{ "ab\\wcd", "", "abxcd" },
+		{ "ab\\dcd", "", "ab5cd" },
+		{ "ab\\Dcd", "", "abxcd" },
+		{ "ab\\Hcd", "", "abxcd" },
+		{ "ab\\Vcd", "", "abxcd" },
+		{ "ab\\Ncd", "", "abxcd" },
+		{ "ab\\Xcd", "", "abxcd" },
+		{ "ab.cd", "s", "abxcd" },
+		{ "ab[^z]cd", "", "abxcd" },
+		{ "ab\\p{L}cd", "", "abxcd" },
+		{ "ab[\\w.]cd", "", "abxcd" },
+		{ "ab[\\W_x]cd", "", "abxcd ab_cd ab.cd" },
+		{ "ab\\s*cd", "", "ab cd abcd" },
+		{ "ab[\\s\\d]cd", "", "ab1cd" },
+		{ "a1\\s*b2", "", "a1 b2 A1B2" },
+		{ "ab1\\s*cd2", "", "ab1 cd2" },
+		{ "k\\W*s\\W*x", "i", "\xe2\x84\xaa.\xc5\xbf.X K S x" },
+		{ "KS\\s+X", "", "KS  X" },
+		{ "ä\\s*x\\s*ö", "i", "Ä X Ö" },
+		{ "\\bcheck\\s+(?:it\\s+|this\\s+)?out\\b", "i",
+		    "check this out, CHECK OUT" },
+		{ "v[\\W_]{0,2}[i1!|][\\W_]{0,2}a", "i", "v!a v.!.a V|A" },
+	};
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	struct literal_set set;
+	pcre2_code *code;
+	PCRE2_SIZE erroff;
+	unsigned int matches;
+	size_t i;
+	int errcode;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		code = pcre2_compile((PCRE2_SPTR)cases[i].pattern,
+		    PCRE2_ZERO_TERMINATED, options_of(cases[i].flags), &errcode,
+		    &erroff, NULL);
+		assert_non_null(code);
+		assert_true(literal_extract(cases[i].pattern,
+		    strlen(cases[i].pattern), cases[i].flags, &set));
+		matches = check_matches(cases[i].pattern, code, &set,
+		    cases[i].text, strlen(cases[i].text), md);
+		if (matches == 0)
+			print_error("/%s/ does not match \"%s\"\n",
+			    cases[i].pattern, cases[i].text);
+		assert_true(matches > 0);
+		literal_set_free(&set);
+		pcre2_code_free(code);
+	}
+	pcre2_match_data_free(md);
 }
 
 /* Score c with the prefilter on and off; the results must agree. */
@@ -890,6 +989,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefilter_api),
+		cmocka_unit_test(test_fixed_matches),
 		cmocka_unit_test(test_every_match_holds_a_literal),
 		cmocka_unit_test(test_random_rules),
 		cmocka_unit_test(test_shipped_rules),
