@@ -23,6 +23,12 @@
 
 enum { PREFILTER_FOLDED, PREFILTER_SQUEEZED, PREFILTER_NTEXTS };
 
+/*
+ * Bytes of literals in one automaton, at most: its table stays under
+ * about 64 MiB.  Rules past that always run.
+ */
+#define PREFILTER_BYTES_MAX	(256 * 1024)
+
 struct prefilter_rule {
 	uint32_t	 fields;
 	uint32_t	 stamp;		/* pf->text: pending this comment */
@@ -53,6 +59,7 @@ struct prefilter_pair {
 /* One automaton and the rules each of its literals triggers. */
 struct prefilter_ac {
 	struct acscan		*ac;
+	size_t			 bytes;		/* of its distinct literals */
 	struct prefilter_pair	*pairs;		/* while adding */
 	size_t			 npairs, pairscap;
 	uint32_t		*off;		/* [literal], [nlit] = end */
@@ -172,7 +179,7 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 	struct literal_set set;
 	uint32_t lit;
 	unsigned int g;
-	size_t i;
+	size_t i, n;
 	int t;
 
 	if (pf->built || rule != pf->nrules || rule >= UINT32_MAX)
@@ -187,6 +194,13 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 	r->fields = fields;
 	if (fields == 0 || !literal_extract(pattern, len, flags, &set))
 		return false;
+	for (i = 0, n = 0; i < set.n; i++)
+		n += set.len[i];
+	if (pf->texts[PREFILTER_FOLDED].bytes + n > PREFILTER_BYTES_MAX ||
+	    pf->texts[PREFILTER_SQUEEZED].bytes + n > PREFILTER_BYTES_MAX) {
+		literal_set_free(&set);
+		return false;
+	}
 	r->literal = true;
 	r->ngroups = (uint8_t)set.ngroups;
 	r->check = (uint32_t)pf->nchecks;
@@ -199,7 +213,10 @@ prefilter_add(struct prefilter *pf, size_t rule, uint32_t fields,
 		for (i = 0; i < set.n; i++) {
 			if (set.group[i] != g)
 				continue;
+			n = acscan_count(pf->texts[t].ac);
 			lit = acscan_add(pf->texts[t].ac, set.s[i], set.len[i]);
+			if (acscan_count(pf->texts[t].ac) > n)
+				pf->texts[t].bytes += set.len[i];
 			if (g == 0)
 				prefilter_add_pair(&pf->texts[t], lit,
 				    (uint32_t)rule);

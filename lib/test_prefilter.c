@@ -597,6 +597,33 @@ test_prefilter_api(void **state)
 	prefilter_free(pf);
 }
 
+/* Past the automaton's budget, rules run without a prefilter. */
+static void
+test_prefilter_budget(void **state)
+{
+	struct prefilter *pf = prefilter_new();
+	char pattern[16];
+	size_t i, with = 0, literals;
+
+	(void)state;
+	for (i = 0; i < 50000; i++) {
+		snprintf(pattern, sizeof pattern, "%06zx", i);
+		if (pf_add(pf, i, 1u << CF_BODY, pattern, ""))
+			with++;
+		else
+			assert_true(i > 40000);
+	}
+	assert_true(with > 40000 && with < 50000);
+	prefilter_build(pf);
+	prefilter_stats(pf, NULL, &literals, NULL);
+	assert_int_equal(literals, with);
+	pf_comment(pf, "000abc 00c350", NULL);
+	assert_true(prefilter_wants(pf, 0xabc));
+	assert_false(prefilter_wants(pf, 0xabd));
+	assert_true(prefilter_wants(pf, 49999));
+	prefilter_free(pf);
+}
+
 /*
  * Hand-picked cases: every escape and class next to literals, squeezed
  * and folded, on texts that match.
@@ -989,6 +1016,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_prefilter_api),
+		cmocka_unit_test(test_prefilter_budget),
 		cmocka_unit_test(test_fixed_matches),
 		cmocka_unit_test(test_every_match_holds_a_literal),
 		cmocka_unit_test(test_random_rules),
