@@ -12,6 +12,11 @@
  * candidate is required on its own, so the sequence keeps its few best as
  * a conjunction: a match contains a string of each.  An alternation needs a
  * set from every branch and takes the union of their best ones.
+ *
+ * The pattern is read twice: for folded text, and for squeezed text (only
+ * ASCII letters and digits), where whatever never matches a letter or a
+ * digit (\s, \W, punctuation) is exactly the empty string, so that
+ * "v[\W_]{0,2}i[\W_]{0,2}a" gives the literal "via".
  */
 #include <stdbool.h>
 #include <stdint.h>
@@ -20,6 +25,7 @@
 
 #include "fold.h"
 #include "literal.h"
+#include "litset.h"
 #include "xmalloc.h"
 
 #define LITERAL_EXACT_MAX	64	/* strings in an exact set */
@@ -34,21 +40,9 @@
 #define LITERAL_DEPTH_MAX	32	/* group nesting */
 #define LITERAL_UNBOUNDED	UINT32_MAX
 
-struct literal_str {
-	char	*s;
-	size_t	 len;
-};
-
-/* A set of strings; "valid" false means "no set" (anything may match). */
-struct literal_list {
-	bool			 valid;
-	struct literal_str	*v;
-	size_t			 n, cap;
-};
-
 struct literal_info {
-	struct literal_list	 exact;
-	struct literal_list	 req[LITERAL_CONJ_MAX];	/* best first */
+	struct litset	 exact;
+	struct litset	 req[LITERAL_CONJ_MAX];	/* best first */
 	size_t			 nreq;
 };
 
@@ -63,199 +57,14 @@ struct literal_parse {
 static void	literal_alt(struct literal_parse *, struct literal_info *);
 
 static void
-literal_list_free(struct literal_list *l)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		free(l->v[i].s);
-	free(l->v);
-	memset(l, 0, sizeof *l);
-}
-
-static void
 literal_info_free(struct literal_info *info)
 {
 	size_t i;
 
-	literal_list_free(&info->exact);
+	litset_free(&info->exact);
 	for (i = 0; i < info->nreq; i++)
-		literal_list_free(&info->req[i]);
+		litset_free(&info->req[i]);
 	info->nreq = 0;
-}
-
-static bool
-literal_list_has(const struct literal_list *l, const char *s, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].len == len && memcmp(l->v[i].s, s, len) == 0)
-			return true;
-	return false;
-}
-
-/* Add a copy of s unless it is there already. */
-static void
-literal_list_add(struct literal_list *l, const char *s, size_t len)
-{
-	if (literal_list_has(l, s, len))
-		return;
-	if (l->n == l->cap) {
-		l->cap = l->cap == 0 ? 4 : l->cap * 2;
-		l->v = xreallocarray(l->v, l->cap, sizeof *l->v);
-	}
-	l->v[l->n].s = xmalloc(len + 1);
-	memcpy(l->v[l->n].s, s, len);
-	l->v[l->n].s[len] = '\0';
-	l->v[l->n].len = len;
-	l->n++;
-}
-
-/* The set holding only the empty string: what a zero-width item matches. */
-static void
-literal_list_empty(struct literal_list *l)
-{
-	memset(l, 0, sizeof *l);
-	l->valid = true;
-	literal_list_add(l, "", 0);
-}
-
-static void
-literal_list_move(struct literal_list *dst, struct literal_list *src)
-{
-	literal_list_free(dst);
-	*dst = *src;
-	memset(src, 0, sizeof *src);
-}
-
-static size_t
-literal_list_minlen(const struct literal_list *l)
-{
-	size_t i, min = SIZE_MAX;
-
-	for (i = 0; i < l->n; i++)
-		if (l->v[i].len < min)
-			min = l->v[i].len;
-	return min;
-}
-
-/*
- * a := a × b (every string of a followed by every string of b); false, with
- * a unchanged, if the result would be too large.
- */
-static bool
-literal_list_product(struct literal_list *a, const struct literal_list *b)
-{
-	struct literal_list out;
-	char buf[2 * LITERAL_EXACT_LEN];
-	size_t i, j;
-
-	if (a->n * b->n > LITERAL_EXACT_MAX)
-		return false;
-	for (i = 0; i < a->n; i++)
-		for (j = 0; j < b->n; j++)
-			if (a->v[i].len + b->v[j].len > LITERAL_EXACT_LEN)
-				return false;
-	memset(&out, 0, sizeof out);
-	out.valid = true;
-	for (i = 0; i < a->n; i++) {
-		for (j = 0; j < b->n; j++) {
-			memcpy(buf, a->v[i].s, a->v[i].len);
-			memcpy(buf + a->v[i].len, b->v[j].s, b->v[j].len);
-			literal_list_add(&out, buf, a->v[i].len + b->v[j].len);
-		}
-	}
-	literal_list_move(a, &out);
-	return true;
-}
-
-/* a := a ∪ b; a becomes invalid if b is or if the union is over max. */
-static void
-literal_list_union(struct literal_list *a, const struct literal_list *b,
-    size_t max)
-{
-	size_t i;
-
-	if (!a->valid)
-		return;
-	if (!b->valid) {
-		literal_list_free(a);
-		return;
-	}
-	for (i = 0; i < b->n; i++) {
-		literal_list_add(a, b->v[i].s, b->v[i].len);
-		if (a->n > max) {
-			literal_list_free(a);
-			return;
-		}
-	}
-}
-
-/*
- * Drop the strings that contain another one of the set: where they occur,
- * so does the shorter one (only for required sets, never exact ones).
- */
-static void
-literal_list_minimize(struct literal_list *l)
-{
-	bool *drop;
-	size_t i, j, n = 0;
-
-	if (l->n < 2)
-		return;
-	drop = xcalloc(l->n, sizeof *drop);
-	for (i = 0; i < l->n; i++) {
-		for (j = 0; j < l->n; j++) {
-			/* Strings are distinct: a shorter one, or none. */
-			if (j == i || l->v[j].len >= l->v[i].len)
-				continue;
-			if (memmem(l->v[i].s, l->v[i].len, l->v[j].s,
-			    l->v[j].len) != NULL) {
-				drop[i] = true;
-				break;
-			}
-		}
-	}
-	for (i = 0; i < l->n; i++) {
-		if (drop[i])
-			free(l->v[i].s);
-		else
-			l->v[n++] = l->v[i];
-	}
-	l->n = n;
-	free(drop);
-}
-
-static bool
-literal_list_same(const struct literal_list *a, const struct literal_list *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return false;
-	for (i = 0; i < a->n; i++)
-		if (!literal_list_has(b, a->v[i].s, a->v[i].len))
-			return false;
-	return true;
-}
-
-static void
-literal_list_copy(struct literal_list *dst, const struct literal_list *src)
-{
-	size_t i;
-
-	memset(dst, 0, sizeof *dst);
-	if (!src->valid)
-		return;
-	dst->valid = true;
-	dst->n = dst->cap = src->n;
-	dst->v = xreallocarray(NULL, src->n + 1, sizeof *dst->v);
-	for (i = 0; i < src->n; i++) {
-		dst->v[i].s = xmalloc(src->v[i].len + 1);
-		memcpy(dst->v[i].s, src->v[i].s, src->v[i].len + 1);
-		dst->v[i].len = src->v[i].len;
-	}
 }
 
 /*
@@ -263,23 +72,23 @@ literal_list_copy(struct literal_list *dst, const struct literal_list *src)
  * unless that allows an empty match, else its best required set; NULL if
  * none.
  */
-static const struct literal_list *
+static const struct litset *
 literal_info_req(const struct literal_info *info)
 {
 	if (info->exact.valid)
-		return literal_list_minlen(&info->exact) > 0 ? &info->exact :
+		return litset_minlen(&info->exact) > 0 ? &info->exact :
 		    NULL;
 	return info->nreq > 0 ? &info->req[0] : NULL;
 }
 
 /* Whether required set a filters better than b: longer, then fewer. */
 static bool
-literal_better(const struct literal_list *a, const struct literal_list *b)
+literal_better(const struct litset *a, const struct litset *b)
 {
 	size_t amin, bmin;
 
-	amin = literal_list_minlen(a);
-	bmin = literal_list_minlen(b);
+	amin = litset_minlen(a);
+	bmin = litset_minlen(b);
 	/* Past a few bytes a literal is rare enough; fewer strings win. */
 	if ((amin < 4 || bmin < 4) && amin != bmin)
 		return amin > bmin;
@@ -293,15 +102,15 @@ literal_better(const struct literal_list *a, const struct literal_list *b)
  * among the best few.
  */
 static void
-literal_consider(struct literal_info *info, const struct literal_list *cand)
+literal_consider(struct literal_info *info, const struct litset *cand)
 {
 	size_t i;
 
 	if (cand == NULL || !cand->valid || cand->n == 0 ||
-	    cand->n > LITERAL_REQ_MAX || literal_list_minlen(cand) == 0)
+	    cand->n > LITERAL_REQ_MAX || litset_minlen(cand) == 0)
 		return;
 	for (i = 0; i < info->nreq; i++)
-		if (literal_list_same(&info->req[i], cand))
+		if (litset_same(&info->req[i], cand))
 			return;
 	for (i = 0; i < info->nreq; i++)
 		if (literal_better(cand, &info->req[i]))
@@ -309,10 +118,10 @@ literal_consider(struct literal_info *info, const struct literal_list *cand)
 	if (i == LITERAL_CONJ_MAX)
 		return;
 	if (info->nreq == LITERAL_CONJ_MAX)
-		literal_list_free(&info->req[--info->nreq]);
+		litset_free(&info->req[--info->nreq]);
 	memmove(&info->req[i + 1], &info->req[i], (info->nreq - i) *
 	    sizeof *info->req);
-	literal_list_copy(&info->req[i], cand);
+	litset_copy(&info->req[i], cand);
 	info->nreq++;
 }
 
@@ -404,18 +213,18 @@ literal_char(struct literal_parse *lp, uint32_t cp, struct literal_info *out)
 	out->exact.valid = true;
 	if (!lp->squeeze) {
 		n = literal_encode(fold_cp(cp), buf);
-		literal_list_add(&out->exact, buf, n);
+		litset_add(&out->exact, buf, n);
 		return;
 	}
 	if (lp->caseless)
 		cp = fold_cp(cp);
 	if (cp < 0x80 && literal_isalnum((unsigned char)cp)) {
 		buf[0] = (char)(cp >= 'A' && cp <= 'Z' ? cp + 0x20 : cp);
-		literal_list_add(&out->exact, buf, 1);
+		litset_add(&out->exact, buf, 1);
 		if (lp->caseless && (cp == 'k' || cp == 's'))
-			literal_list_add(&out->exact, "", 0);
+			litset_add(&out->exact, "", 0);
 	} else
-		literal_list_add(&out->exact, "", 0);
+		litset_add(&out->exact, "", 0);
 }
 
 /* The control-character escapes: \t \n \r \f \e \a. */
@@ -489,7 +298,7 @@ literal_escape(struct literal_parse *lp, struct literal_info *out)
 	}
 	/* Squeezed, what never matches a letter or digit is nothing. */
 	if (lp->squeeze && strchr("sWhvR", c) != NULL) {
-		literal_list_empty(&out->exact);
+		litset_empty(&out->exact);
 		return;
 	}
 	if (strchr("dDwWsShHvVRX", c) != NULL)
@@ -497,7 +306,7 @@ literal_escape(struct literal_parse *lp, struct literal_info *out)
 	if (c == 'N' && (lp->p == lp->end || *lp->p != '{'))
 		return;
 	if (strchr("bBAzZG", c) != NULL) {
-		literal_list_empty(&out->exact);	/* zero width */
+		litset_empty(&out->exact);	/* zero width */
 		return;
 	}
 	if (c == 'p' || c == 'P') {
@@ -597,10 +406,10 @@ literal_class(struct literal_parse *lp, struct literal_info *out)
 	/* The union of what each member is. */
 	out->exact.valid = true;
 	if (empty)
-		literal_list_add(&out->exact, "", 0);
+		litset_add(&out->exact, "", 0);
 	for (i = 0; i < nmembers; i++) {
 		literal_char(lp, members[i], &member);
-		literal_list_union(&out->exact, &member.exact, SIZE_MAX);
+		litset_union(&out->exact, &member.exact, SIZE_MAX);
 		literal_info_free(&member);
 	}
 }
@@ -679,7 +488,7 @@ literal_group(struct literal_parse *lp, struct literal_info *out)
 				return;
 			}
 			if (*lp->p++ == ')') {
-				literal_list_empty(&out->exact);
+				litset_empty(&out->exact);
 				return;
 			}
 		}
@@ -699,7 +508,7 @@ literal_group(struct literal_parse *lp, struct literal_info *out)
 	if (look) {
 		/* Lookarounds consume nothing. */
 		literal_info_free(&inner);
-		literal_list_empty(&out->exact);
+		litset_empty(&out->exact);
 		return;
 	}
 	*out = inner;
@@ -802,7 +611,7 @@ literal_item(struct literal_parse *lp, struct literal_info *out)
 	case '^':
 	case '$':
 		lp->p++;
-		literal_list_empty(&out->exact);
+		litset_empty(&out->exact);
 		break;
 	case '*':
 	case '+':
@@ -829,9 +638,9 @@ literal_item(struct literal_parse *lp, struct literal_info *out)
 	if (min == 0 && max == 1 && out->exact.valid) {
 		/* x? matches x or nothing. */
 		if (out->exact.n < LITERAL_EXACT_MAX)
-			literal_list_add(&out->exact, "", 0);
+			litset_add(&out->exact, "", 0);
 		else
-			literal_list_free(&out->exact);
+			litset_free(&out->exact);
 		return;
 	}
 	/* At least one copy: what one requires, the repeat does. */
@@ -850,37 +659,38 @@ literal_item(struct literal_parse *lp, struct literal_info *out)
 static void
 literal_seq(struct literal_parse *lp, struct literal_info *out)
 {
-	struct literal_list cur;
+	struct litset cur;
 	struct literal_info item;
 	bool exact = true;
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	literal_list_empty(&cur);
+	litset_empty(&cur);
 	while (lp->p < lp->end && *lp->p != '|' && *lp->p != ')') {
 		literal_item(lp, &item);
 		if (lp->fail) {
 			literal_info_free(&item);
 			break;
 		}
-		if (item.exact.valid && literal_list_product(&cur, &item.exact)) {
+		if (item.exact.valid && litset_product(&cur, &item.exact,
+		    LITERAL_EXACT_MAX, LITERAL_EXACT_LEN)) {
 			literal_info_free(&item);
 			continue;
 		}
 		exact = false;
 		literal_consider(out, &cur);
 		if (item.exact.valid)
-			literal_list_move(&cur, &item.exact);
+			litset_move(&cur, &item.exact);
 		else {
 			for (i = 0; i < item.nreq; i++)
 				literal_consider(out, &item.req[i]);
-			literal_list_free(&cur);
-			literal_list_empty(&cur);
+			litset_free(&cur);
+			litset_empty(&cur);
 		}
 		literal_info_free(&item);
 	}
 	if (lp->fail) {
-		literal_list_free(&cur);
+		litset_free(&cur);
 		literal_info_free(out);
 		return;
 	}
@@ -890,7 +700,7 @@ literal_seq(struct literal_parse *lp, struct literal_info *out)
 		return;
 	}
 	literal_consider(out, &cur);
-	literal_list_free(&cur);
+	litset_free(&cur);
 }
 
 /* Branches separated by '|', up to ')' or the end. */
@@ -898,8 +708,8 @@ static void
 literal_alt(struct literal_parse *lp, struct literal_info *out)
 {
 	struct literal_info branch;
-	struct literal_list req;
-	const struct literal_list *r;
+	struct litset req;
+	const struct litset *r;
 	size_t i;
 
 	literal_seq(lp, out);
@@ -908,7 +718,7 @@ literal_alt(struct literal_parse *lp, struct literal_info *out)
 	/* Required set of the union so far. */
 	memset(&req, 0, sizeof req);
 	if ((r = literal_info_req(out)) != NULL)
-		literal_list_copy(&req, r);
+		litset_copy(&req, r);
 	while (!lp->fail && lp->p < lp->end && *lp->p == '|') {
 		lp->p++;
 		literal_seq(lp, &branch);
@@ -916,20 +726,20 @@ literal_alt(struct literal_parse *lp, struct literal_info *out)
 			literal_info_free(&branch);
 			break;
 		}
-		literal_list_union(&out->exact, &branch.exact,
+		litset_union(&out->exact, &branch.exact,
 		    LITERAL_EXACT_MAX);
 		if ((r = literal_info_req(&branch)) != NULL) {
-			literal_list_union(&req, r, SIZE_MAX);
-			literal_list_minimize(&req);
+			litset_union(&req, r, SIZE_MAX);
+			litset_minimize(&req);
 			if (req.n > LITERAL_REQ_MAX)
-				literal_list_free(&req);
+				litset_free(&req);
 		} else
-			literal_list_free(&req);
+			litset_free(&req);
 		literal_info_free(&branch);
 	}
 	/* Only one set: which conjunct of each branch holds is unknown. */
 	for (i = 0; i < out->nreq; i++)
-		literal_list_free(&out->req[i]);
+		litset_free(&out->req[i]);
 	out->nreq = 0;
 	if (req.valid)
 		out->req[out->nreq++] = req;
@@ -943,8 +753,8 @@ static size_t
 literal_set_add(struct literal_set *set, const struct literal_info *info,
     bool squeezed, size_t min)
 {
-	const struct literal_list *r;
-	struct literal_list keep;
+	const struct litset *r;
+	struct litset keep;
 	size_t i, g, nsets, longest = 0;
 
 	if (literal_info_req(info) == NULL)
@@ -956,23 +766,23 @@ literal_set_add(struct literal_set *set, const struct literal_info *info,
 		memset(&keep, 0, sizeof keep);
 		keep.valid = true;
 		for (i = 0; i < r->n; i++)
-			literal_list_add(&keep, r->v[i].s, r->v[i].len <
+			litset_add(&keep, r->v[i].s, r->v[i].len <
 			    LITERAL_LEN_MAX ? r->v[i].len : LITERAL_LEN_MAX);
-		literal_list_minimize(&keep);
+		litset_minimize(&keep);
 		/*
 		 * Beyond the best group, only a few rare strings pay for
 		 * themselves: a common one is found in nearly every text and
 		 * costs a walk of its list of rules each time.
 		 */
-		if (literal_list_minlen(&keep) <= min ||
+		if (litset_minlen(&keep) <= min ||
 		    set->n + keep.n > LITERAL_RULE_MAX || (g > 0 &&
 		    (keep.n > LITERAL_MORE_MAX ||
-		    literal_list_minlen(&keep) < LITERAL_MORE_LEN))) {
-			literal_list_free(&keep);
+		    litset_minlen(&keep) < LITERAL_MORE_LEN))) {
+			litset_free(&keep);
 			continue;
 		}
-		if (literal_list_minlen(&keep) > longest)
-			longest = literal_list_minlen(&keep);
+		if (litset_minlen(&keep) > longest)
+			longest = litset_minlen(&keep);
 		set->s = xreallocarray(set->s, set->n + keep.n,
 		    sizeof *set->s);
 		set->len = xreallocarray(set->len, set->n + keep.n,
