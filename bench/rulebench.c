@@ -6,16 +6,23 @@
  * (getrusage), max RSS and what the prefilter covers.  The hits with and
  * without the prefilter are compared comment by comment on the way.
  *
- *	rulebench [-n passes] [-q] -r DIR [-r DIR ...] CORPUS.csv ...
+ *	rulebench [-n passes] [-q] [-G gen_rules.py [-N 50,500,5000]]
+ *	    [-r DIR ...] [CORPUS.csv ...]
  *
- * The rule sets of BENCHMARKS.md come from ../shared/bench-peers/gen_rules.py
- * (50, 500 and 5,000 rules); the first -r is the base of the ratios.
+ * -G copies the peer benchmark's generator (../shared/bench-peers/
+ * gen_rules.py) to a temporary directory, runs it there for the rule
+ * counts of -N and benchmarks the heinzel-N sets it writes, before any -r.
+ * The first set is the base of the ratios.  Without a corpus, a few
+ * built-in comments (for a quick check: -q).
  */
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +39,7 @@
 #include "xmalloc.h"
 
 #define RULEBENCH_DIRS	16
+#define RULEBENCH_PYTHON	"/usr/bin/python3"
 
 /* What one child measures, sent back through a pipe. */
 struct rulebench_result {
@@ -261,23 +269,145 @@ rulebench_child(const char *dir, const struct corpus *corpus, int passes,
 static void
 rulebench_usage(void)
 {
-	fprintf(stderr, "usage: rulebench [-n passes] [-q] -r DIR "
-	    "[-r DIR ...] CORPUS.csv ...\n");
+	fprintf(stderr, "usage: rulebench [-n passes] [-q] [-G gen_rules.py "
+	    "[-N 50,500,5000]] [-r DIR ...] [CORPUS.csv ...]\n");
 	exit(2);
+}
+
+static int
+rulebench_rm_cb(const char *path, const struct stat *st, int flag,
+    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove a directory tree we made. */
+static void
+rulebench_rmtree(const char *dir)
+{
+	if (nftw(dir, rulebench_rm_cb, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		fprintf(stderr, "rulebench: cannot remove %s\n", dir);
+}
+
+/* Copy a file; -1 on an error. */
+static int
+rulebench_copy(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in, out, rc = 0;
+
+	if ((in = open(from, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if ((out = open(to, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0644)) == -1) {
+		close(in);
+		return -1;
+	}
+	while ((n = read(in, buf, sizeof buf)) > 0)
+		if (write(out, buf, (size_t)n) != n)
+			rc = -1;
+	if (n == -1)
+		rc = -1;
+	close(in);
+	if (close(out) == -1)
+		rc = -1;
+	return rc;
+}
+
+/*
+ * Run the generator in a fresh temporary directory for the counts in list
+ * ("50,500,5000"); the directory, or NULL after an error message.
+ */
+static char *
+rulebench_generate(const char *gen, const char *list)
+{
+	char *tmp, *script, *out;
+	const char *p;
+	char **args;
+	size_t nargs = 0, i;
+	int status;
+	pid_t pid;
+
+	xasprintf(&tmp, "%s/rulebench.XXXXXX", getenv("TMPDIR") != NULL ?
+	    getenv("TMPDIR") : "/tmp");
+	if (mkdtemp(tmp) == NULL) {
+		fprintf(stderr, "rulebench: %s: %s\n", tmp, strerror(errno));
+		free(tmp);
+		return NULL;
+	}
+	xasprintf(&script, "%s/gen_rules.py", tmp);
+	xasprintf(&out, "%s/rules", tmp);
+	if (rulebench_copy(gen, script) == -1) {
+		fprintf(stderr, "rulebench: %s: %s\n", gen, strerror(errno));
+		goto fail;
+	}
+	args = xcalloc(strlen(list) + 6, sizeof *args);
+	args[nargs++] = xstrdup(RULEBENCH_PYTHON);
+	args[nargs++] = xstrdup(script);
+	args[nargs++] = xstrdup("--out");
+	args[nargs++] = xstrdup(out);
+	for (p = list; *p != '\0'; p += strcspn(p, ",") + (p[strcspn(p, ",")]
+	    != '\0'))
+		args[nargs++] = xstrndup(p, strcspn(p, ","));
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid == 0) {
+		/* Its progress lines would break the table. */
+		if (freopen("/dev/null", "w", stdout) == NULL)
+			_exit(127);
+		if (chdir(tmp) == -1)
+			_exit(127);
+		execv(args[0], args);
+		_exit(127);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	for (i = 0; i < nargs; i++)
+		free(args[i]);
+	free(args);
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "rulebench: %s failed\n", gen);
+		goto fail;
+	}
+	free(script);
+	free(out);
+	return tmp;
+fail:
+	rulebench_rmtree(tmp);
+	free(script);
+	free(out);
+	free(tmp);
+	return NULL;
 }
 
 int
 main(int argc, char **argv)
 {
-	const char *dirs[RULEBENCH_DIRS];
+	const char *dirs[RULEBENCH_DIRS], *gen = NULL, *counts = "50,500,5000";
+	char *given[RULEBENCH_DIRS], *generated[RULEBENCH_DIRS], *tmp = NULL;
 	struct rulebench_result res[RULEBENCH_DIRS], *r, *base;
 	struct corpus corpus;
 	char *cause;
-	int ch, i, ndirs = 0, passes = 3, failed = 0;
+	const char *p;
+	int ch, i, ndirs = 0, ngiven = 0, ngenerated = 0, passes = 3;
+	int failed = 0;
 
 	log_init("rulebench", LOG_LEVEL_ERROR, 0);
-	while ((ch = getopt(argc, argv, "n:qr:")) != -1) {
+	while ((ch = getopt(argc, argv, "G:N:n:qr:")) != -1) {
 		switch (ch) {
+		case 'G':
+			gen = optarg;
+			break;
+		case 'N':
+			if (strspn(optarg, "0123456789,") != strlen(optarg) ||
+			    optarg[0] == '\0')
+				rulebench_usage();
+			counts = optarg;
+			break;
 		case 'n':
 			if ((passes = atoi(optarg)) < 1)
 				rulebench_usage();
@@ -286,9 +416,9 @@ main(int argc, char **argv)
 			passes = 1;
 			break;
 		case 'r':
-			if (ndirs == RULEBENCH_DIRS)
+			if (ngiven == RULEBENCH_DIRS)
 				rulebench_usage();
-			dirs[ndirs++] = optarg;
+			given[ngiven++] = optarg;
 			break;
 		default:
 			rulebench_usage();
@@ -296,7 +426,7 @@ main(int argc, char **argv)
 	}
 	argc -= optind;
 	argv += optind;
-	if (ndirs == 0 || argc == 0)
+	if (ngiven == 0 && gen == NULL)
 		rulebench_usage();
 
 	corpus_init(&corpus);
@@ -307,10 +437,24 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (corpus.n == 0) {
-		fprintf(stderr, "rulebench: empty corpus\n");
-		return 1;
+	if (argc == 0)
+		corpus_builtin(&corpus);
+
+	if (gen != NULL) {
+		if ((tmp = rulebench_generate(gen, counts)) == NULL)
+			return 1;
+		for (p = counts; *p != '\0'; p += strcspn(p, ",") +
+		    (p[strcspn(p, ",")] != '\0')) {
+			if (ngenerated + ngiven == RULEBENCH_DIRS)
+				rulebench_usage();
+			xasprintf(&generated[ngenerated], "%s/rules/heinzel-%.*s",
+			    tmp, (int)strcspn(p, ","), p);
+			dirs[ndirs++] = generated[ngenerated++];
+		}
 	}
+	for (i = 0; i < ngiven; i++)
+		dirs[ndirs++] = given[i];
+
 	printf("corpus: %zu comments, %d timed passes per mode\n\n",
 	    corpus.n, passes);
 	printf("| rules | with literals | literals | compile s (CPU / wall) "
@@ -322,7 +466,8 @@ main(int argc, char **argv)
 		r = &res[i];
 		if (rulebench_child(dirs[i], &corpus, passes, r) == -1) {
 			fprintf(stderr, "rulebench: %s failed\n", dirs[i]);
-			return 1;
+			failed = 1;
+			break;
 		}
 		printf("| %zu | %zu | %zu | %.3f / %.3f | %.1f | %.1f | %.1fx "
 		    "| %lu | %s | %.1f | %.1f | %.0f |\n", r->rules,
@@ -336,13 +481,24 @@ main(int argc, char **argv)
 			failed = 1;
 	}
 	base = &res[0];
-	printf("\nCPU per comment relative to %zu rules:\n", base->rules);
-	for (i = 1; i < ndirs; i++)
-		printf("  %zu rules: %.2fx with the prefilter, %.2fx without\n",
-		    res[i].rules, res[i].us_on / base->us_on,
-		    res[i].us_off / base->us_off);
+	if (!failed && ndirs > 1) {
+		printf("\nCPU per comment relative to %zu rules:\n",
+		    base->rules);
+		for (i = 1; i < ndirs; i++)
+			printf("  %zu rules: %.2fx with the prefilter, %.2fx "
+			    "without\n", res[i].rules, res[i].us_on /
+			    base->us_on, res[i].us_off / base->us_off);
+	}
+	for (i = 0; i < ndirs; i++)
+		if (res[i].mismatches != 0 || res[i].hits_on != res[i].hits_off)
+			fprintf(stderr, "rulebench: %s: the prefilter changed "
+			    "hits\n", dirs[i]);
 	corpus_free(&corpus);
-	if (failed)
-		fprintf(stderr, "rulebench: the prefilter changed hits\n");
+	for (i = 0; i < ngenerated; i++)
+		free(generated[i]);
+	if (tmp != NULL) {
+		rulebench_rmtree(tmp);
+		free(tmp);
+	}
 	return failed;
 }
