@@ -1003,7 +1003,7 @@ ruleset_score(struct ruleset *rs, const struct comment *c, struct score *s)
 		prefilter_end(rs->pf);
 	}
 	for (i = 0; i < rs->nrules; i++) {
-		/* Skip the rules whose literals are in none of their fields. */
+		/* Skip the rules the prefilter showed cannot match. */
 		if (rs->prefilter && !prefilter_next(rs->pf, &i))
 			break;
 		r = &rs->rules[i];

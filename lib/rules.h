@@ -49,9 +49,11 @@ size_t ruleset_count(const struct ruleset *rs);
 void ruleset_rule(const struct ruleset *rs, size_t i, struct rule_info *out);
 
 /*
- * The literal prefilter (prefilter.h), on in every loaded rule set: rules
- * whose required literals occur in none of their fields are not run.  The
- * hits are the same either way; off is for tests and benchmarks.
+ * The literal prefilter (prefilter.h), on in every loaded rule set: a rule
+ * whose required literals are not all in its fields cannot match and is
+ * not run.  Hits, counts and totals are the same either way (a skipped
+ * rule cannot hit a limit, so ruleset_score may return fewer); off is for
+ * tests and benchmarks.
  */
 void ruleset_set_prefilter(struct ruleset *rs, bool on);
 
