@@ -378,10 +378,14 @@ prefilter_scan(struct prefilter *pf, unsigned int field, const char *text,
 static bool
 prefilter_complete(const struct prefilter *pf, const struct prefilter_rule *r)
 {
-	const struct prefilter_check *c = &pf->checks[r->check];
-	const struct prefilter_check *end = c + r->ncheck;
+	const struct prefilter_check *c, *end;
 	const struct prefilter_seen *seen;
 	unsigned int g;
+
+	if (r->ncheck == 0)
+		return true;		/* one group: pf->checks may be NULL */
+	c = &pf->checks[r->check];
+	end = c + r->ncheck;
 
 	for (g = 1; g < r->ngroups; g++) {
 		for (; c < end && c->group == g; c++) {
