@@ -186,7 +186,7 @@ ctl_rules_test(struct ctl *ctl, int argc, char **argv)
 	enum verdict verdict;
 	char *buf, *errors = NULL;
 	size_t len;
-	int ch, json = 0;
+	int ch, json = 0, rc;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
 		if (ch == 'r')
@@ -208,11 +208,15 @@ ctl_rules_test(struct ctl *ctl, int argc, char **argv)
 	buf = ctl_rules_read(path, &len);
 	comment_init(&c);
 	fault_clear(&f);
-	if (comment_from_json(&c, buf, len, &f) != 0)
+	rc = comment_from_json(&c, buf, len, &f);
+	free(buf);
+	if (rc != 0) {
+		comment_free(&c);
+		ruleset_unref(rs);
 		ctl_fatalx("rules test: %s: %s%s%s", strcmp(path, "-") == 0 ?
 		    "stdin" : path, f.field ? f.field : "", f.field ? ": " : "",
 		    f.message);
-	free(buf);
+	}
 	/* Score what heinzeld would score, but a partial comment too. */
 	lim.body_max_chars = ctl->cfg->body_max_chars;
 	lim.captcha_required = false;
