@@ -144,6 +144,8 @@ static const struct ctl_cmd ctl_cmds[] = {
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
 
+static void ctl_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static void
 ctl_vwarn(const char *fmt, va_list ap)
 {

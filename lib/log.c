@@ -55,6 +55,9 @@ log_level_parse(const char *name)
 }
 
 /* Write one line; errnum >= 0 appends its strerror. */
+static void log_vwrite(enum log_level level, int errnum, const char *fmt,
+    va_list ap) __attribute__((format(printf, 3, 0)));
+
 static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
