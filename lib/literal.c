@@ -25,6 +25,7 @@
 
 #include "fold.h"
 #include "literal.h"
+#include "utf8.h"
 #include "litset.h"
 #include "xmalloc.h"
 
@@ -163,31 +164,6 @@ literal_utf8(const unsigned char *p, const unsigned char *end, uint32_t *cp)
 	return n;
 }
 
-static size_t
-literal_encode(uint32_t cp, char *out)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xc0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xe0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		out[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	out[0] = (char)(0xf0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	out[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 static bool
 literal_isalnum(unsigned char c)
 {
@@ -212,7 +188,7 @@ literal_char(struct literal_parse *lp, uint32_t cp, struct literal_info *out)
 		return;
 	out->exact.valid = true;
 	if (!lp->squeeze) {
-		n = literal_encode(fold_cp(cp), buf);
+		n = utf8_encode(fold_cp(cp), buf);
 		litset_add(&out->exact, buf, n);
 		return;
 	}
