@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "xmalloc.h"
@@ -314,7 +315,7 @@ ctl_db_select(struct ctl *ctl, const struct ctl_filter *f, size_t *n,
 	const char *tag = ctl->store.tag;
 	struct ctl_db_ids ids = { NULL, 0, 0 };
 	struct ctl_comment **out, *tmp;
-	uint64_t now = ctl_now_ms(), cutoff = 0;
+	uint64_t now = clock_wall_ms(), cutoff = 0;
 	char max[32];
 	long long total = -1;
 	size_t i;

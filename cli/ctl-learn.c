@@ -11,6 +11,7 @@
 
 #include "bayes.h"
 #include "bayes_store.h"
+#include "clock.h"
 #include "comment.h"
 #include "config.h"
 #include "ctl.h"
@@ -35,7 +36,7 @@ ctl_learn_tokens(struct ctl *ctl, enum bayes_learn op, const char *msgkey,
 	int rc;
 
 	store_cmd_init(&cmd);
-	bayes_store_cmd_learn(&ctl->store, &cmd, NULL, op, msgkey, t, ctl_now_ms());
+	bayes_store_cmd_learn(&ctl->store, &cmd, NULL, op, msgkey, t, clock_wall_ms());
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);
 	if ((rc = bayes_store_learn_reply(r, res, &cause)) != 0)

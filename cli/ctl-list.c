@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "xmalloc.h"
 
@@ -48,7 +49,7 @@ ctl_list_table(struct ctl *ctl, struct ctl_comment **v, size_t n,
 {
 	size_t agew = 3, statusw, scorew, postw, authorw, excerptw;
 	size_t fixed, avail, i, cap;
-	uint64_t now = ctl_now_ms();
+	uint64_t now = clock_wall_ms();
 	struct ctl_list_row *rows = xcalloc(n, sizeof *rows);
 	const char *bold = ctl_color(ctl, CTL_BOLD), *s;
 

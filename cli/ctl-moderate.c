@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "xmalloc.h"
@@ -73,7 +74,7 @@ ctl_moderate_conflict(struct ctl *ctl, const char *id,
     const struct store_transition_result *res, char *msg, size_t size)
 {
 	const char *state = "moved";
-	uint64_t now = ctl_now_ms();
+	uint64_t now = clock_wall_ms();
 	char age[16];
 	int n;
 
@@ -112,7 +113,7 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 
 	store_cmd_init(&cmd);
 	store_cmd_transition_from(&ctl->store, &cmd, NULL, id, a, from_mask,
-	    ctl->actor, ctl_now_ms());
+	    ctl->actor, clock_wall_ms());
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);
 	if (store_transition_reply(r, &res, &cause) != 0)
@@ -356,7 +357,7 @@ ctl_moderate_purge(struct ctl *ctl, int argc, char **argv)
 	struct store_cmd cmd;
 	long long total = 0, n;
 	const char *cause;
-	uint64_t before, now = ctl_now_ms();
+	uint64_t before, now = clock_wall_ms();
 	redisReply *r;
 	int ch, json = 0;
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "xmalloc.h"
 
@@ -226,7 +227,7 @@ ctl_outbox_print(struct ctl *ctl, const struct ctl_outbox *ob)
 	const struct ctl_outbox_row *row;
 	const char *bold = ctl_color(ctl, CTL_BOLD), *reset = ctl_color(ctl, CTL_RESET);
 	const char *v, *color;
-	uint64_t now = ctl_now_ms();
+	uint64_t now = clock_wall_ms();
 	char when[32], age[16], to[64], *err;
 	size_t i, left;
 

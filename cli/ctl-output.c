@@ -9,6 +9,7 @@
 #include <time.h>
 #include <wchar.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "score.h"
@@ -223,7 +224,7 @@ static void
 ctl_output_when(struct ctl *ctl, FILE *fp, const char *label, const char *ms,
     const char *by)
 {
-	uint64_t t, now = ctl_now_ms();
+	uint64_t t, now = clock_wall_ms();
 	char when[64], age[16];
 
 	if (ms == NULL || (t = strtoull(ms, NULL, 10)) == 0)
@@ -347,7 +348,7 @@ json_t *
 ctl_output_comment_json(const struct ctl_comment *c)
 {
 	json_t *o = json_object(), *v;
-	uint64_t now = ctl_now_ms(), t;
+	uint64_t now = clock_wall_ms(), t;
 	const char *k, *s;
 	char *iso;
 	size_t i;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "ctl.h"
 #include "xmalloc.h"
 
@@ -111,7 +112,7 @@ ctl_stats_exec(struct ctl *ctl, int argc, char **argv)
 	struct store_cmd cmd;
 	redisReply *r, *totals;
 	const char *cause;
-	uint64_t now = ctl_now_ms(), oldest;
+	uint64_t now = clock_wall_ms(), oldest;
 	char msg[128];
 	size_t i, n;
 	int ch, json = 0;

@@ -60,7 +60,6 @@ unsigned long ctl_parse_number(struct ctl *ctl, const char *opt, const char *s,
     unsigned long max);
 uint64_t ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s);
 void ctl_check_id(struct ctl *ctl, const char *id);
-uint64_t ctl_now_ms(void);
 
 /* Commands. */
 int ctl_list_exec(struct ctl *, int, char **);

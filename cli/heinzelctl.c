@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "ctl.h"
 #include "heinzel-build.h"
@@ -284,15 +285,6 @@ ctl_check_id(struct ctl *ctl, const char *id)
 	if (!store_id_valid(id))
 		ctl_usage_errx(ctl, "%s: not a comment id (%d lowercase hex "
 		    "digits)", id, STORE_ID_LEN);
-}
-
-uint64_t
-ctl_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void

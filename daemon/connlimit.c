@@ -14,6 +14,7 @@
 
 #include <event2/buffer.h>
 
+#include "clock.h"
 #include "connlimit.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -36,15 +37,6 @@ struct connlimit {
 	void (*pause)(void *, int);
 	void *arg;
 };
-
-static uint64_t
-connlimit_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 connlimit_update(struct connlimit *cl)
@@ -84,7 +76,7 @@ connlimit_find(struct connlimit *cl, struct bufferevent *bev)
 static uint64_t
 connlimit_deadline(const struct connlimit *cl)
 {
-	return cl->timeout_ms ? connlimit_now_ms() + cl->timeout_ms : 0;
+	return cl->timeout_ms ? clock_mono_ms() + cl->timeout_ms : 0;
 }
 
 static void
@@ -94,7 +86,7 @@ connlimit_sweep_cb(evutil_socket_t fd, short what, void *arg)
 	struct connlimit_conn *c;
 	bufferevent_data_cb rd, wr;
 	bufferevent_event_cb ev;
-	uint64_t now = connlimit_now_ms();
+	uint64_t now = clock_mono_ms();
 	unsigned int i = 0;
 	evutil_socket_t s;
 

@@ -16,6 +16,7 @@
 #include <hiredis/adapters/libevent.h>
 
 #include "bayes_store.h"
+#include "clock.h"
 #include "db.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -58,15 +59,6 @@ struct db {
 static void db_connect(struct db *db);
 static int db_send(struct db *db, struct db_req *req);
 
-static uint64_t
-db_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Arm the timer for the earliest deadline: the connect, or the oldest command. */
 static void
 db_arm_timer(struct db *db)
@@ -83,7 +75,7 @@ db_arm_timer(struct db *db)
 		evtimer_del(db->timer);
 		return;
 	}
-	now = db_now_ms();
+	now = clock_mono_ms();
 	deadline = deadline > now ? deadline - now : 0;
 	tv.tv_sec = deadline / 1000;
 	tv.tv_usec = (deadline % 1000) * 1000;
@@ -189,7 +181,7 @@ db_reply(redisAsyncContext *ac, void *r, void *privdata)
 static int
 db_send(struct db *db, struct db_req *req)
 {
-	req->deadline_ms = db_now_ms() + db->timeout_ms;
+	req->deadline_ms = clock_mono_ms() + db->timeout_ms;
 	if (redisAsyncCommandArgv(db->ac, db_reply, req, req->cmd.argc,
 	    req->cmd.argv, req->cmd.argvlen) != REDIS_OK) {
 		store_cmd_free(&req->cmd);
@@ -372,7 +364,7 @@ db_connect(struct db *db)
 	redisLibeventAttach(ac, db->base);
 	redisAsyncSetConnectCallback(ac, db_connect_cb);
 	redisAsyncSetDisconnectCallback(ac, db_disconnect_cb);
-	db->connect_deadline_ms = db_now_ms() + db->timeout_ms;
+	db->connect_deadline_ms = clock_mono_ms() + db->timeout_ms;
 	db_arm_timer(db);
 }
 

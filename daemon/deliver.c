@@ -20,6 +20,7 @@
 
 #include <curl/curl.h>
 
+#include "clock.h"
 #include "config.h"
 #include "deliver.h"
 #include "heinzel-build.h"
@@ -59,15 +60,6 @@ struct deliver {
 	LIST_HEAD(, deliver_sock) socks;
 	LIST_HEAD(, deliver_job) jobs;
 };
-
-static uint64_t
-deliver_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static struct deliver_job *
 deliver_job_new(struct deliver *d, deliver_cb *cb, void *arg)
@@ -127,7 +119,7 @@ deliver_smtp_done(int ok, int permanent, const char *reason, void *arg)
 static void
 deliver_finished(struct deliver_job *j, CURLcode rc)
 {
-	uint64_t spent = deliver_now_ms() - j->started_ms;
+	uint64_t spent = clock_mono_ms() - j->started_ms;
 	const char *cause = NULL;
 	char *why = NULL;
 	long code = 0;
@@ -355,7 +347,7 @@ deliver_easy(struct deliver_job *j, const char *url, unsigned int timeout,
 	j->payload[len] = '\0';
 	j->len = len;
 	j->timeout_ms = timeout * 1000;
-	j->started_ms = deliver_now_ms();
+	j->started_ms = clock_mono_ms();
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, (char *)j);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->errbuf);

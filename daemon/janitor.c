@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "bayes_store.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "janitor.h"
@@ -32,15 +33,6 @@ struct janitor {
 
 static void janitor_run(struct janitor *j);
 static void janitor_prune(struct janitor *j, const char *cursor);
-
-static uint64_t
-janitor_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 janitor_schedule(struct janitor *j, int seconds)
@@ -108,7 +100,7 @@ janitor_prune(struct janitor *j, const char *cursor)
 	store_cmd_init(&cmd);
 	bayes_store_cmd_prune(j->store, &cmd, db_script_sha(j->db,
 	    DB_BAYES_SCRIPT(BAYES_SCRIPT_PRUNE)), cursor, BAYES_PRUNE_COUNT,
-	    janitor_now_ms(), BAYES_PRUNE_DAYS, BAYES_MAX_TOKENS);
+	    clock_wall_ms(), BAYES_PRUNE_DAYS, BAYES_MAX_TOKENS);
 	if (db_command(j->db, &cmd, DB_BAYES_SCRIPT(BAYES_SCRIPT_PRUNE),
 	    janitor_pruned_cb, j) != 0)
 		janitor_schedule(j, JANITOR_FIRST);
@@ -126,7 +118,7 @@ janitor_run(struct janitor *j)
 		    JANITOR_INTERVAL : JANITOR_FIRST);
 		return;
 	}
-	now_ms = janitor_now_ms();
+	now_ms = clock_wall_ms();
 	keep_ms = (uint64_t)cfg->spam_keep_days * 86400000ULL;
 	store_cmd_init(&cmd);
 	store_cmd_purge(j->store, &cmd, db_script_sha(j->db, STORE_SCRIPT_PURGE),

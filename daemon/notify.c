@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "deliver.h"
@@ -82,15 +83,6 @@ struct notify {
 };
 
 static void notify_finish(struct notify_job *job);
-
-static uint64_t
-notify_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 void
 notify_wake(struct notify *n)
@@ -264,8 +256,8 @@ notify_done_cb(redisReply *r, void *arg)
 			log_warnx("notify: %s failed (attempt %lld of %u), "
 			    "retry in %" PRIu64 " s: %s", job->what, res.attempts,
 			    (*n->cfg)->notify_max_tries,
-			    (res.due_ms > notify_now_ms() ?
-			    res.due_ms - notify_now_ms() + 999 : 0) / 1000,
+			    (res.due_ms > clock_wall_ms() ?
+			    res.due_ms - clock_wall_ms() + 999 : 0) / 1000,
 			    job->reason);
 		} else if (res.outcome == FAIL_DEAD) {
 			metrics_notify(n->metrics, job->channel, "dead");
@@ -301,7 +293,7 @@ notify_finish(struct notify_job *job)
 		s = STORE_SCRIPT_OUTBOX_FAIL;
 		store_cmd_outbox_fail(n->store, &cmd, db_script_sha(n->db, s),
 		    job->entry_id, job->nid, job->channel, job->reason,
-		    job->permanent, &rt, notify_now_ms());
+		    job->permanent, &rt, clock_wall_ms());
 	}
 	job->busy = 1;
 	if (db_command(n->db, &cmd, s, notify_done_cb, job) != 0)
@@ -407,7 +399,7 @@ notify_take(struct notify *n, const struct store_outbox_entry *e)
 	nt.lang = cfg->notify_lang;
 	s = STORE_SCRIPT_OUTBOX_EXPAND;
 	store_cmd_outbox_expand(n->store, &cmd, db_script_sha(n->db, s), e, &nt,
-	    notify_now_ms());
+	    clock_wall_ms());
 	job->busy = 1;
 	if (db_command(n->db, &cmd, s, notify_expanded_cb, job) != 0)
 		notify_job_free(job);
@@ -529,7 +521,7 @@ notify_work(struct notify *n, int poll)
 	const struct config *cfg = *n->cfg;
 	struct notify_job *job, *next;
 	struct store_cmd cmd;
-	uint64_t now = notify_now_ms(), idle;
+	uint64_t now = clock_wall_ms(), idle;
 	unsigned int free_slots;
 
 	if (!db_up(n->db)) {

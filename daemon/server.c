@@ -29,6 +29,7 @@
 #include "bayes_store.h"
 #include "captcha.h"
 #include "checks.h"
+#include "clock.h"
 #include "comment.h"
 #include "config.h"
 #include "connlimit.h"
@@ -109,15 +110,6 @@ server_reason(int code)
 		if (server_reasons[i].code == code)
 			return server_reasons[i].reason;
 	return "Unknown";
-}
-
-static uint64_t
-server_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static struct request *
@@ -413,7 +405,7 @@ server_captcha(struct server *srv, struct evhttp_request *req)
 	captcha_generate(&r->captcha, lang);
 	store_cmd_init(&cmd);
 	store_cmd_captcha_put(srv->store, &cmd, r->captcha.id,
-	    r->captcha.answer, server_now_ms(), srv->cfg->captcha_ttl);
+	    r->captcha.answer, clock_wall_ms(), srv->cfg->captcha_ttl);
 	if (db_command(srv->db, &cmd, -1, server_captcha_cb, r) != 0)
 		request_unavailable(r);
 }
@@ -655,7 +647,7 @@ server_store(struct request *r)
 	memset(&sub, 0, sizeof sub);
 	sub.comment = &r->comment;
 	sub.score = &r->score;
-	sub.now_ms = server_now_ms();
+	sub.now_ms = clock_wall_ms();
 	store_new_id(r->id, sub.now_ms);
 	sub.id = r->id;
 	sub.hold = r->verdict == VERDICT_HOLD;
