@@ -147,38 +147,16 @@ bayes_learn_outcome_name(enum bayes_learn_outcome o)
 }
 
 static void
-bayes_store_adds(struct store_cmd *cmd, const char *s)
-{
-	store_cmd_add(cmd, s, strlen(s));
-}
-
-static void
 bayes_store_script(struct store_cmd *cmd, enum bayes_script s, const char *sha,
     int nkeys)
 {
-	if (sha != NULL) {
-		bayes_store_adds(cmd, "EVALSHA");
-		bayes_store_adds(cmd, sha);
-	} else {
-		bayes_store_adds(cmd, "EVAL");
-		bayes_store_adds(cmd, bayes_scripts[s]);
-	}
-	store_cmd_addf(cmd, "%d", nkeys);
+	store_cmd_script_source(cmd, sha, bayes_scripts[s], nkeys);
 }
 
 void
 bayes_store_cmd_to_eval(struct store_cmd *cmd, enum bayes_script s)
 {
-	if (cmd->argc < 2 || strcmp(cmd->argv[0], "EVALSHA") != 0)
-		return;
-	free(cmd->owned[0]);
-	free(cmd->owned[1]);
-	cmd->owned[0] = xstrdup("EVAL");
-	cmd->owned[1] = xstrdup(bayes_scripts[s]);
-	cmd->argv[0] = cmd->owned[0];
-	cmd->argv[1] = cmd->owned[1];
-	cmd->argvlen[0] = 4;
-	cmd->argvlen[1] = strlen(bayes_scripts[s]);
+	store_cmd_eval_source(cmd, bayes_scripts[s]);
 }
 
 static void
@@ -298,8 +276,8 @@ bayes_store_cmd_learn(const struct store *st, struct store_cmd *cmd,
 	bayes_store_script(cmd, BAYES_SCRIPT_LEARN, sha, msgkey != NULL ? 3 : 2);
 	bayes_store_keys(st, cmd);
 	if (msgkey != NULL)
-		bayes_store_adds(cmd, msgkey);
-	bayes_store_adds(cmd, ops[op]);
+		store_cmd_adds(cmd, msgkey);
+	store_cmd_adds(cmd, ops[op]);
 	store_cmd_addf(cmd, "%" PRIu64, (uint64_t)(now_ms / BAYES_DAY_MS));
 	bayes_store_tokens(cmd, t);
 }
@@ -341,7 +319,7 @@ bayes_store_cmd_prune(const struct store *st, struct store_cmd *cmd,
 {
 	bayes_store_script(cmd, BAYES_SCRIPT_PRUNE, sha, 1);
 	store_cmd_addf(cmd, "%s:bayes:tokens", st->tag);
-	bayes_store_adds(cmd, cursor);
+	store_cmd_adds(cmd, cursor);
 	store_cmd_addf(cmd, "%u", count);
 	store_cmd_addf(cmd, "%" PRIu64, (uint64_t)(now_ms / BAYES_DAY_MS));
 	store_cmd_addf(cmd, "%u", days);

@@ -12,7 +12,7 @@
  * is a no-op and learning it as the other class first untrains it.
  *
  * Tokens travel joined by newlines in one argument (tokens hold no line
- * breaks), so one command fits any message in STORE_MAX_ARGS.
+ * breaks), so a command's size does not grow with the message.
  */
 #ifndef HEINZEL_BAYES_STORE_H
 #define HEINZEL_BAYES_STORE_H

@@ -19,6 +19,7 @@
  *	notification:NID	hash of one notification: channel, kind, to, attempts, ...
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -513,6 +514,10 @@ void
 store_cmd_init(struct store_cmd *cmd)
 {
 	cmd->argc = 0;
+	cmd->cap = 0;
+	cmd->argv = NULL;
+	cmd->argvlen = NULL;
+	cmd->owned = NULL;
 }
 
 void
@@ -522,7 +527,31 @@ store_cmd_free(struct store_cmd *cmd)
 
 	for (i = 0; i < cmd->argc; i++)
 		free(cmd->owned[i]);
-	cmd->argc = 0;
+	free(cmd->argv);
+	free(cmd->argvlen);
+	free(cmd->owned);
+	store_cmd_init(cmd);
+}
+
+/* Append s (len bytes, NUL-terminated, now owned by the command). */
+static void
+store_cmd_take(struct store_cmd *cmd, char *s, size_t len)
+{
+	size_t cap;
+
+	if (cmd->argc == cmd->cap) {
+		cap = cmd->cap == 0 ? 32 : (size_t)cmd->cap * 2;
+		if (cap > INT_MAX)
+			fatalx("%s: %zu arguments", __func__, cap);
+		cmd->argv = xreallocarray(cmd->argv, cap, sizeof *cmd->argv);
+		cmd->argvlen = xreallocarray(cmd->argvlen, cap, sizeof *cmd->argvlen);
+		cmd->owned = xreallocarray(cmd->owned, cap, sizeof *cmd->owned);
+		cmd->cap = (int)cap;
+	}
+	cmd->owned[cmd->argc] = s;
+	cmd->argv[cmd->argc] = s;
+	cmd->argvlen[cmd->argc] = len;
+	cmd->argc++;
 }
 
 void
@@ -530,15 +559,10 @@ store_cmd_add(struct store_cmd *cmd, const char *s, size_t len)
 {
 	char *copy;
 
-	if (cmd->argc == STORE_MAX_ARGS)
-		fatalx("%s: too many arguments", __func__);
 	copy = xmalloc(len + 1);
 	memcpy(copy, s, len);
 	copy[len] = '\0';
-	cmd->owned[cmd->argc] = copy;
-	cmd->argv[cmd->argc] = copy;
-	cmd->argvlen[cmd->argc] = len;
-	cmd->argc++;
+	store_cmd_take(cmd, copy, len);
 }
 
 void
@@ -548,52 +572,60 @@ store_cmd_addf(struct store_cmd *cmd, const char *fmt, ...)
 	char *s;
 	int n;
 
-	if (cmd->argc == STORE_MAX_ARGS)
-		fatalx("%s: too many arguments", __func__);
 	va_start(ap, fmt);
 	n = vasprintf(&s, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		fatal("%s", __func__);
-	cmd->owned[cmd->argc] = s;
-	cmd->argv[cmd->argc] = s;
-	cmd->argvlen[cmd->argc] = (size_t)n;
-	cmd->argc++;
+	store_cmd_take(cmd, s, (size_t)n);
 }
 
-static void
+void
 store_cmd_adds(struct store_cmd *cmd, const char *s)
 {
 	store_cmd_add(cmd, s, strlen(s));
 }
 
-/* The command word and script reference: EVALSHA sha, or EVAL source. */
-static void
-store_cmd_script(struct store_cmd *cmd, enum store_script s, const char *sha, int nkeys)
+void
+store_cmd_script_source(struct store_cmd *cmd, const char *sha,
+    const char *source, int nkeys)
 {
 	if (sha != NULL) {
 		store_cmd_adds(cmd, "EVALSHA");
 		store_cmd_adds(cmd, sha);
 	} else {
 		store_cmd_adds(cmd, "EVAL");
-		store_cmd_adds(cmd, store_scripts[s]);
+		store_cmd_adds(cmd, source);
 	}
 	store_cmd_addf(cmd, "%d", nkeys);
 }
 
+/* The command word and script reference: EVALSHA sha, or EVAL source. */
+static void
+store_cmd_script(struct store_cmd *cmd, enum store_script s, const char *sha, int nkeys)
+{
+	store_cmd_script_source(cmd, sha, store_scripts[s], nkeys);
+}
+
 void
-store_cmd_to_eval(struct store_cmd *cmd, enum store_script s)
+store_cmd_eval_source(struct store_cmd *cmd, const char *source)
 {
 	if (cmd->argc < 2 || strcmp(cmd->argv[0], "EVALSHA") != 0)
 		return;
 	free(cmd->owned[0]);
 	free(cmd->owned[1]);
 	cmd->owned[0] = xstrdup("EVAL");
-	cmd->owned[1] = xstrdup(store_scripts[s]);
+	cmd->owned[1] = xstrdup(source);
 	cmd->argv[0] = cmd->owned[0];
 	cmd->argv[1] = cmd->owned[1];
 	cmd->argvlen[0] = 4;
-	cmd->argvlen[1] = strlen(store_scripts[s]);
+	cmd->argvlen[1] = strlen(source);
+}
+
+void
+store_cmd_to_eval(struct store_cmd *cmd, enum store_script s)
+{
+	store_cmd_eval_source(cmd, store_scripts[s]);
 }
 
 void
@@ -1111,8 +1143,7 @@ store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, nt->on_approve ? "1" : "0");
 	store_cmd_adds(cmd, nt->webhook ? "1" : "0");
 	store_cmd_adds(cmd, nt->lang != NULL ? nt->lang : "en");
-	for (i = 0; nt->admin != NULL && nt->admin[i] != NULL &&
-	    cmd->argc < STORE_MAX_ARGS; i++)
+	for (i = 0; nt->admin != NULL && nt->admin[i] != NULL; i++)
 		store_cmd_adds(cmd, nt->admin[i]);
 }
 

@@ -20,7 +20,6 @@ struct comment;
 struct score;
 
 #define STORE_ID_LEN 20		/* 12 hex digits of ms since the epoch + 8 random */
-#define STORE_MAX_ARGS 64
 
 enum store_status {
 	STORE_PENDING,
@@ -44,12 +43,19 @@ struct store {
 	char *tag;		/* "{heinzel}" */
 };
 
-/* One command: argv strings owned by the command. */
+/*
+ * One command: argv strings owned by the command.  The arrays grow as
+ * arguments are added, so no input can make a command "too long": the
+ * number of arguments depends on which fields a request carries.
+ * Moving a command (struct copy, then store_cmd_init on the source)
+ * hands its memory over.
+ */
 struct store_cmd {
 	int argc;
-	const char *argv[STORE_MAX_ARGS];
-	size_t argvlen[STORE_MAX_ARGS];
-	char *owned[STORE_MAX_ARGS];
+	int cap;
+	const char **argv;	/* argv[i] == owned[i], const for hiredis */
+	size_t *argvlen;
+	char **owned;
 };
 
 enum store_script {
@@ -90,8 +96,13 @@ const char *store_script_source(enum store_script s);
 void store_cmd_init(struct store_cmd *cmd);
 void store_cmd_free(struct store_cmd *cmd);
 void store_cmd_add(struct store_cmd *cmd, const char *s, size_t len);	/* copied */
+void store_cmd_adds(struct store_cmd *cmd, const char *s);		/* copied */
 void store_cmd_addf(struct store_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The script reference: EVALSHA sha (sha not NULL), else EVAL source; then nkeys. */
+void store_cmd_script_source(struct store_cmd *cmd, const char *sha,
+    const char *source, int nkeys);
 /* Rewrite an EVALSHA command into EVAL with the script's source (NOSCRIPT fallback). */
+void store_cmd_eval_source(struct store_cmd *cmd, const char *source);
 void store_cmd_to_eval(struct store_cmd *cmd, enum store_script s);
 
 /* ---- captcha ---- */

@@ -5,9 +5,12 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "comment.h"
+#include "score.h"
 #include "store.h"
 
 static void
@@ -243,6 +246,75 @@ test_cmd(void **state)
 	assert_int_equal(cmd.argc, 0);
 }
 
+/*
+ * A submission with every field set, many rule hits and many admins:
+ * commands grow as needed (a fixed bound once stopped the daemon on an
+ * ordinary request with all eleven stored fields).
+ */
+static void
+test_cmd_every_field(void **state)
+{
+	struct store st;
+	struct store_cmd cmd;
+	struct store_submit sub;
+	struct store_outbox_entry e;
+	struct store_notify nt;
+	struct comment c;
+	struct score sc;
+	char name[32], *admins[201];
+	int f, i, nfields = 0;
+
+	(void)state;
+	store_init(&st, "heinzel");
+	comment_init(&c);
+	for (f = 0; f < CF__COUNT; f++)
+		comment_set(&c, (enum comment_field)f, "x", 1);
+	score_init(&sc);
+	for (i = 0; i < 100; i++) {
+		snprintf(name, sizeof name, "RULE_%d", i);
+		score_add(&sc, name, 0.5, 1);
+	}
+	memset(&sub, 0, sizeof sub);
+	sub.comment = &c;
+	sub.score = &sc;
+	sub.id = "0193a1b2c3d4e5f60718";
+	sub.status = STORE_PENDING;
+	store_cmd_init(&cmd);
+	store_cmd_submit(&st, &cmd, NULL, &sub);
+	for (i = 0; i < cmd.argc; i++) {
+		assert_non_null(cmd.argv[i]);
+		assert_int_equal(cmd.argvlen[i], strlen(cmd.argv[i]));
+		if (strcmp(cmd.argv[i], "request_id") == 0 ||
+		    strcmp(cmd.argv[i], "referrer") == 0 ||
+		    strcmp(cmd.argv[i], "user_agent") == 0)
+			nfields++;
+	}
+	assert_true(cmd.argc > 64);
+	assert_int_equal(nfields, 3);
+	assert_string_equal(cmd.argv[cmd.argc - 2], "created_at");
+	store_cmd_free(&cmd);
+	assert_int_equal(cmd.argc, 0);
+
+	/* Every admin address reaches the command, none cut off. */
+	for (i = 0; i < 200; i++)
+		assert_true(asprintf(&admins[i], "admin%d@example.org", i) > 0);
+	admins[200] = NULL;
+	memset(&e, 0, sizeof e);
+	e.id = "1-0";
+	memset(&nt, 0, sizeof nt);
+	nt.admin = admins;
+	store_cmd_init(&cmd);
+	store_cmd_outbox_expand(&st, &cmd, NULL, &e, &nt, 1);
+	assert_string_equal(cmd.argv[cmd.argc - 1], admins[199]);
+	store_cmd_free(&cmd);
+	for (i = 0; i < 200; i++)
+		free(admins[i]);
+
+	score_free(&sc);
+	comment_free(&c);
+	store_free(&st);
+}
+
 int
 main(void)
 {
@@ -255,6 +327,7 @@ main(void)
 		cmocka_unit_test(test_submit_reply),
 		cmocka_unit_test(test_transition_reply),
 		cmocka_unit_test(test_cmd),
+		cmocka_unit_test(test_cmd_every_field),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
