@@ -48,6 +48,8 @@ static const struct ctl_moderate_verb ctl_moderate_verbs[] = {
 	{ "delete", ACTION_DELETE, "deleted", "Delete", "Deleted", "",
 	  S(STORE_PENDING) | S(STORE_APPROVED) | S(STORE_SPAM) |
 	  S(STORE_REJECTED), 0 },
+	{ "unpublish", ACTION_UNPUBLISH, "unpublished", "Unpublish",
+	  "Unpublished", "", S(STORE_APPROVED), 0 },
 };
 
 static const struct ctl_moderate_verb *
@@ -97,6 +99,10 @@ ctl_moderate_conflict(struct ctl *ctl, const char *id,
 	    (v->force & S(res->from)) && !(from_mask & S(res->from)))
 		snprintf(msg + n, size - (size_t)n, "; --force %s it anyway",
 		    v->action == ACTION_SPAM ? "moves" : "approves");
+	else if (n > 0 && (size_t)n < size && res->from == STORE_APPROVED &&
+	    v->action == ACTION_REJECT)
+		snprintf(msg + n, size - (size_t)n, "; 'heinzelctl unpublish "
+		    "%s' takes it back", id);
 }
 
 bool
@@ -216,7 +222,7 @@ ctl_moderate_exec(struct ctl *ctl, int argc, char **argv)
 		if (strcmp(argv[0], ctl_moderate_verbs[i].name) == 0)
 			v = &ctl_moderate_verbs[i];
 	memset(&f, 0, sizeof f);
-	f.status = STORE_PENDING;
+	f.status = v->action == ACTION_UNPUBLISH ? STORE_APPROVED : STORE_PENDING;
 	while ((ch = ctl_getopt(ctl, argc, argv, ":yn", longopts)) != -1) {
 		switch (ch) {
 		case 'a':

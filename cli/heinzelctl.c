@@ -64,7 +64,15 @@ static const struct ctl_cmd ctl_cmds[] = {
 	{ "reject", "ID... | --all [FILTERS] [--yes] [--json]",
 	  "refuse comments (pending or spam)",
 	  "Moves pending or spam comments to the rejected queue; they are never\n"
-	  "published.\n\n" CTL_FILTER_HELP,
+	  "published.  An approved comment is taken back with unpublish.\n\n"
+	  CTL_FILTER_HELP,
+	  ctl_moderate_exec },
+	{ "unpublish", "ID... | --all [FILTERS] [--yes] [--json]",
+	  "take approved comments back (to rejected)",
+	  "Moves approved comments to the rejected queue: they leave\n"
+	  "GET /v1/comments?post= at once.  Unlike spam, it teaches the\n"
+	  "classifier nothing.  With --all, --status is approved.\n\n"
+	  CTL_FILTER_HELP,
 	  ctl_moderate_exec },
 	{ "spam", "ID... | --all [FILTERS] [--yes] [--force] [--json]",
 	  "move comments to spam (unpublishes approved ones)",
@@ -304,17 +312,19 @@ ctl_usage(FILE *fp)
 	fprintf(fp,
 	    "\n"
 	    "Options:\n"
-	    "  -c config     configuration file; default $HEINZEL_CONF, else the\n"
-	    "                first that exists of %s/heinzel.conf%s\n"
-	    "  --redis URL   Redis address: unix:/path[?db=N] or redis://host:port/db\n"
-	    "  --prefix P    key prefix (default [redis] prefix)\n"
-	    "  -V            print the version\n"
+	    "  -c, --config config  configuration file; default $HEINZEL_CONF, else\n"
+	    "                       the first that exists of %s/heinzel.conf%s\n"
+	    "  --redis URL          Redis address: unix:/path[?db=N] or\n"
+	    "                       redis://host:port/db\n"
+	    "  --prefix P           key prefix (default [redis] prefix)\n"
+	    "  -h, --help           this help\n"
+	    "  -V, --version        print the version\n"
 	    "\n"
 	    "'heinzelctl help COMMAND' or 'heinzelctl COMMAND --help' tells more.\n"
 	    "Exit status: 0 done, 1 failed, 2 usage error or threshold crossed.\n",
 	    HEINZEL_SYSCONFDIR,
 	    strcmp(HEINZEL_SYSCONFDIR, "/etc/heinzel") != 0 ?
-	    "\n                and /etc/heinzel/heinzel.conf" : "");
+	    "\n                       and /etc/heinzel/heinzel.conf" : "");
 }
 
 void

@@ -4,6 +4,7 @@
  * events, so SIGHUP and SIGTERM are handled in the loop, never in between.
  */
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
@@ -45,16 +46,19 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: heinzeld [-tV] [-c config] [-d level]\n"
+	    "usage: heinzeld [-htV] [-c config] [-d level]\n"
 	    "\n"
 	    "Comment-moderation and spam-filter daemon; runs in the foreground.\n"
 	    "\n"
-	    "  -c config  configuration file (default %s/heinzel.conf)\n"
-	    "  -d level   log level: error, warn, info or debug (overrides [log] level)\n"
-	    "  -t         check the configuration and the rules, print\n"
-	    "             \"configuration OK\" or every error, and exit\n"
-	    "  -V         print the version and exit\n"
-	    "  -h         this help\n"
+	    "  -c, --config config      configuration file\n"
+	    "                           (default %s/heinzel.conf)\n"
+	    "  -d, --log-level level    error, warn, info or debug (overrides\n"
+	    "                           [log] level)\n"
+	    "  -t, --test               check the configuration and the rules,\n"
+	    "                           print \"configuration OK\" or every\n"
+	    "                           error, and exit\n"
+	    "  -V, --version            print the version and exit\n"
+	    "  -h, --help               this help\n"
 	    "\n"
 	    "Signals: SIGHUP reloads config and rules, SIGTERM/SIGINT stop\n"
 	    "after the requests in flight.  See heinzeld(8), heinzel.conf(5).\n",
@@ -221,6 +225,14 @@ heinzeld_drop_privileges(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'd' },
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	struct heinzeld d;
 	struct store_addr addr;
 	struct event *sigs[4];
@@ -230,7 +242,7 @@ main(int argc, char **argv)
 
 	memset(&d, 0, sizeof d);
 	d.conf_path = HEINZEL_SYSCONFDIR "/heinzel.conf";
-	while ((ch = getopt(argc, argv, "c:d:thV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:thV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.conf_path = optarg;

@@ -37,7 +37,7 @@ static const char *const store_status_names[STORE__NSTATUS] = {
 };
 
 static const char *const store_action_names[] = {
-	"approve", "reject", "spam", "delete"
+	"approve", "reject", "spam", "delete", "unpublish"
 };
 
 const char *const store_public_fields[] = {
@@ -140,6 +140,7 @@ static const char store_lua_transition[] =
 	"  reject = {pending = 'rejected', spam = 'rejected'},\n"
 	"  spam = {pending = 'spam', approved = 'spam', rejected = 'spam'},\n"
 	"  delete = {pending = '', approved = '', spam = '', rejected = ''},\n"
+	"  unpublish = {approved = 'rejected'},\n"
 	"}\n"
 	"local to = allowed[ARGV[1]][st]\n"
 	"if to and ARGV[5] and ARGV[5] ~= '' then\n"

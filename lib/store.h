@@ -179,15 +179,17 @@ int store_submit_reply(const redisReply *r, struct store_submit_result *res, con
 
 /* ---- moderation ---- */
 
-enum store_action { ACTION_APPROVE, ACTION_REJECT, ACTION_SPAM, ACTION_DELETE };
+enum store_action { ACTION_APPROVE, ACTION_REJECT, ACTION_SPAM, ACTION_DELETE,
+    ACTION_UNPUBLISH };
 
 const char *store_action_name(enum store_action a);
 
 /*
  * One atomic state change of one comment: approve (from pending, spam or
  * rejected: publishes it), reject (from pending or spam), spam (from
- * pending, approved or rejected: unpublishes), delete (from anywhere,
- * removes every trace).  Records actor and time.  An approve adds the
+ * pending, approved or rejected: unpublishes), unpublish (from approved
+ * to rejected: off the published list, no spam training), delete (from
+ * anywhere, removes every trace).  Records actor and time.  An approve adds the
  * author's e-mail, as the SHA1 of its lowercase form, to {P}:known_authors;
  * nothing removes it again (a later spam or delete neither), and adds an
  * "approved" event to the outbox in the same step.

