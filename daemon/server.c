@@ -612,7 +612,7 @@ server_client_ip(const struct config *cfg, struct evhttp_request *req,
 	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
 	const struct sockaddr *sa;
 	const char *real;
-	char *addr;
+	char *addr, ip[COMMENT_IP_MAX];
 	ev_uint16_t port;
 	char **t;
 
@@ -623,13 +623,14 @@ server_client_ip(const struct config *cfg, struct evhttp_request *req,
 			if (strcmp(*t, addr) == 0)
 				break;
 		if (t == NULL || *t == NULL) {
-			comment_set(c, CF_IP, addr, strlen(addr));
+			if (comment_ip_canonical(addr, ip, sizeof ip) == 0)
+				comment_set(c, CF_IP, ip, strlen(ip));
 			return;
 		}
 	}
 	real = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Real-IP");
-	if (real != NULL && comment_ip_valid(real))
-		comment_set(c, CF_IP, real, strlen(real));
+	if (real != NULL && comment_ip_canonical(real, ip, sizeof ip) == 0)
+		comment_set(c, CF_IP, ip, strlen(ip));
 }
 
 /* The comment is scored: its verdict, then the one submit script. */
@@ -667,6 +668,7 @@ server_store(struct request *r)
 	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;
 	sub.flood_ip_limit = cfg->flood_ip_limit;
 	sub.flood_ip_window = cfg->flood_ip_window;
+	sub.flood_ipv6_prefix = cfg->flood_ipv6_prefix;
 	sub.flood_email_limit = cfg->flood_email_limit;
 	sub.flood_email_window = cfg->flood_email_window;
 

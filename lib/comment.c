@@ -545,12 +545,61 @@ comment_url_valid(const char *s)
 bool
 comment_ip_valid(const char *s)
 {
-	unsigned char addr[sizeof(struct in6_addr)];
+	char out[COMMENT_IP_MAX];
 
-	if (s == NULL)
-		return false;
-	return inet_pton(AF_INET, s, addr) == 1 ||
-	    inet_pton(AF_INET6, s, addr) == 1;
+	return comment_ip_canonical(s, out, sizeof out) == 0;
+}
+
+/*
+ * One spelling per address, so that "2001:DB8::1", "2001:db8:0::1" and
+ * "2001:0db8::0001" are one flood counter, one duplicate marker and one
+ * stored IP: inet_pton, then inet_ntop.  An IPv4-mapped IPv6 address is
+ * the IPv4 address it maps.
+ */
+int
+comment_ip_canonical(const char *s, char *out, size_t outlen)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	static const unsigned char mapped[12] = {
+		0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff
+	};
+
+	if (s == NULL || outlen < COMMENT_IP_MAX)
+		return -1;
+	if (inet_pton(AF_INET, s, a) == 1)
+		return inet_ntop(AF_INET, a, out, (socklen_t)outlen) ? 0 : -1;
+	if (inet_pton(AF_INET6, s, a) != 1)
+		return -1;
+	if (memcmp(a, mapped, sizeof mapped) == 0)
+		return inet_ntop(AF_INET, a + 12, out, (socklen_t)outlen) ? 0 : -1;
+	return inet_ntop(AF_INET6, a, out, (socklen_t)outlen) ? 0 : -1;
+}
+
+int
+comment_ip_network(const char *s, unsigned int prefix6, char *out,
+    size_t outlen)
+{
+	unsigned char a[sizeof(struct in6_addr)];
+	char buf[COMMENT_IP_MAX];
+	unsigned int i;
+
+	if (comment_ip_canonical(s, buf, sizeof buf) != 0)
+		return -1;
+	if (prefix6 == 0 || prefix6 >= 128 || inet_pton(AF_INET6, buf, a) != 1) {
+		/* IPv4, or every IPv6 address on its own. */
+		if (strlen(buf) >= outlen)
+			return -1;
+		memcpy(out, buf, strlen(buf) + 1);
+		return 0;
+	}
+	for (i = 0; i < 128; i++)
+		if (i >= prefix6)
+			a[i / 8] &= (unsigned char)~(0x80U >> (i % 8));
+	if (inet_ntop(AF_INET6, a, buf, sizeof buf) == NULL)
+		return -1;
+	if ((size_t)snprintf(out, outlen, "%s/%u", buf, prefix6) >= outlen)
+		return -1;
+	return 0;
 }
 
 /* [A-Za-z]{2,3}([-_][A-Za-z0-9]{1,8})*: a BCP 47 tag or a POSIX locale name. */
@@ -595,6 +644,8 @@ comment_request_id_valid(const char *s, size_t len)
 {
 	size_t i;
 
+	if (len < COMMENT_REQUEST_ID_MIN)
+		return 0;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7e)
 			return 0;
@@ -660,6 +711,7 @@ comment_validate_field(struct comment *c, enum comment_field i,
     const struct comment_limits *lim, struct fault *f)
 {
 	const char *name = comment_field_names[i], *s;
+	char ip[COMMENT_IP_MAX];
 	size_t len, max;
 
 	comment_trim(c, i);
@@ -699,9 +751,10 @@ comment_validate_field(struct comment *c, enum comment_field i,
 		}
 		break;
 	case CF_IP:
-		if (!comment_ip_valid(s))
+		if (comment_ip_canonical(s, ip, sizeof ip) != 0)
 			return fault_set(f, 422, "invalid", name,
 			    "ip is not an IPv4 or IPv6 address");
+		comment_set(c, CF_IP, ip, strlen(ip));
 		break;
 	case CF_LANG:
 		if (!comment_lang_valid(s, len))
@@ -718,8 +771,9 @@ comment_validate_field(struct comment *c, enum comment_field i,
 	case CF_REQUEST_ID:
 		if (!comment_request_id_valid(s, len))
 			return fault_set(f, 422, "invalid", name,
-			    "request_id must be printable ASCII without "
-			    "spaces");
+			    "request_id must be %d to 128 printable ASCII "
+			    "characters without spaces, random per submission",
+			    COMMENT_REQUEST_ID_MIN);
 		break;
 	case CF_CAPTCHA_ID:
 		/* A malformed id is one we never issued. */

@@ -73,6 +73,23 @@ bool comment_email_valid(const char *s);
 bool comment_url_valid(const char *s);	/* http(s)://host[:port][/...] */
 bool comment_ip_valid(const char *s);
 
+/* Room for any address comment_ip_canonical writes, and a "/NNN" prefix. */
+#define COMMENT_IP_MAX 52
+/*
+ * request_ids are one namespace for every reader: too short ones collide
+ * (and a guessed one answers with someone else's comment id).
+ */
+#define COMMENT_REQUEST_ID_MIN 16
+
+/* The canonical text of an IPv4 or IPv6 address (inet_ntop); -1 if none. */
+int comment_ip_canonical(const char *s, char *out, size_t outlen);
+/*
+ * The flood-control network of an address: IPv4 as itself, IPv6 as its
+ * first prefix6 bits ("2001:db8:1:2::/64"); prefix6 0 or 128 keeps every
+ * address apart.  -1 if s is not an address.
+ */
+int comment_ip_network(const char *s, unsigned int prefix6, char *out, size_t outlen);
+
 /*
  * Decode application/x-www-form-urlencoded percent-escapes and '+' in place
  * style into out (at least len+1 bytes); returns the decoded length or -1

@@ -58,6 +58,7 @@ struct config {
 	double max_links_score;		/* 6 */
 	unsigned int flood_ip_limit;	/* 20 per window, 0 = off */
 	unsigned int flood_ip_window;	/* 60 s */
+	unsigned int flood_ipv6_prefix;	/* 64: one counter per IPv6 /64 */
 	unsigned int flood_email_limit;	/* 10 per window, 0 = off */
 	unsigned int flood_email_window;	/* 60 s */
 

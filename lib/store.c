@@ -9,8 +9,8 @@
  *	post:POST	sorted set of every comment id of a post
  *	published:POST	sorted set of the approved ids of a post
  *	request:RID	string, the id stored for a client's request_id
- *	dup:HASH	string, marks a post+body seen within the duplicate window
- *	known_authors	set of SHA1(lowercase e-mail) of authors with an approved comment
+ *	dup:HASH	string, marks a post+body+e-mail or post+body+IP seen within the duplicate window
+ *	known_authors	set of SHA1(lowercase e-mail LF lowercase name) of authors with an approved comment
  *	stats		hash of counters
  *	outbox		stream of notification events and notifications to send
  *	outbox:seq	counter of notification ids
@@ -45,15 +45,24 @@ const char *const store_public_fields[] = {
 };
 
 /*
- * Submit.  KEYS: captcha request dup comment queue post published stats
- * known_authors queue:approved flood:ip flood:email outbox.  ARGV: check_captcha answer now_ms
- * min_solve_ms id status request_id request_ttl dup_window
- * comment_key_base known_author, then field/value pairs.
+ * Submit.  KEYS: captcha request dup:email comment queue post published
+ * stats known_authors queue:approved flood:ip flood:email outbox dup:ip.
+ * ARGV: check_captcha answer now_ms min_solve_ms id status request_id
+ * request_ttl dup_window comment_key_base known_author ip_limit ip_window
+ * email_limit email_window has_ip, then field/value pairs.
  * The request_id comes first so that a retried request whose captcha is
- * already spent still gets its comment's id.  The known-author lookup is
- * here, not in heinzeld, so that it sees every approval made before it.
- * The outbox event is written here too: the comment and the promise to
- * tell people about it are one step.
+ * already spent still gets its comment's id.  The IP is counted before
+ * the captcha (failures from one network count too), the e-mail address
+ * only after it passed: an address is anyone's to type, and posts that
+ * fail the captcha must not lock its owner out.  An address already over
+ * its limit is refused before the captcha, so a refusal spends none.  A duplicate is the same
+ * text on the same post from the same e-mail address or the same IP, as
+ * WordPress counts it; other readers may say "Danke!" too.  An author is
+ * known by e-mail and name together (WordPress's "comment author must
+ * have a previously approved comment"): the lookup is here, not in
+ * heinzeld, so that it sees every approval made before it.  The outbox
+ * event is written here too: the comment and the promise to tell people
+ * about it are one step.
  */
 static const char store_lua_submit[] =
 	"local now = tonumber(ARGV[3])\n"
@@ -64,21 +73,20 @@ static const char store_lua_submit[] =
 	"    return {'existing', prev, st or 'deleted'}\n"
 	"  end\n"
 	"end\n"
-	"local function flood(key, limit, window)\n"
+	"local function flood(key, limit, window, which, peek)\n"
 	"  if tonumber(limit) == 0 then return nil end\n"
-	"  local n = redis.call('INCR', key)\n"
+	"  local n\n"
+	"  if peek then n = tonumber(redis.call('GET', key) or '0') + 1\n"
+	"  else n = redis.call('INCR', key) end\n"
 	"  local ttl = redis.call('TTL', key)\n"
-	"  if ttl < 0 then redis.call('EXPIRE', key, window); ttl = tonumber(window) end\n"
-	"  if n > tonumber(limit) then return ttl end\n"
-	"  return nil\n"
-	"end\n"
-	"local wait = flood(KEYS[11], ARGV[12], ARGV[13])\n"
-	"local which = 'ip'\n"
-	"if not wait then wait, which = flood(KEYS[12], ARGV[14], ARGV[15]), 'email' end\n"
-	"if wait then\n"
+	"  if ttl < 0 and not peek then redis.call('EXPIRE', key, window); ttl = tonumber(window) end\n"
+	"  if n <= tonumber(limit) then return nil end\n"
 	"  redis.call('HINCRBY', KEYS[8], 'rate_limited_' .. which, 1)\n"
-	"  return {'rate_limited', which, tostring(wait)}\n"
+	"  return {'rate_limited', which, tostring(ttl)}\n"
 	"end\n"
+	"local limited = flood(KEYS[11], ARGV[12], ARGV[13], 'ip', false) or\n"
+	"  flood(KEYS[12], ARGV[14], ARGV[15], 'email', true)\n"
+	"if limited then return limited end\n"
 	"if ARGV[1] == '1' then\n"
 	"  local v = redis.call('GETDEL', KEYS[1])\n"
 	"  local why = nil\n"
@@ -93,17 +101,22 @@ static const char store_lua_submit[] =
 	"    return {'captcha', why}\n"
 	"  end\n"
 	"end\n"
-	"if tonumber(ARGV[9]) > 0 then\n"
+	"limited = flood(KEYS[12], ARGV[14], ARGV[15], 'email', false)\n"
+	"if limited then return limited end\n"
+	"local dup = tonumber(ARGV[9]) > 0\n"
+	"if dup then\n"
 	"  local d = redis.call('GET', KEYS[3])\n"
+	"  if not d and ARGV[16] == '1' then d = redis.call('GET', KEYS[14]) end\n"
 	"  if d then\n"
 	"    redis.call('HINCRBY', KEYS[8], 'duplicate', 1)\n"
 	"    return {'duplicate', d}\n"
 	"  end\n"
 	"end\n"
-	"redis.call('HSET', KEYS[4], unpack(ARGV, 16))\n"
+	"redis.call('HSET', KEYS[4], unpack(ARGV, 17))\n"
 	"local status, queue = ARGV[6], KEYS[5]\n"
-	"local email = redis.call('HGET', KEYS[4], 'email')\n"
-	"local known = email and email ~= '' and redis.sha1hex(string.lower(email))\n"
+	"local a = redis.call('HMGET', KEYS[4], 'email', 'author')\n"
+	"local known = a[1] and a[1] ~= '' and"
+	" redis.sha1hex(string.lower(a[1]) .. '\\n' .. string.lower(a[2] or ''))\n"
 	"if status == 'approved' then\n"
 	"  redis.call('HSET', KEYS[4], 'moderated_by', 'auto_approve', 'moderated_at', ARGV[3])\n"
 	"elseif ARGV[11] == '1' and known and redis.call('SISMEMBER', KEYS[9], known) == 1 then\n"
@@ -118,7 +131,10 @@ static const char store_lua_submit[] =
 	"  if known then redis.call('SADD', KEYS[9], known) end\n"
 	"end\n"
 	"if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end\n"
-	"if tonumber(ARGV[9]) > 0 then redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9]) end\n"
+	"if dup then\n"
+	"  redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9])\n"
+	"  if ARGV[16] == '1' then redis.call('SET', KEYS[14], ARGV[5], 'EX', ARGV[9]) end\n"
+	"end\n"
 	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. status, 1)\n"
 	"if status ~= 'spam' then\n"
 	"  redis.call('XADD', KEYS[13], '*', 'event', status, 'id', ARGV[5])\n"
@@ -152,7 +168,7 @@ static const char store_lua_transition[] =
 	"  local m = redis.call('HMGET', KEYS[1], 'moderated_by', 'moderated_at')\n"
 	"  return {'conflict', st, m[1] or '', m[2] or ''}\n"
 	"end\n"
-	"local f = redis.call('HMGET', KEYS[1], 'id', 'post', 'created_at', 'email')\n"
+	"local f = redis.call('HMGET', KEYS[1], 'id', 'post', 'created_at', 'email', 'author')\n"
 	"local id, post, created = f[1], f[2], f[3]\n"
 	"local base = ARGV[4]\n"
 	"redis.call('ZREM', base .. 'queue:' .. st, id)\n"
@@ -167,7 +183,8 @@ static const char store_lua_transition[] =
 	"redis.call('ZADD', base .. 'queue:' .. to, created, id)\n"
 	"if to == 'approved' then\n"
 	"  redis.call('ZADD', base .. 'published:' .. post, created, id)\n"
-	"  if f[4] and f[4] ~= '' then redis.call('SADD', base .. 'known_authors', redis.sha1hex(string.lower(f[4]))) end\n"
+	"  if f[4] and f[4] ~= '' then redis.call('SADD', base .. 'known_authors',"
+	" redis.sha1hex(string.lower(f[4]) .. '\\n' .. string.lower(f[5] or ''))) end\n"
 	"  redis.call('XADD', base .. 'outbox', '*', 'event', 'approved', 'id', id)\n"
 	"end\n"
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
@@ -659,15 +676,22 @@ store_fnv(uint64_t h, const char *s, size_t len, bool lower)
 
 #define STORE_FNV_INIT 0xcbf29ce484222325ULL
 
-/* post NUL body: the duplicate marker's name. */
+/*
+ * post NUL body NUL kind NUL who: a duplicate marker's name, kind "e"
+ * with the e-mail address (case-folded), "i" with the IP.
+ */
 static uint64_t
-store_dup_hash(const struct comment *c)
+store_dup_hash(const struct comment *c, enum comment_field who)
 {
 	uint64_t h;
 
 	h = store_fnv(STORE_FNV_INIT, c->field[CF_POST], c->len[CF_POST], false);
 	h = store_fnv(h, "", 1, false);
-	return store_fnv(h, c->field[CF_BODY], c->len[CF_BODY], false);
+	h = store_fnv(h, c->field[CF_BODY], c->len[CF_BODY], false);
+	h = store_fnv(h, who == CF_EMAIL ? "\0e" : "\0i", 3, false);
+	if (c->field[who] == NULL)
+		return h;
+	return store_fnv(h, c->field[who], c->len[who], who == CF_EMAIL);
 }
 
 /* The e-mail address, case-folded: its flood counter's name (no address in key names). */
@@ -694,14 +718,19 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	const char *captcha = c->field[CF_CAPTCHA_ID];
 	const char *post = c->field[CF_POST];
 	const char *ip = c->field[CF_IP];
-	char points[32];
+	char points[32], net[COMMENT_IP_MAX];
 	char *hits;
 	size_t i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 13);
+	/* Validation left only addresses here; anything else counts as none. */
+	if (ip != NULL && comment_ip_network(ip, sub->flood_ipv6_prefix, net,
+	    sizeof net) != 0)
+		ip = NULL;
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 14);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
 	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
-	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag, (uint64_t)store_dup_hash(c));
+	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
+	    store_dup_hash(c, CF_EMAIL));
 	store_cmd_addf(cmd, "%s:comment:%s", st->tag, sub->id);
 	store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_name(sub->status));
 	store_cmd_addf(cmd, "%s:post:%s", st->tag, post);
@@ -709,10 +738,12 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:stats", st->tag);
 	store_cmd_addf(cmd, "%s:known_authors", st->tag);
 	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
-	store_cmd_addf(cmd, "%s:flood:ip:%s", st->tag, ip ? ip : "-");
+	store_cmd_addf(cmd, "%s:flood:ip:%s", st->tag, ip ? net : "-");
 	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
 	    store_email_hash(c));
 	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
+	    store_dup_hash(c, CF_IP));
 
 	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
 	store_cmd_addf(cmd, "%d", sub->captcha_answer);
@@ -730,6 +761,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%u", sub->flood_ip_window ? sub->flood_ip_window : 1);
 	store_cmd_addf(cmd, "%u", sub->flood_email_limit);
 	store_cmd_addf(cmd, "%u", sub->flood_email_window ? sub->flood_email_window : 1);
+	store_cmd_adds(cmd, ip ? "1" : "0");
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);

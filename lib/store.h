@@ -128,23 +128,28 @@ struct store_submit {
 	/*
 	 * auto_approve = known_author: a comment that would be pending
 	 * without hold is stored as approved when an earlier comment with
-	 * the same e-mail (case-insensitive) was approved.
+	 * the same e-mail and name (both ASCII case-insensitive) was
+	 * approved.
 	 */
 	bool approve_known_author;
 	/*
 	 * Flood control: at most limit submissions per window seconds from
-	 * one IP (when the comment has one) and one e-mail address; 0 = off.
-	 * Counted before the captcha is looked at, so a flood spends none.
+	 * one IP network (when the comment has an IP: IPv4 addresses one by
+	 * one, IPv6 per flood_ipv6_prefix bits) and one e-mail address;
+	 * 0 = off.  The IP is counted before the captcha is looked at, so a
+	 * flood spends none; the e-mail address only once the captcha
+	 * passed, so that nobody can lock out an address not theirs.
 	 */
-	unsigned int flood_ip_limit, flood_ip_window;
+	unsigned int flood_ip_limit, flood_ip_window, flood_ipv6_prefix;
 	unsigned int flood_email_limit, flood_email_window;
 };
 
 /*
  * One EVALSHA (sha may be NULL: plain EVAL) that, atomically: answers a
- * known request_id with its comment; counts the IP and e-mail address
- * against the flood limits; consumes the captcha (GETDEL) and
- * checks answer and solve time; refuses a duplicate text on the same post;
+ * known request_id with its comment; counts the IP against its flood
+ * limit; consumes the captcha (GETDEL) and checks answer and solve time;
+ * counts the e-mail address against its flood limit; refuses the same
+ * text on the same post from the same e-mail address or IP;
  * stores the comment hash, its queue entry, the post index, the request_id
  * and the duplicate marker, and counts the outcome.  With
  * approve_known_author it promotes a pending comment of a known author to

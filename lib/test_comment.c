@@ -142,7 +142,7 @@ test_json_all_fields(void **state)
 	    "\"ip\": \"192.0.2.1\", \"user_agent\": \"Mozilla/5.0\","
 	    "\"referrer\": \"https://blog.example.org/p\", \"lang\": \"de-AT\","
 	    "\"parent\": \"0123456789abcdef0123\", \"honeypot\": \"\","
-	    "\"request_id\": \"req-1\", \"return_to\": \"/p#comments\","
+	    "\"request_id\": \"req-1-0123456789abcdef\", \"return_to\": \"/p#comments\","
 	    "\"captcha_id\": \"" ID32 "\", \"captcha_answer\": \"7\","
 	    "\"unknown\": {\"nested\": [1, 2, {\"x\": null}]}, \"other\": 5"
 	    "}";
@@ -164,7 +164,7 @@ test_json_all_fields(void **state)
 	assert_string_equal(c.field[CF_PARENT], "0123456789abcdef0123");
 	assert_string_equal(c.field[CF_HONEYPOT], "");
 	assert_int_equal(c.len[CF_HONEYPOT], 0);
-	assert_string_equal(c.field[CF_REQUEST_ID], "req-1");
+	assert_string_equal(c.field[CF_REQUEST_ID], "req-1-0123456789abcdef");
 	assert_string_equal(c.field[CF_RETURN_TO], "/p#comments");
 	assert_string_equal(c.field[CF_CAPTCHA_ID], ID32);
 	assert_string_equal(c.field[CF_CAPTCHA_ANSWER], "7");
@@ -745,6 +745,61 @@ test_ip(void **state)
 	assert_int_equal(validate_with(CF_IP, "2001:db8::1", &f), 0);
 }
 
+/* One address, one spelling; IPv6 flood counters per network. */
+static void
+test_ip_canonical(void **state)
+{
+	static const struct {
+		const char *in, *out, *net64;
+	} cases[] = {
+		{ "192.0.2.1", "192.0.2.1", "192.0.2.1" },
+		{ "2001:DB8::1", "2001:db8::1", "2001:db8::/64" },
+		{ "2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1",
+		    "2001:db8::/64" },
+		{ "2001:db8:0:0::0:1", "2001:db8::1", "2001:db8::/64" },
+		{ "2001:db8:1:2:3:4:5:6", "2001:db8:1:2:3:4:5:6",
+		    "2001:db8:1:2::/64" },
+		{ "::ffff:192.0.2.1", "192.0.2.1", "192.0.2.1" },
+		{ "::FFFF:c000:0201", "192.0.2.1", "192.0.2.1" },
+		{ "::1", "::1", "::/64" },
+	};
+	char out[COMMENT_IP_MAX];
+	struct comment c;
+	struct fault f;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		assert_int_equal(comment_ip_canonical(cases[i].in, out,
+		    sizeof out), 0);
+		assert_string_equal(out, cases[i].out);
+		assert_int_equal(comment_ip_network(cases[i].in, 64, out,
+		    sizeof out), 0);
+		assert_string_equal(out, cases[i].net64);
+		base(&c);
+		set(&c, CF_IP, cases[i].in);
+		assert_int_equal(comment_validate(&c, &limits, &f), 0);
+		assert_string_equal(c.field[CF_IP], cases[i].out);
+		assert_int_equal(c.len[CF_IP], strlen(cases[i].out));
+		comment_free(&c);
+	}
+	assert_int_equal(comment_ip_network("2001:db8:1:2:3:4:5:6", 48, out,
+	    sizeof out), 0);
+	assert_string_equal(out, "2001:db8:1::/48");
+	assert_int_equal(comment_ip_network("2001:db8:1:2:3:4:5:6", 128, out,
+	    sizeof out), 0);
+	assert_string_equal(out, "2001:db8:1:2:3:4:5:6");
+	assert_int_equal(comment_ip_network("2001:db8:1:2:3:4:5:6", 40, out,
+	    sizeof out), 0);
+	assert_string_equal(out, "2001:db8::/40");
+	assert_int_equal(comment_ip_network("2001:db8:ffff::1", 41, out,
+	    sizeof out), 0);
+	assert_string_equal(out, "2001:db8:ff80::/41");
+	assert_int_equal(comment_ip_canonical("nope", out, sizeof out), -1);
+	assert_int_equal(comment_ip_canonical("::1", out, 8), -1);
+	assert_int_equal(comment_ip_network("1.2.3", 64, out, sizeof out), -1);
+}
+
 static void
 test_lang(void **state)
 {
@@ -799,10 +854,19 @@ test_other_fields(void **state)
 	assert_int_equal(validate_with(CF_PARENT, "../../etc/passwd0000", &f),
 	    -1);
 
-	assert_int_equal(validate_with(CF_REQUEST_ID, "abc-123_XYZ.~", &f), 0);
-	assert_int_equal(validate_with(CF_REQUEST_ID, "abc 123", &f), -1);
+	assert_int_equal(validate_with(CF_REQUEST_ID, "abc-123_XYZ.~0123", &f),
+	    0);
+	assert_int_equal(validate_with(CF_REQUEST_ID, "abc 123 0123456789", &f),
+	    -1);
 	assert_fault(&f, 422, "invalid", "request_id");
-	assert_int_equal(validate_with(CF_REQUEST_ID, "ü", &f), -1);
+	assert_int_equal(validate_with(CF_REQUEST_ID, "üüüüüüüüüüüüüüüü", &f),
+	    -1);
+	/* One namespace for every reader: a short one is too easy to hit. */
+	assert_int_equal(validate_with(CF_REQUEST_ID, "0123456789abcde", &f),
+	    -1);
+	assert_fault(&f, 422, "invalid", "request_id");
+	assert_int_equal(validate_with(CF_REQUEST_ID, "0123456789abcdef", &f),
+	    0);
 
 	/* A malformed captcha id is one we never issued. */
 	assert_int_equal(validate_with(CF_CAPTCHA_ID, "nope", &f), -1);
@@ -848,6 +912,7 @@ main(void)
 		cmocka_unit_test(test_email),
 		cmocka_unit_test(test_url),
 		cmocka_unit_test(test_ip),
+		cmocka_unit_test(test_ip_canonical),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_other_fields),
 	};

@@ -53,6 +53,7 @@ static const char all_other[] =
     "max_links_score = 4\n"
     "flood_ip_limit = 3\n"
     "flood_ip_window = 30\n"
+    "flood_ipv6_prefix = 56\n"
     "flood_email_limit = 0\n"
     "flood_email_window = 600\n"
     "[bayes]\n"
@@ -158,6 +159,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_true(a->max_links_score == b->max_links_score);
 	assert_int_equal(a->flood_ip_limit, b->flood_ip_limit);
 	assert_int_equal(a->flood_ip_window, b->flood_ip_window);
+	assert_int_equal(a->flood_ipv6_prefix, b->flood_ipv6_prefix);
 	assert_int_equal(a->flood_email_limit, b->flood_email_limit);
 	assert_int_equal(a->flood_email_window, b->flood_email_window);
 	assert_int_equal(a->bayes_enabled, b->bayes_enabled);

@@ -153,7 +153,7 @@ def test_submit_stores_pending_comment(daemon, rdb):
     f = daemon.fields(c, url="https://anna.example.org/", ip="203.0.113.7",
         user_agent="Mozilla/5.0 (X11; Linux x86_64)",
         referrer="https://blog.example.org/hello-world", lang="de",
-        request_id="req-full-1")
+        request_id="req-full-1-0123456789")
     t0 = now_ms()
     r = daemon.post_json("/v1/comments", f)
     t1 = now_ms()
@@ -181,7 +181,7 @@ def test_submit_stores_pending_comment(daemon, rdb):
         assert rdb.client.zscore(key("queue:" + q), cid) is None, q
     assert rdb.client.zscore(key("post", "hello-world"), cid) is not None
     assert rdb.client.zcard(key("published", "hello-world")) == 0
-    assert rdb.client.get(key("request", "req-full-1")) == cid
+    assert rdb.client.get(key("request", "req-full-1-0123456789")) == cid
     assert rdb.client.exists(key("captcha", c["id"])) == 0, \
         "the captcha was not consumed"
 
@@ -452,14 +452,14 @@ def test_body_over_max_body_is_413(heinzeld, rdb):
 # ---- idempotency and duplicates ----
 
 def test_request_id_stores_one_comment(daemon, rdb):
-    f = daemon.fields(request_id="7f1c0d2e-retry")
+    f = daemon.fields(request_id="7f1c0d2e-retry-0123456789")
     first = accepted(daemon.post_json("/v1/comments", f))
     # The captcha is used up by now; the same request must still succeed.
     second = accepted(daemon.post_json("/v1/comments", f))
     assert first == second
     assert rdb.client.keys(key("comment", "*")) == [key("comment", first)]
     assert rdb.client.zcard(key("queue:pending")) == 1
-    assert rdb.client.get(key("request", "7f1c0d2e-retry")) == first
+    assert rdb.client.get(key("request", "7f1c0d2e-retry-0123456789")) == first
 
 
 def test_same_text_twice_is_duplicate(daemon, rdb):

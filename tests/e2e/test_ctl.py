@@ -186,9 +186,10 @@ def test_approve_publishes_and_records_who(daemon, rdb):
     h = rdb.client.hgetall(key("comment", cid))
     assert h["moderated_by"] == "alice@heinzelctl"
     assert abs(int(h["moderated_at"]) - time.time() * 1000) < 10000, h
-    # The author is known by the SHA1 of the e-mail, not the address.
+    # The author is known by the SHA1 of e-mail and name, not the address.
     known = rdb.client.smembers(key("known_authors"))
-    assert hashlib.sha1(b"anna@example.org").hexdigest() in known, known
+    assert hashlib.sha1(b"anna@example.org\nanna beispiel").hexdigest() \
+        in known, known
     assert not any("@" in k for k in known)
 
     # SUDO_USER names the person behind sudo.
