@@ -87,6 +87,7 @@ struct request {
 	struct captcha captcha;
 	char *post;
 	int scored;		/* rules ran: log verdict and score */
+	char why[64];		/* a refusal's reason for the log: "captcha=wrong" */
 };
 
 static const struct {
@@ -202,13 +203,15 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 	    (double)(now.tv_nsec - r->start.tv_nsec) / 1e9;
 	metrics_request(r->srv->metrics, r->route, status, secs);
 	if (r->scored)
-		log_info("%s %s %d%s%s verdict=%s score=%g %.1fms",
+		log_info("%s %s %d%s%s verdict=%s score=%g%s%s %.1fms",
 		    server_method_name(method), evhttp_request_get_uri(r->req),
 		    status, r->id[0] ? " id=" : "", r->id,
-		    verdict_name(r->verdict), r->score.total, secs * 1000);
+		    verdict_name(r->verdict), r->score.total,
+		    r->why[0] ? " " : "", r->why, secs * 1000);
 	else
-		log_info("%s %s %d %.1fms", server_method_name(method),
-		    evhttp_request_get_uri(r->req), status, secs * 1000);
+		log_info("%s %s %d%s%s %.1fms", server_method_name(method),
+		    evhttp_request_get_uri(r->req), status,
+		    r->why[0] ? " " : "", r->why, secs * 1000);
 	request_free(r);
 }
 
@@ -296,6 +299,11 @@ request_reply_fault(struct request *r, const struct fault *f)
 
 	if (f->status == 503)
 		evhttp_add_header(h, "Retry-After", SERVER_RETRY_AFTER);
+	/* The log line says why: "invalid=email", "error=too_large". */
+	if (r->why[0] == '\0' && strcmp(f->error, "spam") != 0)
+		snprintf(r->why, sizeof r->why, "%s=%s",
+		    f->field != NULL ? f->error : "error",
+		    f->field != NULL ? f->field : f->error);
 	if (r->return_to != NULL) {
 		request_redirect(r, strcmp(f->error, "invalid") == 0 ||
 		    strcmp(f->error, "bad_request") == 0 ? "error" : f->error,
@@ -529,6 +537,10 @@ server_submit_cb(redisReply *reply, void *arg)
 	case SUBMIT_CAPTCHA_UNKNOWN:
 	case SUBMIT_CAPTCHA_WRONG:
 	case SUBMIT_CAPTCHA_TOO_FAST:
+		snprintf(r->why, sizeof r->why, "captcha=%s",
+		    res.outcome == SUBMIT_CAPTCHA_WRONG ? "wrong" :
+		    res.outcome == SUBMIT_CAPTCHA_TOO_FAST ? "too_fast" :
+		    "unknown");
 		metrics_outcome(r->srv->metrics, "captcha");
 		metrics_count(r->srv->metrics, METRIC_CAPTCHA_FAILED);
 		fault_set(&f, 403, "captcha",
@@ -541,6 +553,8 @@ server_submit_cb(redisReply *reply, void *arg)
 		request_reply_fault(r, &f);
 		return;
 	case SUBMIT_RATE_LIMITED:
+		snprintf(r->why, sizeof r->why, "rate_limited=%s",
+		    res.flood_email ? "email" : "ip");
 		metrics_outcome(r->srv->metrics, "rate_limited");
 		/* Counted like a rule hit; the comment's own hits were not stored. */
 		score_init(&flood);
@@ -556,6 +570,7 @@ server_submit_cb(redisReply *reply, void *arg)
 		request_reply_fault(r, &f);
 		return;
 	case SUBMIT_DUPLICATE:
+		snprintf(r->why, sizeof r->why, "duplicate=body");
 		metrics_outcome(r->srv->metrics, "duplicate");
 		request_fail(r, 409, "duplicate", "body",
 		    "the same comment was already submitted to this post");
@@ -780,6 +795,8 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	lim.body_max_chars = cfg->body_max_chars;
 	lim.captcha_required = cfg->captcha_required;
 	if (comment_validate(&r->comment, &lim, &f) != 0) {
+		if (f.status == 403)
+			snprintf(r->why, sizeof r->why, "captcha=unknown");
 		metrics_outcome(srv->metrics, f.status == 403 ? "captcha" : "invalid");
 		if (f.status == 403)
 			metrics_count(srv->metrics, METRIC_CAPTCHA_FAILED);

@@ -66,3 +66,37 @@ def test_long_options_work_as_the_short_ones(heinzeld):
     assert p.returncode == 0 and "configuration OK" in p.stdout, p
     assert "--help" in subprocess.run([HEINZELD, "-h"], capture_output=True,
         text=True).stdout
+
+
+# ---- refusals say why in the log ----
+
+def _request_line(d, offset, status):
+    lines = [l for l in d.log(offset).splitlines()
+             if "POST /v1/comments %d " % status in l]
+    assert len(lines) == 1, d.log(offset)
+    return lines[0]
+
+
+def test_refusals_say_why_in_the_log(heinzeld):
+    d = heinzeld({"captcha": {"min_solve_seconds": "30"},
+                  "checks": {"flood_email_limit": "2"}})
+    off = d.log_size()
+    c = d.captcha()
+    r = d.submit(captcha=c, captcha_answer=str(c["answer"] + 1))
+    assert r.status == 403, r
+    assert re.search(r" 403 .*\bcaptcha=wrong\b", _request_line(d, off, 403))
+
+    off = d.log_size()
+    r = d.submit()
+    assert r.status == 403 and r.data["error"] == "captcha", r
+    assert re.search(r"\bcaptcha=too_fast\b", _request_line(d, off, 403))
+
+    off = d.log_size()
+    r = d.submit(email="kein-at-zeichen")
+    assert r.status == 422, r
+    assert re.search(r"\binvalid=email\b", _request_line(d, off, 422))
+
+    off = d.log_size()
+    r = d.submit()
+    assert r.status == 429, r
+    assert re.search(r"\brate_limited=email\b", _request_line(d, off, 429))
