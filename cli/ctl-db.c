@@ -17,22 +17,6 @@
 
 #define CTL_DB_BATCH 256	/* HGETALLs pipelined at once */
 
-/* The address for messages: never the password. */
-static char *
-ctl_db_name(const struct store_addr *a)
-{
-	char *s;
-
-	if (a->path != NULL) {
-		if (a->db != 0)
-			xasprintf(&s, "unix:%s?db=%d", a->path, a->db);
-		else
-			xasprintf(&s, "unix:%s", a->path);
-	} else
-		xasprintf(&s, "redis://%s:%d/%d", a->host, a->port, a->db);
-	return s;
-}
-
 void
 ctl_db_connect(struct ctl *ctl)
 {
@@ -45,7 +29,7 @@ ctl_db_connect(struct ctl *ctl)
 
 	if (store_addr_parse(ctl->cfg->redis_address, &a, &cause) != 0)
 		ctl_fatalx("%s (check %s)", cause, ctl->redis_hint);
-	ctl->redis_name = ctl_db_name(&a);
+	ctl->redis_name = store_addr_name(&a);
 	if (ms == 0)
 		ms = 2000;
 	tv.tv_sec = ms / 1000;

@@ -8,6 +8,7 @@
 #include <sys/queue.h>
 #include <sys/time.h>
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,6 +24,7 @@
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
+#define DB_DOWN_LOG_MS 60000	/* repeat "still unreachable" this often */
 
 enum db_state { DB_CLOSED, DB_CONNECTING, DB_LOADING, DB_READY };
 
@@ -54,6 +56,11 @@ struct db {
 	char sha[DB_NSCRIPTS][41];
 	TAILQ_HEAD(, db_req) inflight;
 	struct db_stats stats;
+
+	char *name;			/* the address for messages, no password */
+	char *down_cause;		/* why Redis is out of reach, NULL when up */
+	uint64_t down_since_ms;		/* monotonic */
+	uint64_t down_logged_ms;
 };
 
 static void db_connect(struct db *db);
@@ -95,6 +102,40 @@ db_schedule_reconnect(struct db *db)
 		db->backoff_ms = DB_BACKOFF_MAX_MS;
 }
 
+/*
+ * Connecting failed: say why at warning level the first time and whenever
+ * the cause changes, then once a minute while it lasts.
+ */
+static void
+db_unreachable(struct db *db, const char *cause)
+{
+	uint64_t now = clock_mono_ms();
+
+	if (db->down_cause == NULL || strcmp(db->down_cause, cause) != 0) {
+		log_warnx("redis: cannot reach %s: %s; retrying", db->name,
+		    cause);
+		if (db->down_cause == NULL)
+			db->down_since_ms = now;
+		free(db->down_cause);
+		db->down_cause = xstrdup(cause);
+		db->down_logged_ms = now;
+	} else if (now - db->down_logged_ms >= DB_DOWN_LOG_MS) {
+		log_warnx("redis: still cannot reach %s after %" PRIu64 "s: %s",
+		    db->name, (now - db->down_since_ms) / 1000, cause);
+		db->down_logged_ms = now;
+	}
+}
+
+/* A working connection was lost (logged here, once). */
+static void
+db_lost(struct db *db, const char *why)
+{
+	log_warnx("redis: connection to %s dropped: %s", db->name, why);
+	free(db->down_cause);
+	db->down_cause = xstrdup(why);
+	db->down_since_ms = db->down_logged_ms = clock_mono_ms();
+}
+
 /* Drop the connection: every pending callback runs once with NULL. */
 static void
 db_drop(struct db *db, const char *why)
@@ -103,8 +144,10 @@ db_drop(struct db *db, const char *why)
 
 	if (ac == NULL)
 		return;
-	if (db->state == DB_READY || db->state == DB_LOADING)
-		log_warnx("redis: connection dropped: %s", why);
+	if (db->state == DB_READY)
+		db_lost(db, why);
+	else
+		db_unreachable(db, why);
 	db->ac = NULL;
 	db->state = DB_CLOSED;
 	ac->data = NULL;	/* the disconnect callback must not touch db */
@@ -228,7 +271,14 @@ db_loaded_cb(redisReply *reply, void *arg)
 	if (--db->loading == 0) {
 		db->state = DB_READY;
 		db->backoff_ms = DB_BACKOFF_MIN_MS;
-		log_info("redis: connected");
+		if (db->down_cause != NULL) {
+			log_warnx("redis: %s is reachable again after %" PRIu64
+			    "s", db->name,
+			    (clock_mono_ms() - db->down_since_ms) / 1000);
+			free(db->down_cause);
+			db->down_cause = NULL;
+		} else
+			log_info("redis: connected to %s", db->name);
 	}
 }
 
@@ -256,10 +306,8 @@ db_setup_cb(redisReply *reply, void *arg)
 {
 	struct db *db = arg;
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
-		log_warnx("redis: %s", reply->str);
-		db_drop(db, "setup failed");
-	}
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		db_drop(db, reply->str);
 }
 
 /* Queue a command on the connection regardless of state (setup commands). */
@@ -289,7 +337,7 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 	if (db == NULL)
 		return;
 	if (status != REDIS_OK) {
-		log_debug("redis: connect failed: %s", ac->errstr);
+		db_unreachable(db, ac->errstr);
 		/* hiredis frees the context after this callback. */
 		db->ac = NULL;
 		db->state = DB_CLOSED;
@@ -332,7 +380,10 @@ db_disconnect_cb(const redisAsyncContext *ac, int status)
 	(void)status;
 	if (db == NULL)
 		return;	/* we dropped it ourselves */
-	log_warnx("redis: disconnected%s%s", ac->errstr[0] ? ": " : "", ac->errstr);
+	if (db->state == DB_READY)
+		db_lost(db, ac->errstr[0] ? ac->errstr : "disconnected");
+	else
+		db_unreachable(db, ac->errstr[0] ? ac->errstr : "disconnected");
 	db->ac = NULL;
 	db->state = DB_CLOSED;
 	evtimer_del(db->timer);
@@ -351,7 +402,7 @@ db_connect(struct db *db)
 	if (ac == NULL)
 		fatalx("redis: out of memory");
 	if (ac->err) {
-		log_debug("redis: connect failed: %s", ac->errstr);
+		db_unreachable(db, ac->errstr);
 		redisAsyncFree(ac);
 		db_schedule_reconnect(db);
 		return;
@@ -380,6 +431,7 @@ db_new(struct event_base *base, const struct store_addr *addr,
 	db->addr.password = addr->password ? xstrdup(addr->password) : NULL;
 	db->addr.port = addr->port;
 	db->addr.db = addr->db;
+	db->name = store_addr_name(addr);
 	db->timeout_ms = timeout_ms;
 	db->max_inflight = max_inflight;
 	db->backoff_ms = DB_BACKOFF_MIN_MS;
@@ -407,7 +459,48 @@ db_free(struct db *db)
 	event_free(db->timer);
 	event_free(db->retry);
 	store_addr_free(&db->addr);
+	free(db->name);
+	free(db->down_cause);
 	free(db);
+}
+
+int
+db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause)
+{
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	redisContext *c;
+	redisReply *r = NULL;
+
+	*cause = NULL;
+	if (addr->path != NULL)
+		c = redisConnectUnixWithTimeout(addr->path, tv);
+	else
+		c = redisConnectWithTimeout(addr->host, addr->port, tv);
+	if (c == NULL) {
+		*cause = xstrdup("out of memory");
+		return -1;
+	}
+	if (c->err) {
+		*cause = xstrdup(c->errstr);
+		redisFree(c);
+		return -1;
+	}
+	redisSetTimeout(c, tv);
+	if (addr->password != NULL)
+		r = redisCommand(c, "AUTH %s", addr->password);
+	if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+		if (r != NULL)
+			freeReplyObject(r);
+		r = c->err ? NULL : redisCommand(c, "PING");
+	}
+	if (r == NULL)
+		*cause = xstrdup(c->errstr[0] ? c->errstr : "no answer");
+	else if (r->type == REDIS_REPLY_ERROR)
+		*cause = xstrdup(r->str);
+	if (r != NULL)
+		freeReplyObject(r);
+	redisFree(c);
+	return *cause != NULL ? -1 : 0;
 }
 
 bool

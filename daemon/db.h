@@ -42,6 +42,12 @@ struct db *db_new(struct event_base *base, const struct store_addr *addr,
     unsigned int timeout_ms, unsigned int max_inflight);
 void db_free(struct db *db);
 
+/*
+ * Connect, AUTH and PING once, synchronously (heinzeld -t).  -1 with
+ * *cause (caller frees) when Redis cannot be reached.
+ */
+int db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause);
+
 /* Connected, authenticated and scripts loaded. */
 bool db_up(const struct db *db);
 const struct db_stats *db_stats(const struct db *db);

@@ -237,7 +237,7 @@ main(int argc, char **argv)
 	struct store_addr addr;
 	struct event *sigs[4];
 	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
-	char *cause = NULL;
+	char *cause = NULL, *name;
 	int ch, test = 0, level = -1, i;
 
 	memset(&d, 0, sizeof d);
@@ -281,6 +281,18 @@ main(int argc, char **argv)
 		    d.conf_path, d.conf_path);
 	}
 	if (test) {
+		/* Not a syntax error: heinzeld starts and waits for Redis. */
+		if (store_addr_parse(d.cfg->redis_address, &addr, &cause) == 0) {
+			if (db_probe(&addr, d.cfg->redis_timeout_ms, &cause) != 0) {
+				name = store_addr_name(&addr);
+				printf("warning: Redis at %s cannot be reached: "
+				    "%s (heinzeld would start and retry)\n",
+				    name, cause);
+				free(name);
+			}
+			store_addr_free(&addr);
+		}
+		free(cause);
 		printf("configuration OK (%zu rules)\n", ruleset_count(d.rules));
 		ruleset_unref(d.rules);
 		config_free(d.cfg);

@@ -445,6 +445,21 @@ store_addr_parse(const char *s, struct store_addr *a, char **cause)
 	return 0;
 }
 
+char *
+store_addr_name(const struct store_addr *a)
+{
+	char *s;
+
+	if (a->path != NULL) {
+		if (a->db != 0)
+			xasprintf(&s, "unix:%s?db=%d", a->path, a->db);
+		else
+			xasprintf(&s, "unix:%s", a->path);
+	} else
+		xasprintf(&s, "redis://%s:%d/%d", a->host, a->port, a->db);
+	return s;
+}
+
 void
 store_addr_free(struct store_addr *a)
 {

@@ -76,6 +76,8 @@ enum store_script {
 /* Parse "unix:/path[?db=N]", "/path", "redis://[:pass@]host[:port][/db]". */
 int store_addr_parse(const char *s, struct store_addr *a, char **cause);
 void store_addr_free(struct store_addr *a);
+/* The address for messages, never with the password.  Caller frees. */
+char *store_addr_name(const struct store_addr *a);
 
 void store_init(struct store *st, const char *prefix);
 void store_free(struct store *st);

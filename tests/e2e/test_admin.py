@@ -100,3 +100,33 @@ def test_refusals_say_why_in_the_log(heinzeld):
     r = d.submit()
     assert r.status == 429, r
     assert re.search(r"\brate_limited=email\b", _request_line(d, off, 429))
+
+
+# ---- Redis out of reach says why ----
+
+def test_unreachable_redis_is_logged_at_warning_level(heinzeld_factory):
+    from conftest import RedisServer, _wait
+    srv = RedisServer()      # not started yet: its socket does not exist
+    d = heinzeld_factory({"redis": {"address": "unix:" + srv.socket},
+                          "log": {"level": "warn"}}, shared=False, wait=False)
+    try:
+        cause = "No such file or directory"
+        assert _wait(lambda: cause in d.log(), 5), d.log()
+        rc, out = d.check("-t")
+        assert rc == 0 and "configuration OK" in out, out
+        assert re.search(r"Redis at unix:\S+ cannot be reached: " + cause,
+            out), out
+        # Retried every few seconds at most, logged once while the cause
+        # stays the same.
+        import time
+        time.sleep(1.5)
+        lines = [l for l in d.log().splitlines() if cause in l]
+        assert len(lines) == 1 and "[warn]" in lines[0], d.log()
+        assert srv.socket in lines[0], lines
+        srv.start()
+        assert _wait(lambda: "reachable again" in d.log(), 10), d.log()
+        d.wait_ready()
+        rc, out = d.check("-t")
+        assert rc == 0 and "cannot be reached" not in out, out
+    finally:
+        srv.cleanup()
