@@ -8,6 +8,7 @@
 #include <grp.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,27 +66,38 @@ usage(FILE *fp)
 	    HEINZEL_SYSCONFDIR);
 }
 
-/* Errors: on stdout for -t, else one log line each (journal, syslog). */
+/*
+ * Errors: on stdout for -t, else one log line each (journal, syslog), as
+ * errors at startup (they stop heinzeld) and warnings on a reload (the
+ * configuration in force stays).
+ */
+enum heinzeld_load_mode { LOAD_TEST, LOAD_START, LOAD_RELOAD };
+
 static void
-heinzeld_errors(const char *errors, int to_stdout)
+heinzeld_errors(const char *errors, enum heinzeld_load_mode mode)
 {
 	const char *p, *nl;
 
-	if (to_stdout) {
+	if (mode == LOAD_TEST) {
 		printf("%s\n", errors);
 		return;
 	}
 	for (p = errors; *p != '\0'; p = nl + (*nl != '\0')) {
 		if ((nl = strchr(p, '\n')) == NULL)
 			nl = p + strlen(p);
-		if (nl > p)
+		if (nl <= p)
+			continue;
+		if (mode == LOAD_START)
+			log_errx("%.*s", (int)(nl - p), p);
+		else
 			log_warnx("%.*s", (int)(nl - p), p);
 	}
 }
 
 /* Load config and rules from disk; NULL with the errors logged. */
 static struct config *
-heinzeld_load(const char *path, struct ruleset **rules, int to_stdout)
+heinzeld_load(const char *path, struct ruleset **rules,
+    enum heinzeld_load_mode mode)
 {
 	struct config *cfg = config_new();
 	struct store_addr addr;
@@ -93,20 +105,20 @@ heinzeld_load(const char *path, struct ruleset **rules, int to_stdout)
 
 	*rules = NULL;
 	if (config_load(cfg, path, &errors) != 0) {
-		heinzeld_errors(errors, to_stdout);
-		if (!to_stdout)
+		heinzeld_errors(errors, mode);
+		if (mode == LOAD_RELOAD)
 			log_warnx("%s: configuration not loaded", path);
 		goto fail;
 	}
 	if (store_addr_parse(cfg->redis_address, &addr, &cause) != 0) {
 		xasprintf(&errors, "%s: [redis] address: %s", path, cause);
 		free(cause);
-		heinzeld_errors(errors, to_stdout);
+		heinzeld_errors(errors, mode);
 		goto fail;
 	}
 	store_addr_free(&addr);
 	if ((*rules = ruleset_load(cfg->rules_dir, &errors)) == NULL) {
-		heinzeld_errors(errors, to_stdout);
+		heinzeld_errors(errors, mode);
 		goto fail;
 	}
 	return cfg;
@@ -114,6 +126,43 @@ fail:
 	free(errors);
 	config_free(cfg);
 	return NULL;
+}
+
+/*
+ * What only a restart changes.  d->cfg always holds the values running,
+ * so a file put back as it was is quiet again.
+ */
+static const struct {
+	const char *name;
+	size_t off;
+} heinzeld_restart_keys[] = {
+	{ "[server] socket", offsetof(struct config, socket) },
+	{ "[server] listen", offsetof(struct config, listen) },
+	{ "[server] metrics_listen", offsetof(struct config, metrics_listen) },
+	{ "[redis] address", offsetof(struct config, redis_address) },
+	{ "[redis] prefix", offsetof(struct config, redis_prefix) },
+};
+
+/* Warn about each changed one and keep the running value in cfg. */
+static void
+heinzeld_keep_running(struct config *cfg, const struct config *running)
+{
+	char **v, *const *r;
+	size_t i;
+
+	for (i = 0; i < sizeof heinzeld_restart_keys /
+	    sizeof heinzeld_restart_keys[0]; i++) {
+		v = (char **)((char *)cfg + heinzeld_restart_keys[i].off);
+		r = (char *const *)((const char *)running +
+		    heinzeld_restart_keys[i].off);
+		if (strcmp(*v, *r) == 0)
+			continue;
+		log_warnx("reload: %s differs from the one in use; the "
+		    "change takes effect after a restart",
+		    heinzeld_restart_keys[i].name);
+		free(*v);
+		*v = xstrdup(*r);
+	}
 }
 
 static void
@@ -124,22 +173,13 @@ heinzeld_reload(struct heinzeld *d)
 
 	log_info("reloading %s", d->conf_path);
 	sdnotify_reloading();
-	if ((cfg = heinzeld_load(d->conf_path, &rules, 0)) == NULL) {
+	if ((cfg = heinzeld_load(d->conf_path, &rules, LOAD_RELOAD)) == NULL) {
 		log_warnx("reload failed: keeping the configuration and rules in force");
 		metrics_reloaded(d->metrics, 0, ruleset_count(d->rules));
 		sdnotify_ready();
 		return;
 	}
-	if (strcmp(cfg->socket, d->cfg->socket) != 0 ||
-	    strcmp(cfg->listen, d->cfg->listen) != 0 ||
-	    strcmp(cfg->metrics_listen, d->cfg->metrics_listen) != 0 ||
-	    strcmp(cfg->redis_address, d->cfg->redis_address) != 0 ||
-	    strcmp(cfg->redis_prefix, d->cfg->redis_prefix) != 0)
-		log_warnx("reload: changes to socket, listen and [redis] take "
-		    "effect only after a restart");
-	/* Keep what only a restart may change. */
-	free(cfg->redis_prefix);
-	cfg->redis_prefix = xstrdup(d->cfg->redis_prefix);
+	heinzeld_keep_running(cfg, d->cfg);
 	server_reload(d->server, cfg, rules);
 	ruleset_unref(d->rules);
 	config_free(d->cfg);
@@ -274,7 +314,8 @@ main(int argc, char **argv)
 	}
 	log_init("heinzeld", LOG_LEVEL_INFO, 0);
 
-	if ((d.cfg = heinzeld_load(d.conf_path, &d.rules, test)) == NULL) {
+	if ((d.cfg = heinzeld_load(d.conf_path, &d.rules,
+	    test ? LOAD_TEST : LOAD_START)) == NULL) {
 		if (test)
 			return 1;
 		fatalx("%s: fix the errors above, check with heinzeld -t -c %s",

@@ -98,6 +98,12 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 	} while (0)
 
 void
+log_errx(const char *fmt, ...)
+{
+	LOG_BODY(LOG_LEVEL_ERROR, -1);
+}
+
+void
 log_warn(const char *fmt, ...)
 {
 	int saved = errno;

@@ -15,6 +15,7 @@ enum log_level log_get_level(void);
 /* Parse "error", "warn", "info", "debug"; -1 if unknown. */
 int log_level_parse(const char *name);
 
+void log_errx(const char *fmt, ...) LOG_PRINTF(1, 2);	/* not fatal */
 void log_warn(const char *fmt, ...) LOG_PRINTF(1, 2);	/* with strerror(errno) */
 void log_warnx(const char *fmt, ...) LOG_PRINTF(1, 2);
 void log_info(const char *fmt, ...) LOG_PRINTF(1, 2);

@@ -130,3 +130,48 @@ def test_unreachable_redis_is_logged_at_warning_level(heinzeld_factory):
         assert rc == 0 and "cannot be reached" not in out, out
     finally:
         srv.cleanup()
+
+
+# ---- reload compares with what runs ----
+
+def _sighup_and_wait(d, n_reloaded):
+    import signal
+    from conftest import _wait
+    d.proc.send_signal(signal.SIGHUP)
+    assert _wait(lambda: d.log().count("reloaded:") +
+                 d.log().count("reload failed") >= n_reloaded, 5), d.log()
+
+
+def test_reload_compares_with_what_runs(heinzeld, tmp_path):
+    d = heinzeld(shared=False)
+    original = d.text
+    moved = original.replace("socket_mode = 0600", "socket_mode = 0600\n"
+        "metrics_listen = 127.0.0.1:1") \
+        .replace("prefix = test", "prefix = other")
+    assert moved != original
+    with open(d.conf, "w") as f:
+        f.write(moved)
+    off = d.log_size()
+    _sighup_and_wait(d, 1)
+    warned = d.log(off)
+    assert "[redis] prefix differs from the one in use" in warned, warned
+    assert "[server] metrics_listen differs" in warned, warned
+    assert "[server] socket differs" not in warned, warned
+    # The file put back as it was: nothing to warn about any more.
+    with open(d.conf, "w") as f:
+        f.write(original)
+    off = d.log_size()
+    _sighup_and_wait(d, 2)
+    assert "differs" not in d.log(off) and "restart" not in d.log(off), \
+        d.log(off)
+    assert d.submit().status == 202
+
+
+def test_rule_errors_at_startup_are_errors(heinzeld):
+    d = heinzeld(rules={"96-broken.rules": "rule BROKEN body /(/ score 1\n"},
+        launch=False)
+    p = subprocess.run([HEINZELD, "-c", d.conf], capture_output=True,
+        text=True, timeout=10)
+    assert p.returncode != 0, p
+    lines = [l for l in p.stderr.splitlines() if "96-broken.rules:1:" in l]
+    assert lines and all("[error]" in l for l in lines), p.stderr
