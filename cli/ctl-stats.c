@@ -1,6 +1,8 @@
 /*
  * stats: queue depths, the oldest pending comment and the totals, for
- * people, for scripts, and as a monitoring check (exit 2 on a breach).
+ * people, for scripts, and as a monitoring plugin: one status line with
+ * performance data and the exit status 0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN, as Nagios, Icinga and their successors read it.
  */
 #include <getopt.h>
 #include <stdlib.h>
@@ -24,6 +26,17 @@ struct ctl_stats {
 	size_t ntotals;
 	long long known;		/* authors with an approved comment */
 	json_t *breaches;		/* strings */
+	int status;			/* CTL_PLUGIN_OK ... CRITICAL */
+};
+
+/* The thresholds; -1 where not given. */
+struct ctl_stats_limits {
+	long long warn_pending, crit_pending;
+	long long warn_age, crit_age;		/* seconds */
+};
+
+static const char *const ctl_stats_status_names[] = {
+	"OK", "WARNING", "CRITICAL", "UNKNOWN"
 };
 
 static int
@@ -62,6 +75,8 @@ ctl_stats_json(const struct ctl_stats *st)
 	json_object_set_new(o, "totals", t);
 	json_object_set_new(o, "known_authors", json_integer(st->known));
 	json_object_set(o, "breaches", st->breaches);
+	json_object_set_new(o, "status",
+	    json_string(ctl_stats_status_names[st->status]));
 	ctl_output_json(o);
 }
 
@@ -98,34 +113,103 @@ ctl_stats_print(struct ctl *ctl, const struct ctl_stats *st)
 	printf("%-*s %10lld\n", (int)w, "known_authors", st->known);
 }
 
+/* One threshold: the breach message and the worse status. */
+static void
+ctl_stats_check(struct ctl_stats *st, long long value, long long limit,
+    int status, const char *what, const char *unit)
+{
+	char msg[160];
+
+	if (limit < 0 || value <= limit)
+		return;
+	snprintf(msg, sizeof msg, "%s %lld%s (more than %lld%s%s)", what,
+	    value, unit, limit, unit,
+	    status == CTL_PLUGIN_CRITICAL ? ", critical" : "");
+	json_array_append_new(st->breaches, json_string(msg));
+	if (status > st->status)
+		st->status = status;
+}
+
+/* "pending=60;50;100;0": a value with its thresholds, "" where none. */
+static void
+ctl_stats_perf(const char *label, long long v, const char *unit,
+    long long warn, long long crit)
+{
+	printf("%s=%lld%s;", label, v, unit);
+	if (warn >= 0)
+		printf("%lld", warn);
+	printf(";");
+	if (crit >= 0)
+		printf("%lld", crit);
+	printf(";0");
+}
+
+static void
+ctl_stats_plugin(const struct ctl_stats *st, const struct ctl_stats_limits *l)
+{
+	char age[16];
+	size_t i, n = json_array_size(st->breaches);
+
+	printf("HEINZEL %s - ", ctl_stats_status_names[st->status]);
+	if (n == 0) {
+		printf("%lld pending", st->d.count[STORE_PENDING]);
+		if (st->age_s >= 0) {
+			ctl_output_age((uint64_t)st->age_s * 1000, age, sizeof age);
+			printf(", oldest %s", age);
+		}
+	}
+	for (i = 0; i < n; i++)
+		printf("%s%s", i > 0 ? "; " : "",
+		    json_string_value(json_array_get(st->breaches, i)));
+	printf(" | ");
+	ctl_stats_perf("pending", st->d.count[STORE_PENDING], "",
+	    l->warn_pending, l->crit_pending);
+	printf(" ");
+	ctl_stats_perf("oldest", st->age_s >= 0 ? st->age_s : 0, "s",
+	    l->warn_age, l->crit_age);
+	printf("\n");
+}
+
 int
 ctl_stats_exec(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
-		{ "max-pending", required_argument, NULL, 'p' },
-		{ "max-age", required_argument, NULL, 'a' },
+		{ "warn-pending", required_argument, NULL, 'p' },
+		{ "crit-pending", required_argument, NULL, 'P' },
+		{ "max-pending", required_argument, NULL, 'P' },
+		{ "warn-age", required_argument, NULL, 'a' },
+		{ "crit-age", required_argument, NULL, 'A' },
+		{ "max-age", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 }
 	};
-	long long max_pending = -1, max_age = -1;
+	struct ctl_stats_limits lim = { -1, -1, -1, -1 };
 	struct ctl_stats st;
 	struct store_cmd cmd;
 	redisReply *r, *totals;
-	const char *cause;
+	const char *cause, *opt;
 	uint64_t now = clock_wall_ms(), oldest;
-	char msg[128];
-	size_t i, n;
+	size_t i;
 	int ch, json = 0;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
-		if (ch == 'j')
+		opt = argv[optind - 1][0] == '-' ? argv[optind - 1] : argv[optind - 2];
+		switch (ch) {
+		case 'j':
 			json = 1;
-		else if (ch == 'p')
-			max_pending = (long long)ctl_parse_number(ctl,
-			    "--max-pending", optarg, 1000000000000UL);
-		else if (ch == 'a')
-			max_age = (long long)ctl_parse_number(ctl, "--max-age",
-			    optarg, 1000000000000UL);
+			break;
+		case 'p':
+		case 'P':
+			*(ch == 'p' ? &lim.warn_pending : &lim.crit_pending) =
+			    (long long)ctl_parse_number(ctl, opt, optarg,
+			    1000000000000UL);
+			break;
+		case 'a':
+		case 'A':
+			*(ch == 'a' ? &lim.warn_age : &lim.crit_age) =
+			    (long long)(ctl_parse_duration(ctl, opt, optarg) / 1000);
+			break;
+		}
 	}
 	if (optind < argc)
 		ctl_usage_errx(ctl, "unexpected argument %s", argv[optind]);
@@ -158,29 +242,30 @@ ctl_stats_exec(struct ctl *ctl, int argc, char **argv)
 	st.known = r->type == REDIS_REPLY_INTEGER ? r->integer : 0;
 	freeReplyObject(r);
 
+	/* Critical first: a value over both limits is named once, as critical. */
 	st.breaches = json_array();
-	if (max_pending >= 0 && st.d.count[STORE_PENDING] > max_pending) {
-		snprintf(msg, sizeof msg, "%lld comments pending, more than "
-		    "--max-pending %lld", st.d.count[STORE_PENDING],
-		    max_pending);
-		json_array_append_new(st.breaches, json_string(msg));
-	}
-	if (max_age >= 0 && st.age_s > max_age) {
-		snprintf(msg, sizeof msg, "the oldest pending comment waits "
-		    "for %llds, longer than --max-age %lld", st.age_s, max_age);
-		json_array_append_new(st.breaches, json_string(msg));
-	}
+	st.status = CTL_PLUGIN_OK;
+	ctl_stats_check(&st, st.d.count[STORE_PENDING], lim.crit_pending,
+	    CTL_PLUGIN_CRITICAL, "pending", "");
+	if (st.status != CTL_PLUGIN_CRITICAL)
+		ctl_stats_check(&st, st.d.count[STORE_PENDING],
+		    lim.warn_pending, CTL_PLUGIN_WARNING, "pending", "");
+	i = json_array_size(st.breaches);
+	ctl_stats_check(&st, st.age_s, lim.crit_age, CTL_PLUGIN_CRITICAL,
+	    "oldest pending", "s");
+	if (json_array_size(st.breaches) == i)
+		ctl_stats_check(&st, st.age_s, lim.warn_age,
+		    CTL_PLUGIN_WARNING, "oldest pending", "s");
 
 	if (json)
 		ctl_stats_json(&st);
+	else if (lim.warn_pending >= 0 || lim.crit_pending >= 0 ||
+	    lim.warn_age >= 0 || lim.crit_age >= 0)
+		ctl_stats_plugin(&st, &lim);
 	else
 		ctl_stats_print(ctl, &st);
-	n = json_array_size(st.breaches);
-	for (i = 0; i < n; i++)
-		ctl_warnx("stats: %s",
-		    json_string_value(json_array_get(st.breaches, i)));
 	json_decref(st.breaches);
 	free(st.totals);
 	freeReplyObject(totals);
-	return n > 0 ? CTL_USAGE : CTL_OK;
+	return st.status;
 }

@@ -23,6 +23,12 @@ struct ruleset;
 #define CTL_FAIL 1
 #define CTL_USAGE 2
 
+/* stats follows the monitoring-plugin convention (Nagios, Icinga). */
+#define CTL_PLUGIN_OK 0
+#define CTL_PLUGIN_WARNING 1
+#define CTL_PLUGIN_CRITICAL 2
+#define CTL_PLUGIN_UNKNOWN 3
+
 struct ctl {
 	char *conf_path;	/* the file read, NULL on the defaults */
 	struct config *cfg;
@@ -56,6 +62,11 @@ void ctl_usage_errx(struct ctl *ctl, const char *fmt, ...)
 int ctl_getopt(struct ctl *ctl, int argc, char **argv, const char *shortopts,
     const struct option *longopts);
 void ctl_print_help(const struct ctl_cmd *cmd, FILE *fp);
+/*
+ * From now on a usage error or a failure exits 3 with a plugin status line
+ * "HEINZEL UNKNOWN - why" on stdout (and the message on stderr as ever).
+ */
+void ctl_plugin_mode(void);
 unsigned long ctl_parse_number(struct ctl *ctl, const char *opt, const char *s,
     unsigned long max);
 uint64_t ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s);

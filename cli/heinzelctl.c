@@ -93,13 +93,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "When stdin is not a terminal, reads one line per decision instead.\n\n"
 	  "  --post POST  only comments of this post\n",
 	  ctl_review_exec },
-	{ "stats", "[--json] [--max-pending N] [--max-age SECONDS]",
-	  "queue depths, oldest pending comment and totals",
-	  "Exits 2 when a threshold is crossed, naming it, so that it serves as\n"
-	  "a monitoring check.\n\n"
-	  "  --max-pending N        more than N pending comments is a breach\n"
-	  "  --max-age SECONDS      a pending comment older than this is a breach\n"
-	  "  --json                 print one JSON object\n",
+	{ "stats", "[--json] [--warn-pending N] [--crit-pending N] "
+	  "[--warn-age AGE] [--crit-age AGE]",
+	  "queue depths, oldest pending comment and totals; a monitoring check",
+	  "With a threshold it is a monitoring plugin (Nagios, Icinga): one\n"
+	  "status line with performance data, such as\n"
+	  "  HEINZEL WARNING - pending 60 (more than 50) | "
+	  "pending=60;50;100;0 oldest=1800s;3600;86400;0\n"
+	  "and the exit status 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (a usage\n"
+	  "error, Redis unreachable).  Without one, the report for people.\n\n"
+	  "  --warn-pending N     more than N pending comments is a warning\n"
+	  "  --crit-pending N     ... is critical\n"
+	  "  --warn-age AGE       a pending comment older than AGE (30m, 2h, 1d)\n"
+	  "                       is a warning\n"
+	  "  --crit-age AGE       ... is critical\n"
+	  "  --max-pending N      the same as --crit-pending (older name)\n"
+	  "  --max-age AGE        the same as --crit-age (older name)\n"
+	  "  --json               print one JSON object, with \"status\"\n",
 	  ctl_stats_exec },
 	{ "purge", "[--days N] [--json]",
 	  "delete spam older than spam_keep_days",
@@ -155,6 +165,25 @@ static const struct ctl_cmd ctl_cmds[] = {
 
 static void ctl_vwarn(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
 
+static bool ctl_plugin;		/* see ctl_plugin_mode */
+
+void
+ctl_plugin_mode(void)
+{
+	ctl_plugin = true;
+}
+
+/* In plugin mode, the status line a monitoring system shows; exit 3. */
+static void
+ctl_plugin_unknown(const char *msg)
+{
+	if (!ctl_plugin)
+		return;
+	printf("HEINZEL UNKNOWN - %s\n", msg);
+	fflush(stdout);
+	exit(CTL_PLUGIN_UNKNOWN);
+}
+
 static void
 ctl_vwarn(const char *fmt, va_list ap)
 {
@@ -177,11 +206,14 @@ ctl_warnx(const char *fmt, ...)
 void
 ctl_fatalx(const char *fmt, ...)
 {
+	char msg[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	ctl_vwarn(fmt, ap);
+	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
+	ctl_warnx("%s", msg);
+	ctl_plugin_unknown(msg);
 	exit(CTL_FAIL);
 }
 
@@ -199,6 +231,7 @@ ctl_usage_errx(struct ctl *ctl, const char *fmt, ...)
 		ctl_warnx("%s: %s (see 'heinzelctl help %s')", name, msg, name);
 	else
 		ctl_warnx("%s (see 'heinzelctl help')", msg);
+	ctl_plugin_unknown(msg);
 	exit(CTL_USAGE);
 }
 
@@ -321,7 +354,8 @@ ctl_usage(FILE *fp)
 	    "  -V, --version        print the version\n"
 	    "\n"
 	    "'heinzelctl help COMMAND' or 'heinzelctl COMMAND --help' tells more.\n"
-	    "Exit status: 0 done, 1 failed, 2 usage error or threshold crossed.\n",
+	    "Exit status: 0 done, 1 failed, 2 usage error; stats: 0 OK, 1 WARNING,\n"
+	    "2 CRITICAL, 3 UNKNOWN.\n",
 	    HEINZEL_SYSCONFDIR,
 	    strcmp(HEINZEL_SYSCONFDIR, "/etc/heinzel") != 0 ?
 	    "\n                       and /etc/heinzel/heinzel.conf" : "");
@@ -523,6 +557,9 @@ main(int argc, char **argv)
 	}
 	argc -= words - 1;
 	argv += words - 1;
+	/* stats is a monitoring check: its failures are UNKNOWN (3). */
+	if (ctl.cmd->exec == ctl_stats_exec)
+		ctl_plugin_mode();
 	if (ctl_wants_help(argc, argv)) {
 		ctl_print_help(ctl.cmd, stdout);
 		return CTL_OK;
@@ -558,7 +595,7 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (ferror(stdout)) {
 		ctl_warnx("cannot write the output: %s", strerror(errno));
-		rc = CTL_FAIL;
+		rc = ctl_plugin ? CTL_PLUGIN_UNKNOWN : CTL_FAIL;
 	}
 
 	ctl_db_close(&ctl);

@@ -326,9 +326,9 @@ main(int argc, char **argv)
 		if (store_addr_parse(d.cfg->redis_address, &addr, &cause) == 0) {
 			if (db_probe(&addr, d.cfg->redis_timeout_ms, &cause) != 0) {
 				name = store_addr_name(&addr);
-				printf("warning: Redis at %s cannot be reached: "
-				    "%s (heinzeld would start and retry)\n",
-				    name, cause);
+				fprintf(stderr, "warning: Redis at %s cannot be "
+				    "reached: %s (heinzeld would start and "
+				    "retry)\n", name, cause);
 				free(name);
 			}
 			store_addr_free(&addr);

@@ -175,3 +175,49 @@ def test_rule_errors_at_startup_are_errors(heinzeld):
     assert p.returncode != 0, p
     lines = [l for l in p.stderr.splitlines() if "96-broken.rules:1:" in l]
     assert lines and all("[error]" in l for l in lines), p.stderr
+
+
+# ---- stats as a monitoring plugin ----
+
+PLUGIN_LINE = re.compile(r"^HEINZEL (OK|WARNING|CRITICAL|UNKNOWN) - [^|\n]+"
+    r"(?: \| pending=\d+;\d*;\d*;0 oldest=\d+s;\d*;\d*;0)?\n$")
+
+
+def test_stats_is_a_monitoring_plugin(daemon, rdb, tmp_path):
+    from ctl_helpers import insert
+    insert(rdb, age=7200)
+    submit(daemon)
+
+    def check(*args):
+        r = ctl(daemon, "stats", *args)
+        assert PLUGIN_LINE.match(r.out), r
+        return r
+
+    r = check("--warn-pending", "5", "--crit-pending", "10")
+    assert r.rc == 0 and r.out == ("HEINZEL OK - 2 pending, oldest 2h | "
+        "pending=2;5;10;0 oldest=%ss;;;0\n" % r.out.split("oldest=")[1]
+        .split("s;")[0]), r
+    r = check("--warn-pending", "1", "--crit-pending", "10")
+    assert r.rc == 1 and r.out.startswith("HEINZEL WARNING - pending 2 "
+        "(more than 1) | pending=2;1;10;0 "), r
+    r = check("--warn-pending", "1", "--crit-pending", "1")
+    assert r.rc == 2 and "HEINZEL CRITICAL" in r.out, r
+    # Durations wherever a time is asked.
+    r = check("--warn-age", "1h", "--crit-age", "1d")
+    assert r.rc == 1 and re.search(r"oldest=\d+s;3600;86400;0$", r.out), r
+    r = check("--warn-age", "30m", "--crit-age", "90m")
+    assert r.rc == 2 and "oldest pending" in r.out, r
+    # A typo is UNKNOWN, not an outage.
+    for args in (["--warn-pending", "many"], ["--crit-age", "soon"],
+                 ["--bogus"]):
+        r = check(*args)
+        assert r.rc == 3 and r.out.startswith("HEINZEL UNKNOWN - "), r
+    # So is a Redis that cannot be reached.
+    conf = tmp_path / "down.conf"
+    conf.write_text("[redis]\naddress = unix:%s\n" % (tmp_path / "none.sock"))
+    r = ctl(str(conf), "stats", "--warn-pending", "5")
+    assert r.rc == 3 and r.out.startswith("HEINZEL UNKNOWN - cannot reach "
+        "Redis"), r
+    # Without thresholds: the report for people, exit 0.
+    r = ctl(daemon, "stats")
+    assert r.rc == 0 and "QUEUE" in r.out, r
