@@ -170,6 +170,12 @@ ctl_stats_plugin(const struct ctl_stats *st, const struct ctl_stats_limits *l)
 	printf("\n");
 }
 
+static long long
+ctl_stats_count(struct ctl *ctl, const char *opt, const char *s)
+{
+	return (long long)ctl_parse_number(ctl, opt, s, 1000000000000UL);
+}
+
 int
 ctl_stats_exec(struct ctl *ctl, int argc, char **argv)
 {
@@ -177,37 +183,43 @@ ctl_stats_exec(struct ctl *ctl, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ "warn-pending", required_argument, NULL, 'p' },
 		{ "crit-pending", required_argument, NULL, 'P' },
-		{ "max-pending", required_argument, NULL, 'P' },
+		{ "max-pending", required_argument, NULL, 'm' },
 		{ "warn-age", required_argument, NULL, 'a' },
 		{ "crit-age", required_argument, NULL, 'A' },
-		{ "max-age", required_argument, NULL, 'A' },
+		{ "max-age", required_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct ctl_stats_limits lim = { -1, -1, -1, -1 };
 	struct ctl_stats st;
 	struct store_cmd cmd;
 	redisReply *r, *totals;
-	const char *cause, *opt;
+	const char *cause;
 	uint64_t now = clock_wall_ms(), oldest;
 	size_t i;
 	int ch, json = 0;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
-		opt = argv[optind - 1][0] == '-' ? argv[optind - 1] : argv[optind - 2];
 		switch (ch) {
 		case 'j':
 			json = 1;
 			break;
 		case 'p':
+			lim.warn_pending = ctl_stats_count(ctl,
+			    "--warn-pending", optarg);
+			break;
 		case 'P':
-			*(ch == 'p' ? &lim.warn_pending : &lim.crit_pending) =
-			    (long long)ctl_parse_number(ctl, opt, optarg,
-			    1000000000000UL);
+		case 'm':
+			lim.crit_pending = ctl_stats_count(ctl, ch == 'P' ?
+			    "--crit-pending" : "--max-pending", optarg);
 			break;
 		case 'a':
+			lim.warn_age = (long long)(ctl_parse_duration(ctl,
+			    "--warn-age", optarg) / 1000);
+			break;
 		case 'A':
-			*(ch == 'a' ? &lim.warn_age : &lim.crit_age) =
-			    (long long)(ctl_parse_duration(ctl, opt, optarg) / 1000);
+		case 'M':
+			lim.crit_age = (long long)(ctl_parse_duration(ctl,
+			    ch == 'A' ? "--crit-age" : "--max-age", optarg) / 1000);
 			break;
 		}
 	}

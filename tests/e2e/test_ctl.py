@@ -67,7 +67,10 @@ def test_usage_errors_exit_2_with_one_line(daemon):
         2, "--all")
     one_line_error(ctl(daemon, "delete", "--all", "--older-than", "soon"), 2,
         "soon")
-    one_line_error(ctl(daemon, "stats", "--max-pending", "-1"), 2, "--max-pending")
+    # stats is a monitoring plugin: a usage error is UNKNOWN (3).
+    r = ctl(daemon, "stats", "--max-pending", "-1")
+    one_line_error(r, 3, "--max-pending")
+    assert r.out.startswith("HEINZEL UNKNOWN - --max-pending -1"), r
     one_line_error(ctl_raw(["rules"]), 2, "rules check")
 
 
@@ -599,10 +602,14 @@ def test_redis_down_is_one_line(daemon, rdb, tmp_path):
     for args in (["list"], ["stats"], ["approve", "0123456789abcdef0123"],
             ["review"]):
         r = ctl(str(conf), *args)
-        one_line_error(r, 1, "cannot reach Redis at unix:%s" % sock,
+        # stats is a monitoring plugin: UNKNOWN (3) and a status line.
+        one_line_error(r, 3 if args == ["stats"] else 1,
+            "cannot reach Redis at unix:%s" % sock,
             "is redis-server running?", str(conf))
-        assert r.out == "", r
-    r = ctl_raw(["--redis", "redis://127.0.0.1:1/0", "stats"])
+        assert r.out == ("" if args != ["stats"] else
+            "HEINZEL UNKNOWN - " + r.err_lines()[0][len("heinzelctl: "):]
+            + "\n"), r
+    r = ctl_raw(["--redis", "redis://127.0.0.1:1/0", "list"])
     one_line_error(r, 1, "redis://127.0.0.1:1/0", "Connection refused", "--redis")
 
 
