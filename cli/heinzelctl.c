@@ -151,13 +151,18 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "heinzeld does and prints \"N rules OK\", or every error as\n"
 	  "FILE:LINE:COLUMN: message and exits 1.\n",
 	  ctl_rules_check },
-	{ "rules test", "[--rules DIR] [--json] [FILE|-]",
-	  "score one comment (JSON) and list the rules that hit",
+	{ "rules test", "[--rules DIR] [--no-bayes] [--json] [FILE|-]",
+	  "score one comment (JSON) exactly as heinzeld would",
 	  "Reads a comment as JSON, the body heinzeld takes on POST /v1/comments,\n"
-	  "from FILE or stdin, scores it with the rules and prints the total,\n"
-	  "the verdict under [rules] hold_score and reject_score and each hit.\n\n"
+	  "from FILE or stdin, and scores it as heinzeld does: the rules, the\n"
+	  "built-in checks ([checks]: HONEYPOT, TOO_MANY_LINKS) and, once it\n"
+	  "learned enough, the Bayes classifier, whose counts it reads from\n"
+	  "Redis.  Prints the total, the verdict under [rules] hold_score and\n"
+	  "reject_score, and what each part gave, hit by hit.\n\n"
 	  "  --rules DIR  the rules to use (default [rules] dir)\n"
-	  "  --json       print {\"total\", \"verdict\", \"hits\": [...]}\n",
+	  "  --no-bayes   leave the classifier out (no Redis needed)\n"
+	  "  --json       print {\"total\", \"verdict\", \"parts\", \"bayes\",\n"
+	  "               \"hits\": [...]}\n",
 	  ctl_rules_test },
 	{ "help", "[COMMAND]", "what each command does", NULL, NULL },
 };

@@ -28,7 +28,6 @@
 #include "bayes.h"
 #include "bayes_store.h"
 #include "captcha.h"
-#include "checks.h"
 #include "clock.h"
 #include "comment.h"
 #include "config.h"
@@ -39,6 +38,7 @@
 #include "metrics.h"
 #include "rules.h"
 #include "score.h"
+#include "scoring.h"
 #include "server.h"
 #include "store.h"
 #include "tokenize.h"
@@ -80,6 +80,7 @@ struct request {
 	struct timespec start;
 	char *return_to;		/* form posts from a browser: 303 there */
 	struct comment comment;
+	struct ruleset *rules;		/* referenced while the comment is scored */
 	struct score score;
 	struct tokens tokens;		/* for the classifier */
 	enum verdict verdict;
@@ -157,6 +158,8 @@ request_free(struct request *r)
 	struct server *srv = r->srv;
 
 	comment_free(&r->comment);
+	if (r->rules != NULL)
+		ruleset_unref(r->rules);
 	score_free(&r->score);
 	tokenize_free(&r->tokens);
 	free(r->return_to);
@@ -715,39 +718,37 @@ server_bayes_worth_asking(struct server *srv)
 	    now.tv_sec - srv->bayes_checked >= SERVER_BAYES_RECHECK;
 }
 
+/* Score with the one function heinzelctl rules test uses too, then store. */
+static void
+server_score_and_store(struct request *r, const struct bayes_result *bayes)
+{
+	if (scoring_score(r->srv->cfg, r->rules, &r->comment, bayes,
+	    &r->score) > 0)
+		metrics_count(r->srv->metrics, METRIC_RULE_LIMIT);
+	server_store(r);
+}
+
 static void
 server_bayes_cb(redisReply *reply, void *arg)
 {
 	struct request *r = arg;
 	struct server *srv = r->srv;
-	const struct config *cfg = srv->cfg;
-	struct bayes_params params;
-	struct bayes_counts counts;
-	struct bayes_token *tokens;
 	struct bayes_result res;
 	struct timespec now;
 	const char *cause;
 
-	tokens = xcalloc(r->tokens.n + 1, sizeof *tokens);
-	if (bayes_store_fetch_reply(reply, r->tokens.n, &counts, tokens,
+	if (scoring_bayes_reply(srv->cfg, reply, &r->tokens, &res, NULL,
 	    &cause) != 0) {
 		if (reply != NULL)
 			log_warnx("redis: bayes fetch: %s", cause);
-		free(tokens);
 		metrics_outcome(srv->metrics, "unavailable");
 		request_unavailable(r);
 		return;
 	}
-	bayes_params_default(&params);
-	params.min_spam = cfg->bayes_min_spam;
-	params.min_ham = cfg->bayes_min_ham;
-	bayes_classify_counts(&params, &counts, &r->tokens, tokens, &res);
-	free(tokens);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	srv->bayes_ready = res.ready;
 	srv->bayes_checked = now.tv_sec;
-	bayes_score(&res, &r->score);
-	server_store(r);
+	server_score_and_store(r, &res);
 }
 
 static void
@@ -810,11 +811,9 @@ server_submit(struct server *srv, struct evhttp_request *req)
 		return;
 	}
 
-	if (ruleset_score(srv->rules, &r->comment, &r->score) > 0)
-		metrics_count(srv->metrics, METRIC_RULE_LIMIT);
-	checks_score(cfg, &r->comment, &r->score);
+	r->rules = ruleset_ref(srv->rules);
 	if (!cfg->bayes_enabled || !server_bayes_worth_asking(srv)) {
-		server_store(r);
+		server_score_and_store(r, NULL);
 		return;
 	}
 	tokenize_comment(&r->tokens, &r->comment);

@@ -211,7 +211,7 @@ bayes_score(const struct bayes_result *r, struct score *s)
 	if (!r->ready)
 		return;
 	if ((name = bayes_band(r->prob, &points)) != NULL)
-		score_add(s, name, points, 1);
+		score_add_part(s, SCORE_BAYES, name, points, 1);
 }
 
 /* ---- counts in memory ---- */

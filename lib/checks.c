@@ -39,7 +39,8 @@ checks_score(const struct config *cfg, const struct comment *c, struct score *s)
 	size_t links = 0;
 
 	if (c->field[CF_HONEYPOT] != NULL && c->len[CF_HONEYPOT] > 0)
-		score_add(s, CHECK_HONEYPOT, cfg->honeypot_score, 1);
+		score_add_part(s, SCORE_CHECK, CHECK_HONEYPOT,
+		    cfg->honeypot_score, 1);
 	if (cfg->max_links == 0)
 		return;
 	if (c->field[CF_BODY] != NULL)
@@ -47,6 +48,6 @@ checks_score(const struct config *cfg, const struct comment *c, struct score *s)
 	if (c->field[CF_URL] != NULL)
 		links++;
 	if (links > cfg->max_links)
-		score_add(s, CHECK_TOO_MANY_LINKS, cfg->max_links_score,
-		    (unsigned int)links);
+		score_add_part(s, SCORE_CHECK, CHECK_TOO_MANY_LINKS,
+		    cfg->max_links_score, (unsigned int)links);
 }

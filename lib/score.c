@@ -28,6 +28,23 @@ score_free(struct score *s)
 void
 score_add(struct score *s, const char *name, double points, unsigned int count)
 {
+	score_add_part(s, SCORE_RULE, name, points, count);
+}
+
+const char *
+score_part_name(enum score_part p)
+{
+	static const char *const names[SCORE__NPARTS] = {
+		"rules", "checks", "bayes"
+	};
+
+	return (unsigned)p < SCORE__NPARTS ? names[p] : "unknown";
+}
+
+void
+score_add_part(struct score *s, enum score_part part, const char *name,
+    double points, unsigned int count)
+{
 	struct score_hit *h;
 
 	if (s->nhits == s->cap) {
@@ -38,6 +55,7 @@ score_add(struct score *s, const char *name, double points, unsigned int count)
 	h->name = xstrdup(name);
 	h->points = points;
 	h->count = count;
+	h->part = part;
 	s->total += points;
 }
 

@@ -7,10 +7,14 @@
 
 #include <stddef.h>
 
+/* Which part of the scoring gave a hit (scoring.h). */
+enum score_part { SCORE_RULE, SCORE_CHECK, SCORE_BAYES, SCORE__NPARTS };
+
 struct score_hit {
 	char *name;		/* copied */
-	double points;
-	unsigned int count;	/* matches seen (1 for built-in checks) */
+	double points;		/* once, however many matches */
+	unsigned int count;	/* matches seen; links for TOO_MANY_LINKS */
+	enum score_part part;
 };
 
 struct score {
@@ -23,7 +27,12 @@ enum verdict { VERDICT_CLEAN, VERDICT_HOLD, VERDICT_SPAM };
 
 void score_init(struct score *s);
 void score_free(struct score *s);
+/* A rule's hit; score_add_part for the other parts. */
 void score_add(struct score *s, const char *name, double points, unsigned int count);
+void score_add_part(struct score *s, enum score_part part, const char *name,
+    double points, unsigned int count);
+/* "rules", "checks", "bayes" */
+const char *score_part_name(enum score_part p);
 
 /* total >= reject -> SPAM, >= hold -> HOLD, else CLEAN. */
 enum verdict score_verdict(const struct score *s, double hold, double reject);

@@ -5,6 +5,7 @@ can be taken back, monitoring exit codes follow the plugin convention,
 a reload compares with what runs, mails name the post, long options.
 """
 
+import json
 import re
 import subprocess
 
@@ -79,27 +80,28 @@ def _request_line(d, offset, status):
 
 def test_refusals_say_why_in_the_log(heinzeld):
     d = heinzeld({"captcha": {"min_solve_seconds": "30"},
-                  "checks": {"flood_email_limit": "2"}})
+                  "checks": {"flood_ip_limit": "2"}})
+    ip = "203.0.113.9"
     off = d.log_size()
     c = d.captcha()
-    r = d.submit(captcha=c, captcha_answer=str(c["answer"] + 1))
+    r = d.submit(captcha=c, captcha_answer=str(c["answer"] + 1), ip=ip)
     assert r.status == 403, r
     assert re.search(r" 403 .*\bcaptcha=wrong\b", _request_line(d, off, 403))
 
     off = d.log_size()
-    r = d.submit()
+    r = d.submit(ip=ip)
     assert r.status == 403 and r.data["error"] == "captcha", r
     assert re.search(r"\bcaptcha=too_fast\b", _request_line(d, off, 403))
 
     off = d.log_size()
-    r = d.submit(email="kein-at-zeichen")
+    r = d.submit(email="kein-at-zeichen", ip=ip)
     assert r.status == 422, r
     assert re.search(r"\binvalid=email\b", _request_line(d, off, 422))
 
     off = d.log_size()
-    r = d.submit()
+    r = d.submit(ip=ip)
     assert r.status == 429, r
-    assert re.search(r"\brate_limited=email\b", _request_line(d, off, 429))
+    assert re.search(r"\brate_limited=ip\b", _request_line(d, off, 429))
 
 
 # ---- Redis out of reach says why ----
@@ -221,3 +223,75 @@ def test_stats_is_a_monitoring_plugin(daemon, rdb, tmp_path):
     # Without thresholds: the report for people, exit 0.
     r = ctl(daemon, "stats")
     assert r.rc == 0 and "QUEUE" in r.out, r
+
+
+# ---- rules test scores as heinzeld does ----
+
+def _stored_score(rdb, cid):
+    h = rdb.client.hgetall("{test}:comment:%s" % cid)
+    hits = sorted((x.split("=")[0], float(x.split("=")[1]))
+                  for x in h.get("hits", "").split())
+    return float(h["score"]), hits
+
+
+def _tested_score(d, fields, *args):
+    r = ctl(d, "rules", "test", "--json", *args, input=json.dumps(fields))
+    assert r.rc == 0, r
+    data = r.json
+    return data, (data["total"],
+        sorted((h["rule"], float(h["points"])) for h in data["hits"]))
+
+
+def test_rules_test_scores_exactly_as_heinzeld(heinzeld, rdb, tmp_path):
+    d = heinzeld({"bayes": {"min_spam": "1", "min_ham": "1"}}, shared=False,
+        launch=False)
+    # Trained before heinzeld asks the classifier for the first time.
+    spam = tmp_path / "spam.jsonl"
+    ham = tmp_path / "ham.jsonl"
+    spam.write_text("".join(json.dumps({"body": "cheap viagra casino "
+        "bonus jackpot winner %d" % i}) + "\n" for i in range(5)))
+    ham.write_text("".join(json.dumps({"body": "Schöner Beitrag über den "
+        "Garten und die Tomaten, danke %d" % i}) + "\n" for i in range(5)))
+    ctl_ok(d, "learn", "--spam", str(spam))
+    ctl_ok(d, "learn", "--ham", str(ham))
+    d.start()
+
+    links = " ".join("https://x%d.example/" % i for i in range(12))
+    cases = {
+        "links": {"body": "Schau mal: " + links},
+        "honeypot": {"body": "Ganz harmlos.", "honeypot": "filled"},
+        "bayes": {"body": "cheap viagra casino bonus jackpot winner"},
+        "clean": {"body": "Schöner Beitrag über den Garten, danke"},
+    }
+    seen = {}
+    for name, extra in cases.items():
+        fields = d.fields(**extra)
+        r = d.post_json("/v1/comments", fields)
+        assert r.status in (202, 403), r
+        assert r.status == 202 or r.data["error"] == "spam", r
+        cid = r.data["id"]
+        data, tested = _tested_score(d, fields)
+        assert tested == _stored_score(rdb, cid), (name, data)
+        seen[name] = data
+    hit = {n: {h["rule"]: h["part"] for h in data["hits"]}
+           for n, data in seen.items()}
+    assert hit["links"].get("TOO_MANY_LINKS") == "checks", seen["links"]
+    assert seen["links"]["verdict"] == "spam", seen["links"]
+    assert seen["links"]["parts"]["checks"] == 6, seen["links"]
+    assert hit["honeypot"].get("HONEYPOT") == "checks"
+    assert seen["honeypot"]["verdict"] == "spam", seen["honeypot"]
+    assert any(p == "bayes" for p in hit["bayes"].values()), seen["bayes"]
+    assert seen["bayes"]["bayes"]["scored"] is True, seen["bayes"]
+
+    # For people: which part gave which points.
+    r = ctl_ok(d, "rules", "test", input=json.dumps(cases["links"]))
+    assert re.search(r"^checks \+6$", r.out, re.M), r
+    assert re.search(r"^\s+TOO_MANY_LINKS\s+\+6\s+12 links, more than "
+        r"\[checks\] max_links 5$", r.out, re.M), r
+    # A rule that counts matches scores once, and says so.
+    r = ctl_ok(d, "rules", "test", "--no-bayes", input=json.dumps(
+        {"body": "https://a.example/ https://b.example/ https://c.example/"}))
+    line = [l for l in r.out.splitlines() if "MANY_LINKS" in l]
+    assert line and "x3" not in line[0], r
+    assert re.search(r"\+2 .*\(3 or more matches, scored once\)$", line[0]), r
+    assert re.search(r"^bayes \+0 \(not asked: --no-bayes\)$", r.out, re.M), r
