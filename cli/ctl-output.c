@@ -66,11 +66,14 @@ ctl_output_age(uint64_t ms, char *buf, size_t size)
 		snprintf(buf, size, "%" PRIu64 "d", s / 86400);
 }
 
-/* Control characters: C0, DEL and C1. */
+/*
+ * What never reaches the terminal as itself: control characters (C0, DEL,
+ * C1) and the bidi controls, which would make text read other than it is.
+ */
 static bool
 ctl_output_control(unsigned int cp)
 {
-	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+	return utf8_is_control(cp) || utf8_is_bidi_control(cp);
 }
 
 static size_t

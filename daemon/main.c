@@ -366,9 +366,11 @@ main(int argc, char **argv)
 	}
 	sigs[i] = NULL;
 
+	name = store_addr_redact(d.cfg->redis_address);
 	log_info("heinzeld %s listening on %s%s%s, %zu rules, redis %s",
 	    HEINZEL_VERSION, d.cfg->socket, d.cfg->listen[0] ? " and " : "",
-	    d.cfg->listen, ruleset_count(d.rules), d.cfg->redis_address);
+	    d.cfg->listen, ruleset_count(d.rules), name);
+	free(name);
 	sdnotify_ready();
 	event_base_dispatch(d.base);
 

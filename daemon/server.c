@@ -46,7 +46,8 @@
 #include "xmalloc.h"
 
 #define SERVER_RETRY_AFTER "5"
-#define SERVER_PUBLISHED_LIMIT 1000
+#define SERVER_PUBLISHED_LIMIT 1000	/* comments per page, and the default */
+#define SERVER_PUBLISHED_LIMIT_TEXT "1000"
 #define SERVER_BAYES_RECHECK 10	/* seconds */
 /* evhttp's own limit; bodies between max_body and this get our JSON 413. */
 #define SERVER_HARD_BODY_FACTOR 4
@@ -87,6 +88,7 @@ struct request {
 	char id[STORE_ID_LEN + 1];
 	struct captcha captcha;
 	char *post;
+	unsigned int limit;	/* comments per page of the public list */
 	int scored;		/* rules ran: log verdict and score */
 	char why[64];		/* a refusal's reason for the log: "captcha=wrong" */
 };
@@ -187,6 +189,10 @@ server_method_name(enum evhttp_cmd_type m)
 		return "OPTIONS";
 	case EVHTTP_REQ_PATCH:
 		return "PATCH";
+	case EVHTTP_REQ_CONNECT:
+		return "CONNECT";
+	case EVHTTP_REQ_TRACE:
+		return "TRACE";
 	default:
 		return "OTHER";
 	}
@@ -198,8 +204,22 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 {
 	struct timespec now;
 	double secs;
+	char clen[24];
 	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
 
+	if (method == EVHTTP_REQ_HEAD && body != NULL) {
+		/*
+		 * evhttp sends a HEAD answer's body but no Content-Length for
+		 * it (libevent 2.1): a keep-alive client would read the body
+		 * as the next answer.  The length GET would have, no body.
+		 */
+		snprintf(clen, sizeof clen, "%zu", evbuffer_get_length(body));
+		evhttp_remove_header(evhttp_request_get_output_headers(r->req),
+		    "Content-Length");
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Content-Length", clen);
+		body = NULL;
+	}
 	evhttp_send_reply(r->req, status, server_reason(status), body);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	secs = (double)(now.tv_sec - r->start.tv_sec) +
@@ -443,16 +463,28 @@ static void
 server_published_cb(redisReply *reply, void *arg)
 {
 	struct request *r = arg;
-	json_t *list, *obj, *v;
+	json_t *list, *obj, *v, *next = json_null();
 	redisReply *row, *f;
-	size_t i, j;
+	size_t i, j, n;
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
 		request_unavailable(r);
 		return;
 	}
 	list = json_array();
-	for (i = 0; i < reply->elements; i++) {
+	/* One more than asked for: there is a next page, after the last shown. */
+	n = reply->elements;
+	if (n > r->limit) {
+		n = r->limit;
+		row = reply->element[n - 1];
+		if (row->type == REDIS_REPLY_ARRAY && row->elements > 0 &&
+		    row->element[0]->type == REDIS_REPLY_STRING) {
+			json_decref(next);
+			next = json_stringn(row->element[0]->str,
+			    row->element[0]->len);
+		}
+	}
+	for (i = 0; i < n; i++) {
 		row = reply->element[i];
 		if (row->type != REDIS_REPLY_ARRAY || row->elements < 7 ||
 		    row->element[0]->type != REDIS_REPLY_STRING)
@@ -470,8 +502,28 @@ server_published_cb(redisReply *reply, void *arg)
 		}
 		json_array_append_new(list, obj);
 	}
-	request_reply_json(r, 200, json_pack("{s:s, s:o}", "post", r->post,
-	    "comments", list));
+	request_reply_json(r, 200, json_pack("{s:s, s:o, s:o}", "post", r->post,
+	    "comments", list, "next", next ? next : json_null()));
+}
+
+/*
+ * ?limit=N: 1 to SERVER_PUBLISHED_LIMIT, the most by default; 0 if
+ * malformed.
+ */
+static unsigned int
+server_published_limit(const char *s)
+{
+	unsigned long n;
+	char *end;
+
+	if (s == NULL)
+		return SERVER_PUBLISHED_LIMIT;
+	if (s[0] < '0' || s[0] > '9' || strlen(s) > 4)
+		return 0;
+	n = strtoul(s, &end, 10);
+	if (*end != '\0' || n < 1 || n > SERVER_PUBLISHED_LIMIT)
+		return 0;
+	return (unsigned int)n;
 }
 
 static void
@@ -479,6 +531,7 @@ server_published(struct server *srv, struct evhttp_request *req)
 {
 	struct request *r = request_new(srv, req, "comments_list");
 	struct store_cmd cmd;
+	char *limit, *after;
 
 	r->post = server_query_param(req, "post");
 	if (r->post == NULL || r->post[0] == '\0' ||
@@ -488,10 +541,26 @@ server_published(struct server *srv, struct evhttp_request *req)
 		    "give the post as ?post=ID (at most 200 characters)");
 		return;
 	}
+	limit = server_query_param(req, "limit");
+	r->limit = server_published_limit(limit);
+	free(limit);
+	if (r->limit == 0) {
+		request_fail(r, 422, "invalid", "limit", "give limit as a "
+		    "number from 1 to " SERVER_PUBLISHED_LIMIT_TEXT);
+		return;
+	}
+	after = server_query_param(req, "after");
+	if (after != NULL && !store_id_valid(after)) {
+		free(after);
+		request_fail(r, 422, "invalid", "after",
+		    "give after as the id of a comment (the last page's next)");
+		return;
+	}
 	store_cmd_init(&cmd);
 	store_cmd_published(srv->store, &cmd,
 	    db_script_sha(srv->db, STORE_SCRIPT_PUBLISHED), r->post,
-	    SERVER_PUBLISHED_LIMIT);
+	    r->limit, after);
+	free(after);
 	if (db_command(srv->db, &cmd, STORE_SCRIPT_PUBLISHED,
 	    server_published_cb, r) != 0)
 		request_unavailable(r);
@@ -942,6 +1011,15 @@ server_request_cb(struct evhttp_request *req, void *arg)
 	if ((why = server_framing(req)) != NULL) {
 		request_fail(request_new(srv, req, "other"), 400, "bad_request",
 		    NULL, why);
+		return;
+	}
+	/* No tunnels and no echo here, whatever the path. */
+	if (method == EVHTTP_REQ_CONNECT || method == EVHTTP_REQ_TRACE) {
+		h = evhttp_request_get_output_headers(req);
+		evhttp_add_header(h, "Allow", "GET, HEAD, POST");
+		evhttp_add_header(h, "Connection", "close");
+		request_fail(request_new(srv, req, "other"), 405,
+		    "method_not_allowed", NULL, "this method is not allowed here");
 		return;
 	}
 	if (method == EVHTTP_REQ_HEAD)

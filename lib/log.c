@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "utf8.h"
 
 static const char *log_progname = "heinzel";
 static enum log_level log_level = LOG_LEVEL_INFO;
@@ -54,6 +55,36 @@ log_level_parse(const char *name)
 	return -1;
 }
 
+/*
+ * Copy msg to out (at least 4 * strlen(msg) + 1 bytes) with every control
+ * character, bidi control and byte that is not UTF-8 written as \xNN:
+ * a log line is one line, and a request URI or a Redis error cannot send
+ * escape sequences to whoever reads the log on a terminal.
+ */
+static void
+log_escape(const char *msg, char *out)
+{
+	size_t len = strlen(msg), n, i;
+	unsigned int cp;
+
+	while (len > 0) {
+		n = utf8_decode(msg, len, &cp);
+		if (n == 0 || utf8_is_control(cp) || utf8_is_bidi_control(cp)) {
+			if (n == 0)
+				n = 1;
+			for (i = 0; i < n; i++)
+				out += sprintf(out, "\\x%02x",
+				    (unsigned char)msg[i]);
+		} else {
+			memcpy(out, msg, n);
+			out += n;
+		}
+		msg += n;
+		len -= n;
+	}
+	*out = '\0';
+}
+
 /* Write one line; errnum >= 0 appends its strerror. */
 static void log_vwrite(enum log_level level, int errnum, const char *fmt,
     va_list ap) __attribute__((format(printf, 3, 0)));
@@ -62,7 +93,7 @@ static void
 log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
-	char msg[2048];
+	char raw[2048], msg[4 * sizeof raw];
 	char stamp[32];
 	struct tm tm;
 	time_t now;
@@ -70,11 +101,12 @@ log_vwrite(enum log_level level, int errnum, const char *fmt, va_list ap)
 
 	if (level > log_level)
 		return;
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	if (errnum >= 0) {
-		n = strlen(msg);
-		snprintf(msg + n, sizeof msg - n, ": %s", strerror(errnum));
+		n = strlen(raw);
+		snprintf(raw + n, sizeof raw - n, ": %s", strerror(errnum));
 	}
+	log_escape(raw, msg);
 	if (log_syslog) {
 		syslog(prio[level], "%s", msg);
 		return;

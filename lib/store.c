@@ -190,9 +190,31 @@ static const char store_lua_transition[] =
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
 	"return {'done', st, to}\n";
 
-/* Published.  KEYS: published.  ARGV: limit comment_key_base. */
+/*
+ * Published.  KEYS: published.  ARGV: limit comment_key_base after.  At
+ * most limit + 1 comments (the one more tells the caller there is a next
+ * page), oldest first, from the start or after the id "after".  A
+ * comment's score is its created_at, which its id begins with, so the
+ * set's order (score, then id) is the order of the ids: the page starts
+ * at the after id's millisecond and skips the ids up to it.
+ */
 static const char store_lua_published[] =
-	"local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)\n"
+	"local limit, after = tonumber(ARGV[1]), ARGV[3]\n"
+	"local ids = {}\n"
+	"if after == '' then\n"
+	"  ids = redis.call('ZRANGE', KEYS[1], 0, limit)\n"
+	"else\n"
+	"  local from, off = tonumber(string.sub(after, 1, 12), 16), 0\n"
+	"  while #ids <= limit do\n"
+	"    local batch = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf',"
+	" 'LIMIT', off, 100)\n"
+	"    if #batch == 0 then break end\n"
+	"    for _, id in ipairs(batch) do\n"
+	"      if id > after and #ids <= limit then ids[#ids + 1] = id end\n"
+	"    end\n"
+	"    off = off + #batch\n"
+	"  end\n"
+	"end\n"
 	"local out = {}\n"
 	"for _, id in ipairs(ids) do\n"
 	"  out[#out + 1] = redis.call('HMGET', ARGV[2] .. id,"
@@ -371,12 +393,25 @@ static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
 	store_lua_outbox_requeue, store_lua_outbox_drop
 };
 
+char *
+store_addr_redact(const char *s)
+{
+	const char *at;
+	char *out;
+
+	if (strncmp(s, "redis://", 8) != 0 || (at = strrchr(s + 8, '@')) == NULL)
+		return xstrdup(s);
+	xasprintf(&out, "redis://***%s", at);
+	return out;
+}
+
 int
 store_addr_parse(const char *s, struct store_addr *a, char **cause)
 {
 	const char *p, *at, *colon, *slash, *q;
-	char *end;
+	char *end, *shown;
 	long v;
+	int rc = -1;
 
 	memset(a, 0, sizeof *a);
 	a->port = 6379;
@@ -400,9 +435,12 @@ store_addr_parse(const char *s, struct store_addr *a, char **cause)
 		}
 		return 0;
 	}
+	/* The address as messages show it: never the password. */
+	shown = store_addr_redact(s);
 	if (strncmp(s, "redis://", 8) != 0) {
-		xasprintf(cause, "%s: expected unix:/path or redis://host:port/db", s);
-		return -1;
+		xasprintf(cause, "%s: expected unix:/path or redis://host:port/db",
+		    shown);
+		goto out;
 	}
 	p = s + 8;
 	if ((at = strrchr(p, '@')) != NULL) {
@@ -418,31 +456,34 @@ store_addr_parse(const char *s, struct store_addr *a, char **cause)
 		colon = NULL;
 	end = (char *)(colon ? colon : slash ? slash : p + strlen(p));
 	if (end == p) {
-		xasprintf(cause, "%s: no host", s);
-		store_addr_free(a);
-		return -1;
+		xasprintf(cause, "%s: no host", shown);
+		goto bad;
 	}
 	a->host = xstrndup(p, end - p);
 	if (colon != NULL) {
 		v = strtol(colon + 1, &end, 10);
 		if (end == colon + 1 || (*end != '\0' && *end != '/') ||
 		    v < 1 || v > 65535) {
-			xasprintf(cause, "%s: bad port", s);
-			store_addr_free(a);
-			return -1;
+			xasprintf(cause, "%s: bad port", shown);
+			goto bad;
 		}
 		a->port = (int)v;
 	}
 	if (slash != NULL && slash[1] != '\0') {
 		v = strtol(slash + 1, &end, 10);
 		if (*end != '\0' || v < 0 || v > 65535) {
-			xasprintf(cause, "%s: bad database number", s);
-			store_addr_free(a);
-			return -1;
+			xasprintf(cause, "%s: bad database number", shown);
+			goto bad;
 		}
 		a->db = (int)v;
 	}
-	return 0;
+	rc = 0;
+	goto out;
+bad:
+	store_addr_free(a);
+out:
+	free(shown);
+	return rc;
 }
 
 char *
@@ -966,12 +1007,13 @@ bad:
 
 void
 store_cmd_published(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *post, unsigned int limit)
+    const char *sha, const char *post, unsigned int limit, const char *after)
 {
 	store_cmd_script(cmd, STORE_SCRIPT_PUBLISHED, sha, 1);
 	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
 	store_cmd_addf(cmd, "%u", limit);
 	store_cmd_addf(cmd, "%s:comment:", st->tag);
+	store_cmd_adds(cmd, after != NULL ? after : "");
 }
 
 void

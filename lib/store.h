@@ -78,6 +78,11 @@ int store_addr_parse(const char *s, struct store_addr *a, char **cause);
 void store_addr_free(struct store_addr *a);
 /* The address for messages, never with the password.  Caller frees. */
 char *store_addr_name(const struct store_addr *a);
+/*
+ * The same for an address as written, which may not parse: the password
+ * as "***".  Caller frees.
+ */
+char *store_addr_redact(const char *s);
 
 void store_init(struct store *st, const char *prefix);
 void store_free(struct store *st);
@@ -238,11 +243,13 @@ int store_transition_reply(const redisReply *r, struct store_transition_result *
 extern const char *const store_public_fields[];	/* NULL-terminated */
 
 /*
- * The approved comments of a post, oldest first, at most limit: one array
- * per comment holding store_public_fields' values (nil where absent).
+ * The approved comments of a post, oldest first, from the first or the
+ * one after the comment id after (NULL: from the first), at most
+ * limit + 1: one array per comment holding store_public_fields' values
+ * (nil where absent).  A reply of limit + 1 means there is another page.
  */
 void store_cmd_published(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *post, unsigned int limit);
+    const char *sha, const char *post, unsigned int limit, const char *after);
 
 /* Queue depths and the oldest pending comment, for stats and metrics. */
 struct store_depths {

@@ -42,6 +42,36 @@ test_addr_unix(void **state)
 	free(cause);
 }
 
+/* Messages never show the password, also when the address is malformed. */
+static void
+test_addr_redact(void **state)
+{
+	static const char *const bad[] = {
+		"redis://:pa@ss@host:notaport/0", "redis://u:pa@ss@/0",
+		"redis://:pa@ss@host:1/x",
+	};
+	struct store_addr a;
+	char *cause, *s;
+	size_t i;
+
+	(void)state;
+	s = store_addr_redact("redis://:pa@ss@host:6380/2");
+	assert_string_equal(s, "redis://***@host:6380/2");
+	free(s);
+	s = store_addr_redact("redis://host:6380/2");
+	assert_string_equal(s, "redis://host:6380/2");
+	free(s);
+	s = store_addr_redact("unix:/run/redis.sock");
+	assert_string_equal(s, "unix:/run/redis.sock");
+	free(s);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(store_addr_parse(bad[i], &a, &cause), -1);
+		assert_null(strstr(cause, "ss@"));
+		assert_non_null(strstr(cause, "***@"));
+		free(cause);
+	}
+}
+
 static void
 test_addr_tcp(void **state)
 {
@@ -321,6 +351,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_unix),
 		cmocka_unit_test(test_addr_tcp),
+		cmocka_unit_test(test_addr_redact),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_keys),
 		cmocka_unit_test(test_statuses),

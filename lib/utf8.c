@@ -184,3 +184,16 @@ utf8_encode(unsigned int cp, char *out)
 	out[3] = (char)(0x80 | (cp & 0x3f));
 	return 4;
 }
+
+bool
+utf8_is_control(unsigned int cp)
+{
+	return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+bool
+utf8_is_bidi_control(unsigned int cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x202a && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}

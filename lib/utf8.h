@@ -22,6 +22,14 @@ size_t utf8_decode(const char *s, size_t len, unsigned int *cp);
 /* Encode cp (at most U+10FFFF, no surrogate) into out; returns 1 to 4 bytes. */
 size_t utf8_encode(unsigned int cp, char *out);
 
+/* C0 controls, DEL and C1 controls. */
+bool utf8_is_control(unsigned int cp);
+/*
+ * The invisible controls that reorder text on a terminal (U+202E makes
+ * "exe.txt" of "txt.exe"): the bidi embeddings, overrides, isolates and
+ * marks.
+ */
+bool utf8_is_bidi_control(unsigned int cp);
 /* Number of code points in valid UTF-8. */
 size_t utf8_length(const char *s, size_t len);
 

@@ -520,7 +520,8 @@ def test_list_shows_approved_comments_only(daemon, rdb, approve):
 def test_list_unknown_post_is_empty(daemon):
     r = daemon.get("/v1/comments?post=" + urllib.parse.quote("no-such-post"))
     assert r.status == 200, r
-    assert assert_json(r) == {"post": "no-such-post", "comments": []}
+    assert assert_json(r) == {"post": "no-such-post", "comments": [],
+                              "next": None}
 
 
 def test_list_without_post_is_422(daemon):

@@ -4,6 +4,7 @@ Each test here failed on the code the review looked at and passes now.
 """
 
 import ipaddress
+import re
 
 import pytest
 
@@ -193,3 +194,173 @@ def test_short_request_id_is_refused(daemon, rid):
     """Also fix: request_ids are one namespace, a short one is refused."""
     assert_error(daemon.submit(request_id=rid), 422, "invalid", "request_id")
     assert daemon.submit(request_id=rid + "x" * (16 - len(rid))).status == 202
+
+
+# ---- finding 7: the Redis password ----
+
+SECRET = "s3cret-Pa55w0rd"
+
+
+def test_redis_password_is_never_printed(heinzeld, rdb, tmp_path):
+    """Finding 7: redis://:password@host was logged verbatim at startup."""
+    import subprocess
+    import time
+    from conftest import HEINZELCTL, HEINZELD
+    addr = "redis://:%s@127.0.0.1:9/0" % SECRET
+    d = heinzeld({"redis": {"address": addr}}, shared=False, wait=False)
+    deadline = time.monotonic() + 10
+    while "listening on" not in d.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    log = d.log()
+    assert "listening on" in log and "redis redis://***@127.0.0.1:9/0" in log, log
+    assert SECRET not in log, log
+    # A malformed address in heinzeld -t and heinzelctl.
+    bad = "redis://:%s@127.0.0.1:notaport/0" % SECRET
+    conf = tmp_path / "bad.conf"
+    conf.write_text(d.text.replace(addr, bad))
+    p = subprocess.run([HEINZELD, "-t", "-c",
+        str(conf)], capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0 and "bad port" in p.stdout + p.stderr, p
+    assert SECRET not in p.stdout + p.stderr, p
+    for a in (bad, addr):
+        p = subprocess.run([HEINZELCTL, "-c", d.conf, "--redis", a, "stats"],
+            capture_output=True, text=True, timeout=30)
+        assert p.returncode != 0, p
+        assert SECRET not in p.stdout + p.stderr, p
+
+
+# ---- finding 8: what reaches a terminal ----
+
+def test_control_characters_are_escaped_in_the_log(daemon):
+    """Finding 8: a request URI with ESC sequences was logged raw."""
+    before = daemon.log_size()
+    r = daemon.raw(b"GET /v1/health?\x1b[2J\x1b]0;owned\x07\xe2\x80\xaeabc"
+        b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert r is not None and r.status == 200, r
+    with open(daemon.logpath, "rb") as f:
+        f.seek(before)
+        log = f.read()
+    assert b"GET /v1/health?\\x1b[2J\\x1b]0;owned\\x07\\xe2\\x80\\xaeabc" \
+        in log, log
+    assert b"\x1b" not in log and b"\x07" not in log, log
+    assert "\u202e".encode() not in log, log
+
+
+def test_heinzelctl_neutralizes_bidi_controls(daemon, rdb):
+    """Finding 8: U+202E in a comment reordered heinzelctl's output."""
+    from ctl_helpers import ctl_ok
+    r = daemon.submit(author="Anna \u202etxt.exe", body="Gut \u2067so\u2069 "
+        "und \u202eumgedreht")
+    assert r.status == 202, r
+    cid = r.data["id"]
+    for args in (("list",), ("show", cid)):
+        out = ctl_ok(daemon, *args).out
+        assert "Anna" in out, out
+        for ch in "\u202e\u2067\u2069":
+            assert ch not in out, (args, out)
+
+
+# ---- finding 9: HEAD and CONNECT ----
+
+def _exchange(sockpath, data, timeout=3.0):
+    """Send data, read until the server closes or goes quiet."""
+    import socket
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(timeout)
+    s.connect(sockpath)
+    s.sendall(data)
+    buf = b""
+    try:
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            buf += chunk
+    except (socket.timeout, ConnectionResetError):
+        pass
+    finally:
+        s.close()
+    return buf
+
+
+@pytest.mark.parametrize("path", ["/v1/health", "/v1/comments?post=p",
+                                  "/nowhere", "/v1/captcha"])
+def test_head_answers_carry_no_body(daemon, path):
+    """Finding 9: HEAD sent a body without Content-Length on keep-alive."""
+    get = ("GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path).encode()
+    one = _exchange(daemon.socket, get.replace(b"\r\n\r\n",
+        b"\r\nConnection: close\r\n\r\n"))
+    head, _, body = one.partition(b"\r\n\r\n")
+    assert body, one
+    buf = _exchange(daemon.socket, b"HEAD" + get[3:] +
+        b"GET /v1/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    first, _, rest = buf.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 "), buf
+    # The next answer follows the HEAD answer's headers at once.
+    assert rest.startswith(b"HTTP/1.1 200 "), buf
+    m = re.search(rb"(?im)^content-length:\s*(\d+)\s*$", first)
+    assert m, first
+    if path != "/v1/captcha":
+        assert int(m.group(1)) == len(body), (first, one)
+
+
+@pytest.mark.parametrize("line", [b"CONNECT example.org:443 HTTP/1.1",
+                                  b"CONNECT /v1/health HTTP/1.1",
+                                  b"TRACE /v1/health HTTP/1.1"])
+def test_connect_and_trace_get_405(daemon, line):
+    """Finding 9: CONNECT gets 405 (not 404), and the connection closes."""
+    r = daemon.raw(line + b"\r\nHost: x\r\n\r\n")
+    assert_error(r, 405, "method_not_allowed")
+    assert r.header("Connection").lower() == "close", r
+    assert daemon.alive()
+
+
+# ---- also fixed: the public list pages ----
+
+def _publish(rdb, post, n, created0):
+    """n approved comments, 3 to a millisecond, ids in created order."""
+    import random
+    c = rdb.client.pipeline(transaction=False)
+    ids = []
+    for i in range(n):
+        created = created0 + i // 3
+        cid = "%012x%08x" % (created, random.getrandbits(32))
+        ids.append(cid)
+        c.hset(key("comment", cid), mapping={"id": cid, "post": post,
+            "author": "A%d" % i, "email": "a@example.org", "body": "b%d" % i,
+            "status": "approved", "created_at": str(created)})
+        c.zadd(key("published", post), {cid: created})
+    c.execute()
+    return sorted(ids)
+
+
+def test_public_list_pages_to_the_newest(daemon, rdb):
+    """Also fix: GET /v1/comments stopped at the 1,000 oldest comments."""
+    import time
+    ids = _publish(rdb, "busy", 1205, int(time.time() * 1000) - 600000)
+    # Without parameters: as before, the oldest 1000, and where to go on.
+    r = daemon.get("/v1/comments?post=busy")
+    data = assert_json(r)
+    assert [c["id"] for c in data["comments"]] == ids[:1000]
+    assert data["next"] == ids[999]
+    got = [c["id"] for c in data["comments"]]
+    after = data["next"]
+    while after is not None:
+        data = assert_json(daemon.get(
+            "/v1/comments?post=busy&limit=7&after=%s" % after))
+        assert len(data["comments"]) <= 7
+        got += [c["id"] for c in data["comments"]]
+        after = data["next"]
+    assert got == ids, "paging lost or repeated comments"
+    # The last page says so; an empty page after the newest.
+    data = assert_json(daemon.get("/v1/comments?post=busy&after=" + ids[-1]))
+    assert data == {"post": "busy", "comments": [], "next": None}
+    data = assert_json(daemon.get("/v1/comments?post=busy&limit=5&after="
+        + ids[-6]))
+    assert [c["id"] for c in data["comments"]] == ids[-5:]
+    assert data["next"] is None
+    for q, field in (("limit=0", "limit"), ("limit=1001", "limit"),
+                     ("limit=x", "limit"), ("limit=-1", "limit"),
+                     ("after=nope", "after"), ("after=" + "G" * 20, "after")):
+        assert_error(daemon.get("/v1/comments?post=busy&" + q), 422,
+            "invalid", field)
