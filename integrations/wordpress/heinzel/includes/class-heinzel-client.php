@@ -114,7 +114,7 @@ class Heinzel_Client {
 	/**
 	 * A fresh math question.
 	 *
-	 * @param string $lang "de" or "en".
+	 * @param string $lang Language: "de" or "en".
 	 * @return array|null { id, question, question_text } or null when heinzel is down.
 	 */
 	public function captcha( $lang ) {

@@ -50,7 +50,7 @@ class Heinzel_Form {
 	/**
 	 * Remember what a refused submission left, for the form in its answer.
 	 *
-	 * @param array $failed outcome, field, retry_after, fields, captcha, answer, request.
+	 * @param array $failed Keys outcome, field, retry_after, fields, captcha, answer, request.
 	 */
 	public static function set_failed( array $failed ) {
 		self::$failed = $failed;
@@ -88,7 +88,7 @@ class Heinzel_Form {
 	 * The math question, honeypot and hidden fields, before the submit button.
 	 *
 	 * @param string $submit_field The submit button's paragraph.
-	 * @param array  $args         comment_form() arguments.
+	 * @param array  $args         The arguments of comment_form().
 	 * @return string
 	 */
 	public static function question_field( $submit_field, $args ) {
@@ -177,7 +177,7 @@ class Heinzel_Form {
 	/**
 	 * Name, e-mail and website back in the form after a refusal.
 	 *
-	 * @param array $commenter comment_author, comment_author_email, comment_author_url.
+	 * @param array $commenter Keys comment_author, comment_author_email, comment_author_url.
 	 * @return array
 	 */
 	public static function keep_commenter( $commenter ) {

@@ -64,7 +64,7 @@ class Heinzel_History {
 	 * from heinzel are left out: heinzel learned them when they were
 	 * moderated.
 	 *
-	 * @param string   $kind "ham" (approved) or "spam" (the spam folder).
+	 * @param string   $kind Either "ham" (approved) or "spam" (the spam folder).
 	 * @param resource $out  Where to write.
 	 * @return int Lines written.
 	 */

@@ -184,7 +184,7 @@ class Heinzel_Submit {
 	 * @param int    $post_id The post.
 	 * @param array  $form    As fields().
 	 * @param string $outcome As Heinzel_Messages::outcome().
-	 * @param array  $r       heinzel's answer.
+	 * @param array  $r       The answer of heinzel.
 	 */
 	private static function render_refused( $post_id, array $form, $outcome, array $r ) {
 		$captcha = null;

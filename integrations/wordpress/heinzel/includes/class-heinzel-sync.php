@@ -47,6 +47,41 @@ class Heinzel_Sync {
 		add_filter( 'cron_schedules', array( __CLASS__, 'cron_schedules' ) );
 		add_action( 'heinzel_sync', array( __CLASS__, 'cron' ) );
 		add_action( 'init', array( __CLASS__, 'schedule' ) );
+		add_action( 'rest_api_init', array( __CLASS__, 'rest_routes' ) );
+	}
+
+	/**
+	 * POST /wp-json/heinzel/v1/push: heinzel's webhook ([notify] webhook)
+	 * as a trigger.  Whatever the body says, the only effect is a pull of
+	 * the named post over the socket (throttled like a view), so a forged
+	 * push changes nothing heinzel does not publish.
+	 */
+	public static function rest_routes() {
+		register_rest_route(
+			'heinzel/v1',
+			'/push',
+			array(
+				'methods'             => 'POST',
+				'callback'            => array( __CLASS__, 'rest_push' ),
+				'permission_callback' => '__return_true',
+			)
+		);
+	}
+
+	/**
+	 * The push's answer: 202 once the pull ran (or was not due).
+	 *
+	 * @param WP_REST_Request $request The push.
+	 * @return WP_REST_Response
+	 */
+	public static function rest_push( $request ) {
+		$post = $request->get_param( 'post' );
+		$id   = is_scalar( $post ) && preg_match( '/^[0-9]+$/', (string) $post ) ? (int) $post : 0;
+		if ( $id <= 0 || ! get_post( $id ) ) {
+			return new WP_REST_Response( array( 'error' => 'unknown post' ), 404 );
+		}
+		$r = self::sync_post( $id );
+		return new WP_REST_Response( array( 'pulled' => null !== $r ), 202 );
 	}
 
 	/**
@@ -83,8 +118,21 @@ class Heinzel_Sync {
 	 * A view of a post pulls its comments first.
 	 */
 	public static function on_view() {
-		if ( is_singular() ) {
-			self::sync_post( (int) get_queried_object_id() );
+		if ( ! is_singular() ) {
+			return;
+		}
+		$id = (int) get_queried_object_id();
+		$r  = self::sync_post( $id );
+		if ( $r && ( $r['inserted'] || $r['removed'] ) ) {
+			// The main query ran before this hook: show this view the new count.
+			global $wp_query;
+			$fresh = get_post( $id );
+			if ( $fresh && isset( $wp_query->post ) && (int) $wp_query->post->ID === $id ) {
+				$wp_query->post           = $fresh;
+				$wp_query->posts[0]       = $fresh;
+				$wp_query->queried_object = $fresh;
+				$GLOBALS['post']          = $fresh; // phpcs:ignore WordPress.WP.GlobalVariablesOverride -- the same post, fresh.
+			}
 		}
 	}
 
@@ -140,8 +188,8 @@ class Heinzel_Sync {
 	 * order, oldest first, so parents come before replies) and which
 	 * WordPress comments to remove.  Pure, for the unit tests.
 	 *
-	 * @param array $remote heinzel's published comments of the post.
-	 * @param array $local  heinzel id => WordPress comment ID, of the post.
+	 * @param array $remote The published comments of the post in heinzel.
+	 * @param array $local  The post's comments from heinzel: heinzel id => WordPress comment ID.
 	 * @return array { insert: array of remote comments, remove: array of WordPress comment IDs }
 	 */
 	public static function plan( array $remote, array $local ) {
@@ -268,8 +316,8 @@ class Heinzel_Sync {
 	 * reader's comment (kses), approved, with its heinzel id.
 	 *
 	 * @param int   $post_id The post.
-	 * @param array $c       heinzel's comment.
-	 * @param array $map     heinzel id => WordPress comment ID, for the parent.
+	 * @param array $c       The comment as heinzel lists it.
+	 * @param array $map     Heinzel id => WordPress comment ID, for the parent.
 	 * @return int The WordPress comment ID, 0 on failure.
 	 */
 	private static function insert( $post_id, array $c, array $map ) {
