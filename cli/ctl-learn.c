@@ -75,21 +75,12 @@ ctl_learn_comment(struct ctl *ctl, const char *id, enum store_status to)
 	ctl_comment_free(cc);
 }
 
-static void
-ctl_learn_default(struct comment *c, enum comment_field fi, const char *v)
-{
-	if (c->field[fi] == NULL)
-		comment_set(c, fi, v, strlen(v));
-}
-
 /* One JSON object per line, the fields of POST /v1/comments. */
 static int
 ctl_learn_file(struct ctl *ctl, const char *path, enum bayes_learn op,
     unsigned long *learned, unsigned long *skipped)
 {
 	struct bayes_learn_result res;
-	struct comment_limits lim = { 1000000, false };
-	struct comment c;
 	struct tokens t;
 	struct fault f;
 	unsigned long lineno = 0;
@@ -111,25 +102,16 @@ ctl_learn_file(struct ctl *ctl, const char *path, enum bayes_learn op,
 			line[--len] = '\0';
 		if (len == 0)
 			continue;
-		comment_init(&c);
-		if (comment_from_json(&c, line, (size_t)len, &f) == 0) {
-			/* Learning needs no post, name or address. */
-			ctl_learn_default(&c, CF_POST, "-");
-			ctl_learn_default(&c, CF_AUTHOR, "-");
-			ctl_learn_default(&c, CF_EMAIL, "learn@example.invalid");
-		}
-		if (f.status != 0 || comment_validate(&c, &lim, &f) != 0) {
+		tokenize_init(&t);
+		if (tokenize_learn_json(&t, line, (size_t)len, &f) != 0) {
 			ctl_warnx("%s:%lu: skipped: %s", path, lineno, f.message);
 			(*skipped)++;
-			comment_free(&c);
+			tokenize_free(&t);
 			continue;
 		}
-		tokenize_init(&t);
-		tokenize_comment(&t, &c);
 		if (ctl_learn_tokens(ctl, op, NULL, &t, &res) == 0)
 			(*learned)++;
 		tokenize_free(&t);
-		comment_free(&c);
 	}
 	free(line);
 	if (fp != stdin)

@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "frontend.h"
 #include "heinzel-build.h"
 #include "janitor.h"
 #include "log.h"
@@ -94,16 +95,17 @@ heinzeld_errors(const char *errors, enum heinzeld_load_mode mode)
 	}
 }
 
-/* Load config and rules from disk; NULL with the errors logged. */
+/* Load config, rules and the frontend key from disk; NULL with the errors logged. */
 static struct config *
 heinzeld_load(const char *path, struct ruleset **rules,
-    enum heinzeld_load_mode mode)
+    struct frontend_key **key, enum heinzeld_load_mode mode)
 {
 	struct config *cfg = config_new();
 	struct store_addr addr;
 	char *errors = NULL, *cause;
 
 	*rules = NULL;
+	*key = NULL;
 	if (config_load(cfg, path, &errors) != 0) {
 		heinzeld_errors(errors, mode);
 		if (mode == LOAD_RELOAD)
@@ -117,8 +119,15 @@ heinzeld_load(const char *path, struct ruleset **rules,
 		goto fail;
 	}
 	store_addr_free(&addr);
+	if (frontend_key_load(cfg->frontend_key_file, key, &cause) != 0) {
+		heinzeld_errors(cause, mode);
+		free(cause);
+		goto fail;
+	}
 	if ((*rules = ruleset_load(cfg->rules_dir, &errors)) == NULL) {
 		heinzeld_errors(errors, mode);
+		frontend_key_free(*key);
+		*key = NULL;
 		goto fail;
 	}
 	return cfg;
@@ -169,11 +178,12 @@ static void
 heinzeld_reload(struct heinzeld *d)
 {
 	struct ruleset *rules;
+	struct frontend_key *key;
 	struct config *cfg;
 
 	log_info("reloading %s", d->conf_path);
 	sdnotify_reloading();
-	if ((cfg = heinzeld_load(d->conf_path, &rules, LOAD_RELOAD)) == NULL) {
+	if ((cfg = heinzeld_load(d->conf_path, &rules, &key, LOAD_RELOAD)) == NULL) {
 		log_warnx("reload failed: keeping the configuration and rules in force");
 		metrics_reloaded(d->metrics, 0, ruleset_count(d->rules));
 		sdnotify_ready();
@@ -181,6 +191,7 @@ heinzeld_reload(struct heinzeld *d)
 	}
 	heinzeld_keep_running(cfg, d->cfg);
 	server_reload(d->server, cfg, rules);
+	server_set_frontend_key(d->server, key);
 	ruleset_unref(d->rules);
 	config_free(d->cfg);
 	d->cfg = cfg;
@@ -274,6 +285,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct heinzeld d;
+	struct frontend_key *key;
 	struct store_addr addr;
 	struct event *sigs[4];
 	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
@@ -314,7 +326,7 @@ main(int argc, char **argv)
 	}
 	log_init("heinzeld", LOG_LEVEL_INFO, 0);
 
-	if ((d.cfg = heinzeld_load(d.conf_path, &d.rules,
+	if ((d.cfg = heinzeld_load(d.conf_path, &d.rules, &key,
 	    test ? LOAD_TEST : LOAD_START)) == NULL) {
 		if (test)
 			return 1;
@@ -336,6 +348,7 @@ main(int argc, char **argv)
 		free(cause);
 		printf("configuration OK (%zu rules)\n", ruleset_count(d.rules));
 		ruleset_unref(d.rules);
+		frontend_key_free(key);
 		config_free(d.cfg);
 		return 0;
 	}
@@ -351,6 +364,7 @@ main(int argc, char **argv)
 	store_addr_free(&addr);
 	d.metrics = metrics_new();
 	d.server = server_new(d.base, d.db, &d.store, d.cfg, d.rules, d.metrics);
+	server_set_frontend_key(d.server, key);
 	if (server_listen(d.server, &cause) != 0)
 		fatalx("%s", cause);
 	heinzeld_drop_privileges(d.cfg);

@@ -34,6 +34,8 @@
 #include "connlimit.h"
 #include "db.h"
 #include "fault.h"
+#include "frontend.h"
+#include "learn.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
@@ -67,6 +69,7 @@ struct server {
 	char *unix_path;
 	unsigned int active;
 	int stopping;
+	struct frontend_key *frontend;	/* NULL: no frontend is trusted */
 	int bayes_ready;		/* learned enough, when last asked */
 	time_t bayes_checked;		/* monotonic seconds of that, 0 never */
 	void (*done)(void *);
@@ -91,6 +94,9 @@ struct request {
 	unsigned int limit;	/* comments per page of the public list */
 	int scored;		/* rules ran: log verdict and score */
 	char why[64];		/* a refusal's reason for the log: "captcha=wrong" */
+	int vouched;		/* a trusted frontend vouches for the person: no captcha */
+	struct learn_batch learn;	/* POST /v1/learn */
+	enum bayes_learn learn_op;
 };
 
 static const struct {
@@ -98,7 +104,8 @@ static const struct {
 	const char *reason;
 } server_reasons[] = {
 	{ 200, "OK" }, { 202, "Accepted" }, { 303, "See Other" },
-	{ 400, "Bad Request" }, { 403, "Forbidden" }, { 404, "Not Found" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+	{ 404, "Not Found" },
 	{ 405, "Method Not Allowed" }, { 409, "Conflict" },
 	{ 413, "Payload Too Large" }, { 415, "Unsupported Media Type" },
 	{ 422, "Unprocessable Entity" }, { 429, "Too Many Requests" },
@@ -164,6 +171,7 @@ request_free(struct request *r)
 		ruleset_unref(r->rules);
 	score_free(&r->score);
 	tokenize_free(&r->tokens);
+	learn_batch_free(&r->learn);
 	free(r->return_to);
 	free(r->post);
 	free(r);
@@ -566,6 +574,139 @@ server_published(struct server *srv, struct evhttp_request *req)
 		request_unavailable(r);
 }
 
+/* ---- trusted frontends ---- */
+
+/*
+ * 1: the request carries the frontend key; 0: no Authorization header (a
+ * reader, or a proxied form); -1: a header without the key.
+ */
+static int
+server_frontend(struct server *srv, struct evhttp_request *req)
+{
+	const char *auth = evhttp_find_header(evhttp_request_get_input_headers(req),
+	    "Authorization");
+
+	if (auth == NULL)
+		return 0;
+	return frontend_authorized(srv->frontend, auth) ? 1 : -1;
+}
+
+static void
+server_unauthorized(struct request *r)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(r->req),
+	    "WWW-Authenticate", "Bearer realm=\"heinzel\"");
+	request_fail(r, 401, "unauthorized", NULL, r->srv->frontend == NULL ?
+	    "no frontend key is configured ([server] frontend_key_file)" :
+	    "the Authorization header does not carry the frontend key");
+}
+
+void
+server_set_frontend_key(struct server *srv, struct frontend_key *key)
+{
+	frontend_key_free(srv->frontend);
+	srv->frontend = key;
+}
+
+/* ---- POST /v1/learn ---- */
+
+static void server_learn_next(struct request *r);
+
+static void
+server_learn_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	struct bayes_learn_result res;
+	const char *cause;
+
+	if (bayes_store_learn_reply(reply, &res, &cause) == 0)
+		r->learn.learned++;
+	else {
+		if (reply != NULL)
+			log_warnx("redis: learn: %s", cause);
+		r->learn.failed++;
+	}
+	server_learn_next(r);
+}
+
+/* One comment at a time to Redis; the answer once all are through. */
+static void
+server_learn_next(struct request *r)
+{
+	struct learn_batch *b = &r->learn;
+	struct store_cmd cmd;
+
+	while (b->next < b->n) {
+		store_cmd_init(&cmd);
+		bayes_store_cmd_learn(r->srv->store, &cmd, db_script_sha(r->srv->db,
+		    DB_BAYES_SCRIPT(BAYES_SCRIPT_LEARN)), r->learn_op, NULL,
+		    &b->tokens[b->next++], clock_wall_ms());
+		if (db_command(r->srv->db, &cmd, DB_BAYES_SCRIPT(BAYES_SCRIPT_LEARN),
+		    server_learn_cb, r) == 0)
+			return;
+		b->failed += b->n - b->next + 1;
+		b->next = b->n;
+	}
+	if (b->failed > 0) {
+		evhttp_add_header(evhttp_request_get_output_headers(r->req),
+		    "Retry-After", SERVER_RETRY_AFTER);
+		request_reply_json(r, 503, json_pack("{s:s, s:s, s:I, s:I, s:I}",
+		    "error", "unavailable", "message", "Redis did not take every "
+		    "comment; those counted as learned are learned",
+		    "learned", (json_int_t)b->learned, "failed", (json_int_t)b->failed,
+		    "skipped", (json_int_t)b->skipped));
+		return;
+	}
+	request_reply_json(r, 200, json_pack("{s:s, s:I, s:I}", "as",
+	    r->learn_op == BAYES_LEARN_SPAM ? "spam" : "ham",
+	    "learned", (json_int_t)b->learned, "skipped", (json_int_t)b->skipped));
+}
+
+/*
+ * POST /v1/learn?as=ham|spam, from a trusted frontend only: JSON lines
+ * (heinzelctl learn's input) train the classifier.
+ */
+static void
+server_learn(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "learn");
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *as, *body;
+	struct fault f;
+
+	if (server_frontend(srv, req) <= 0) {
+		server_unauthorized(r);
+		return;
+	}
+	as = server_query_param(req, "as");
+	if (as == NULL || (strcmp(as, "ham") != 0 && strcmp(as, "spam") != 0)) {
+		request_fail(r, 422, "invalid", "as", "say what the comments are: "
+		    "?as=ham or ?as=spam");
+		return;
+	}
+	r->learn_op = strcmp(as, "spam") == 0 ? BAYES_LEARN_SPAM : BAYES_LEARN_HAM;
+	if (len > srv->cfg->max_body) {
+		fault_set(&f, 413, "too_large", NULL,
+		    "the request body is over %zu bytes; send fewer comments at once",
+		    srv->cfg->max_body);
+		request_reply_fault(r, &f);
+		return;
+	}
+	body = len ? (const char *)evbuffer_pullup(in, -1) : "";
+	if (learn_parse(&r->learn, body, len) != 0) {
+		fault_set(&f, 413, "too_large", NULL, "at most %d comments "
+		    "at once", LEARN_MAX_COMMENTS);
+		request_reply_fault(r, &f);
+		return;
+	}
+	if (r->learn.n > 0 && !db_up(srv->db)) {
+		request_unavailable(r);
+		return;
+	}
+	server_learn_next(r);
+}
+
 /* ---- POST /v1/comments ---- */
 
 static void
@@ -746,7 +887,7 @@ server_store(struct request *r)
 		sub.status = STORE_APPROVED;
 	else
 		sub.status = STORE_PENDING;
-	sub.check_captcha = cfg->captcha_required;
+	sub.check_captcha = cfg->captcha_required && !r->vouched;
 	sub.captcha_answer = r->comment.field[CF_CAPTCHA_ANSWER] ?
 	    captcha_parse_answer(r->comment.field[CF_CAPTCHA_ANSWER]) : -1;
 	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
@@ -831,9 +972,13 @@ server_submit(struct server *srv, struct evhttp_request *req)
 	struct fault f;
 	size_t len = evbuffer_get_length(in);
 	const char *body, *rt;
-	int type, rc;
+	int type, rc, trust;
 
 	fault_clear(&f);
+	if ((trust = server_frontend(srv, req)) < 0) {
+		server_unauthorized(r);
+		return;
+	}
 	if ((type = server_media_type(req)) < 0) {
 		request_fail(r, 415, "unsupported_media_type", NULL, "send "
 		    "application/json or application/x-www-form-urlencoded");
@@ -862,8 +1007,10 @@ server_submit(struct server *srv, struct evhttp_request *req)
 		request_reply_fault(r, &f);
 		return;
 	}
+	/* A trusted frontend that sends no question vouches for the person. */
+	r->vouched = trust > 0 && r->comment.field[CF_CAPTCHA_ID] == NULL;
 	lim.body_max_chars = cfg->body_max_chars;
-	lim.captcha_required = cfg->captcha_required;
+	lim.captcha_required = cfg->captcha_required && !r->vouched;
 	if (comment_validate(&r->comment, &lim, &f) != 0) {
 		if (f.status == 403)
 			snprintf(r->why, sizeof r->why, "captcha=unknown");
@@ -935,6 +1082,7 @@ static const struct route {
 	{ "/v1/comments", EVHTTP_REQ_POST, server_submit },
 	{ "/v1/comments", EVHTTP_REQ_GET, server_published },
 	{ "/v1/captcha", EVHTTP_REQ_GET, server_captcha },
+	{ "/v1/learn", EVHTTP_REQ_POST, server_learn },
 	{ "/v1/health", EVHTTP_REQ_GET, server_health },
 	{ "/metrics", EVHTTP_REQ_GET, server_metrics },
 };
@@ -1041,7 +1189,8 @@ server_request_cb(struct evhttp_request *req, void *arg)
 	}
 	h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Allow", strcmp(path, "/v1/comments") == 0 ?
-	    "GET, HEAD, POST" : "GET, HEAD");
+	    "GET, HEAD, POST" : strcmp(path, "/v1/learn") == 0 ? "POST" :
+	    "GET, HEAD");
 	request_fail(r, 405, "method_not_allowed", NULL,
 	    "this method is not allowed here");
 }
@@ -1307,5 +1456,6 @@ server_free(struct server *srv)
 		evhttp_free(srv->metrics_http);
 	evhttp_free(srv->http);
 	connlimit_free(srv->conns);
+	frontend_key_free(srv->frontend);
 	free(srv);
 }

@@ -24,6 +24,10 @@ int server_listen(struct server *srv, char **cause);
 /* Use a new config and rule set from now on; requests in flight keep theirs. */
 void server_reload(struct server *srv, const struct config *cfg, struct ruleset *rs);
 
+/* Trust the frontend with this key from now on (NULL: none); takes key. */
+struct frontend_key;
+void server_set_frontend_key(struct server *srv, struct frontend_key *key);
+
 /* Stop accepting; call done once no request is in flight any more. */
 void server_shutdown(struct server *srv, void (*done)(void *), void *arg);
 unsigned int server_active(const struct server *srv);

@@ -22,6 +22,7 @@ struct config {
 	char *metrics_listen;		/* "" = none; /metrics only, for scrapers */
 	char **allowed_origins;		/* NULL-terminated; "https://blog.example.org" */
 	char **trusted_proxies;		/* NULL-terminated IPs whose "ip" field is believed */
+	char *frontend_key_file;	/* the trusted frontend's key; "" = none */
 	size_t max_body;		/* 65536 bytes of HTTP body */
 	size_t max_headers;		/* 8192 bytes of HTTP headers */
 	unsigned int max_connections;	/* 1024 */

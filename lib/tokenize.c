@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "comment.h"
+#include "fault.h"
 #include "tokenize.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -781,4 +782,35 @@ tokenize_comment(struct tokens *t, const struct comment *c)
 		tokenize_text(t, "urlfield:", c->field[CF_URL], c->len[CF_URL]);
 	if (c->field[CF_BODY] != NULL)
 		tokenize_text(t, NULL, c->field[CF_BODY], c->len[CF_BODY]);
+}
+
+static void
+tokenize_default(struct comment *c, enum comment_field fi, const char *v)
+{
+	if (c->field[fi] == NULL)
+		comment_set(c, fi, v, strlen(v));
+}
+
+int
+tokenize_learn_json(struct tokens *t, const char *json, size_t len,
+    struct fault *f)
+{
+	struct comment_limits lim = { 1000000, false };
+	struct comment c;
+	int rc = -1;
+
+	fault_clear(f);
+	comment_init(&c);
+	if (comment_from_json(&c, json, len, f) == 0) {
+		/* Learning needs no post, name or address. */
+		tokenize_default(&c, CF_POST, "-");
+		tokenize_default(&c, CF_AUTHOR, "-");
+		tokenize_default(&c, CF_EMAIL, "learn@example.invalid");
+		if (comment_validate(&c, &lim, f) == 0) {
+			tokenize_comment(t, &c);
+			rc = 0;
+		}
+	}
+	comment_free(&c);
+	return rc;
 }

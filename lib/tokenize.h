@@ -83,6 +83,16 @@ void tokenize_text(struct tokens *t, const char *prefix, const char *s, size_t l
  */
 void tokenize_comment(struct tokens *t, const struct comment *c);
 
+/*
+ * One comment of a learning import (heinzelctl learn, POST /v1/learn): a
+ * JSON object with the fields of POST /v1/comments, where post, author
+ * and email may be missing.  Validated like a submission (no captcha),
+ * then tokenized into t.  -1 with f set when it is not a valid comment.
+ */
+struct fault;
+int tokenize_learn_json(struct tokens *t, const char *json, size_t len,
+    struct fault *f);
+
 /* The tokens joined by newlines (caller frees); *len gets its length. */
 char *tokenize_join(const struct tokens *t, size_t *len);
 
