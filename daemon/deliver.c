@@ -390,19 +390,40 @@ deliver_mail(struct deliver *d, const struct config *cfg, const char *to,
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, deliver_close_fn);
 	curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, d);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	switch (cfg->smtp_starttls) {
-	case STARTTLS_NO:
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_NONE);
-		break;
-	case STARTTLS_OPPORTUNISTIC:
-		/* Against passive eavesdroppers only (RFC 7435): no verification. */
-		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-		break;
-	case STARTTLS_REQUIRED:
+	if (cfg->smtp_user[0] != '\0' &&
+	    cfg->smtp_starttls == STARTTLS_OPPORTUNISTIC) {
+		/*
+		 * A password never goes out in the clear, and not to whoever
+		 * sits in between: with AUTH, TLS is required and verified,
+		 * unless the relay is on this machine.  (starttls = no with
+		 * AUTH is refused by the configuration unless on loopback.)
+		 */
 		curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-		break;
+		if (config_smtp_relay_loopback(cfg->smtp_relay)) {
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+		}
+	} else {
+		switch (cfg->smtp_starttls) {
+		case STARTTLS_NO:
+			curl_easy_setopt(e, CURLOPT_USE_SSL,
+			    (long)CURLUSESSL_NONE);
+			break;
+		case STARTTLS_OPPORTUNISTIC:
+			/*
+			 * Against passive eavesdroppers only (RFC 7435):
+			 * no verification.
+			 */
+			curl_easy_setopt(e, CURLOPT_USE_SSL,
+			    (long)CURLUSESSL_TRY);
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+			curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+			break;
+		case STARTTLS_REQUIRED:
+			curl_easy_setopt(e, CURLOPT_USE_SSL,
+			    (long)CURLUSESSL_ALL);
+			break;
+		}
 	}
 	if (cfg->smtp_user[0] != '\0') {
 		curl_easy_setopt(e, CURLOPT_USERNAME, cfg->smtp_user);

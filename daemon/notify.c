@@ -394,6 +394,7 @@ notify_take(struct notify *n, const struct store_outbox_entry *e)
 	memset(&nt, 0, sizeof nt);
 	nt.admin = cfg->notify_admin;
 	nt.on_receipt = cfg->author_on_receipt;
+	nt.receipt_interval = cfg->receipt_interval;
 	nt.on_approve = cfg->author_on_approve;
 	nt.webhook = cfg->notify_webhook[0] != '\0';
 	nt.lang = cfg->notify_lang;

@@ -193,6 +193,28 @@ config_check_smtp(const char *s)
 	return "expected smtp://HOST[:PORT] or smtps://HOST[:PORT]";
 }
 
+bool
+config_smtp_relay_loopback(const char *relay)
+{
+	const char *h = strstr(relay, "://");
+	size_t n;
+
+	if (h == NULL)
+		return false;
+	h += 3;
+	if (*h == '[')
+		return strncmp(h, "[::1]", 5) == 0 &&
+		    (h[5] == '\0' || h[5] == ':' || h[5] == '/');
+	n = strcspn(h, ":/");
+	if (n == 9 && strncasecmp(h, "localhost", 9) == 0)
+		return true;
+	/* 127.0.0.0/8, as a dotted quad. */
+	if (n < 9 || n > 15 || strncmp(h, "127.", 4) != 0 ||
+	    strspn(h, "0123456789.") < n)
+		return false;
+	return true;
+}
+
 /* The prefix ends up in every key name, keep it plain. */
 static const char *
 config_check_prefix(const char *s)
@@ -404,6 +426,9 @@ static const struct config_key config_keys[] = {
 	{ "notify", "author_on_receipt", CONFIG_BOOL, F(author_on_receipt),
 	  "no", 0, 0, NULL,
 	  "Tell the comment's author that it was received." },
+	{ "notify", "receipt_interval", CONFIG_UINT, F(receipt_interval),
+	  "3600", 0, 604800, NULL,
+	  "Seconds between two receipt mails to one address; 0 = no limit." },
 	{ "notify", "webhook", CONFIG_STRING, F(notify_webhook),
 	  "", 0, 0, config_check_webhook,
 	  "URL that gets a JSON POST per new pending and approved comment; empty = none." },
@@ -901,6 +926,13 @@ config_check_all(struct config_parse *p)
 	if (cfg->smtp_password[0] != '\0' && cfg->smtp_password_file[0] != '\0')
 		config_error(p, p->lines[config_find("smtp", "password_file")],
 		    "smtp.password and smtp.password_file: give one of them");
+	if (cfg->smtp_user[0] != '\0' && cfg->smtp_starttls == STARTTLS_NO &&
+	    strncmp(cfg->smtp_relay, "smtps://", 8) != 0 &&
+	    !config_smtp_relay_loopback(cfg->smtp_relay))
+		config_error(p, p->lines[config_find("smtp", "starttls")],
+		    "smtp.starttls = no with smtp.user would send the password "
+		    "in the clear to %s: use opportunistic or required, or a "
+		    "relay on loopback", cfg->smtp_relay);
 }
 
 int

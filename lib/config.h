@@ -86,6 +86,7 @@ struct config {
 	char **notify_admin;		/* NULL-terminated, may be empty */
 	bool author_on_approve;		/* yes */
 	bool author_on_receipt;		/* no */
+	unsigned int receipt_interval;	/* 3600 s between receipts to one address */
 	char *notify_webhook;		/* "" = none; http(s) URL for JSON POSTs */
 	unsigned int notify_webhook_timeout;	/* 10 s */
 	unsigned int notify_max_tries;	/* 8 attempts in all */
@@ -112,5 +113,8 @@ int config_load_buffer(struct config *cfg, const char *name, const char *buf, si
 
 /* Write every key with its current value, commented, as a config file. */
 void config_dump(const struct config *cfg, FILE *fp);
+
+/* Whether an [smtp] relay URL names this machine: localhost, 127.x, [::1]. */
+bool config_smtp_relay_loopback(const char *relay);
 
 #endif

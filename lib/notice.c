@@ -20,6 +20,7 @@
 
 #define NOTICE_SUMMARY		60	/* characters of the comment in a subject */
 #define NOTICE_EXCERPT		1000	/* ... in a mail's body */
+#define NOTICE_RECEIPT_EXCERPT	200	/* ... in a receipt, which anyone can have sent */
 #define NOTICE_WEBHOOK_EXCERPT	300	/* ... in a webhook */
 
 const char *
@@ -106,7 +107,8 @@ notice_mail(const redisReply *h, const struct config *cfg, time_t now,
 		text = xstrdup(template_builtin(k, lang));
 	}
 	summary = template_excerpt(body, NOTICE_SUMMARY, 1);
-	excerpt = template_excerpt(body, NOTICE_EXCERPT, 0);
+	excerpt = template_excerpt(body, k == TEMPLATE_RECEIVED ?
+	    NOTICE_RECEIPT_EXCERPT : NOTICE_EXCERPT, 0);
 	notice_time(notice_field(h, "created_at"), 0, created, sizeof created);
 #define VAR(a, b) do { vars[nv].name = (a); vars[nv].value = (b); nv++; } while (0)
 	VAR("id", cid);

@@ -14,6 +14,7 @@
  *	stats		hash of counters
  *	outbox		stream of notification events and notifications to send
  *	outbox:seq	counter of notification ids
+ *	receipt:SHA1	a receipt mail went to this address within receipt_interval
  *	outbox:retry	sorted set of notification ids by due time
  *	outbox:dead	sorted set of notification ids given up on, by time
  *	notification:NID	hash of one notification: channel, kind, to, attempts, ...
@@ -270,9 +271,12 @@ static const char store_lua_purge[] =
 /*
  * Expand an event.  KEYS: outbox outbox:seq queue:pending.  ARGV: group
  * entry_id event comment_id key_base now_ms on_receipt on_approve webhook
- * default_lang, then the admin addresses.  What the author's
- * notifications copy is a list of its own, so that nothing but the
- * author's own words can reach the author's mail.
+ * default_lang receipt_interval, then the admin addresses.  What the
+ * author's notifications copy is a list of its own, so that nothing but
+ * the author's own words can reach the author's mail.  Anyone can type
+ * any address into a form: one receipt per address and receipt_interval
+ * ({P}:receipt:SHA1), so that heinzel cannot be made to mail someone
+ * again and again.
  */
 static const char store_lua_outbox_expand[] =
 	"local ev, cid, base = ARGV[3], ARGV[4], ARGV[5]\n"
@@ -306,8 +310,12 @@ static const char store_lua_outbox_expand[] =
 	"if c.status then\n"
 	"  local email = c.email or ''\n"
 	"  if ev == 'pending' then\n"
-	"    for i = 11, #ARGV do add('mail', 'admin', ARGV[i], true) end\n"
-	"    if ARGV[7] == '1' and email ~= '' then add('mail', 'received', email, false) end\n"
+	"    for i = 12, #ARGV do add('mail', 'admin', ARGV[i], true) end\n"
+	"    if ARGV[7] == '1' and email ~= '' and (ARGV[11] == '0' or"
+	" redis.call('SET', base .. 'receipt:' .. redis.sha1hex(string.lower(email)),"
+	" '1', 'NX', 'EX', ARGV[11])) then\n"
+	"      add('mail', 'received', email, false)\n"
+	"    end\n"
 	"    if ARGV[9] == '1' then add('webhook', 'pending', '', true) end\n"
 	"  elseif ev == 'approved' then\n"
 	"    if ARGV[8] == '1' and email ~= '' then add('mail', 'published', email, false) end\n"
@@ -1233,6 +1241,7 @@ store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, nt->on_approve ? "1" : "0");
 	store_cmd_adds(cmd, nt->webhook ? "1" : "0");
 	store_cmd_adds(cmd, nt->lang != NULL ? nt->lang : "en");
+	store_cmd_addf(cmd, "%u", nt->receipt_interval);
 	for (i = 0; nt->admin != NULL && nt->admin[i] != NULL; i++)
 		store_cmd_adds(cmd, nt->admin[i]);
 }

@@ -330,6 +330,7 @@ int store_outbox_entries(const redisReply *r, struct store_outbox_entry **entrie
 struct store_notify {
 	char *const *admin;	/* NULL-terminated addresses, may be NULL */
 	bool on_receipt;	/* the author of a pending comment */
+	unsigned int receipt_interval;	/* s between receipts to one address, 0 any */
 	bool on_approve;	/* the author of an approved comment */
 	bool webhook;		/* one webhook notification per event */
 	const char *lang;	/* for comments without de or en */

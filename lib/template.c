@@ -26,6 +26,15 @@ static const char *const template_public_vars[] = {
 	"id", "post", "author", "url", "summary", "excerpt", "created", NULL
 };
 
+/*
+ * What a receipt may quote.  Anyone can make heinzel send one to any
+ * address by typing it into a form: so the author's name, the post and
+ * the website stay out, and the subject holds no variable at all.
+ */
+static const char *const template_receipt_vars[] = {
+	"id", "excerpt", "created", NULL
+};
+
 /* What only the moderators see. */
 static const char *const template_admin_vars[] = {
 	"email", "ip", "user_agent", "score", "hits", "pending", "approve",
@@ -75,26 +84,32 @@ static const char template_admin_en[] =
 	"Comments waiting for moderation: {{pending}}\n";
 
 static const char template_received_de[] =
-	"Subject: Ihr Kommentar zu \xe2\x80\x9e{{post}}\xe2\x80\x9c ist eingegangen\n"
+	"Subject: Ihr Kommentar ist eingegangen\n"
 	"\n"
-	"Hallo {{author}},\n"
+	"Guten Tag,\n"
 	"\n"
-	"vielen Dank f\xc3\xbcr Ihren Kommentar zu \xe2\x80\x9e{{post}}\xe2\x80\x9c. Er erscheint,\n"
-	"sobald er freigeschaltet ist.\n"
+	"vielen Dank f\xc3\xbcr Ihren Kommentar. Er erscheint, sobald er\n"
+	"freigeschaltet ist. Er beginnt so:\n"
 	"\n"
 	"{{excerpt}}\n"
+	"\n"
+	"Wenn Sie keinen Kommentar geschrieben haben, hat jemand Ihre Adresse\n"
+	"angegeben; Sie k\xc3\xb6nnen diese Nachricht dann einfach l\xc3\xb6schen.\n"
 	"\n"
 	"Diese Nachricht wurde automatisch verschickt.\n";
 
 static const char template_received_en[] =
-	"Subject: Your comment on \"{{post}}\" was received\n"
+	"Subject: Your comment was received\n"
 	"\n"
-	"Hello {{author}},\n"
+	"Hello,\n"
 	"\n"
-	"thank you for your comment on \"{{post}}\". It will appear once it\n"
-	"has been approved.\n"
+	"thank you for your comment. It will appear once it has been\n"
+	"approved. It begins:\n"
 	"\n"
 	"{{excerpt}}\n"
+	"\n"
+	"If you did not write a comment, someone gave your address; you can\n"
+	"simply delete this message.\n"
 	"\n"
 	"This message was sent automatically.\n";
 
@@ -159,6 +174,8 @@ template_in(const char *const *list, const char *name)
 int
 template_allowed(enum template_kind k, const char *name)
 {
+	if (k == TEMPLATE_RECEIVED)
+		return template_in(template_receipt_vars, name);
 	if (template_in(template_public_vars, name))
 		return 1;
 	return k == TEMPLATE_ADMIN && template_in(template_admin_vars, name);
@@ -214,6 +231,11 @@ template_check(enum template_kind k, const char *text, char **cause)
 		if ((n = template_placeholder(p, name)) == 0) {
 			xasprintf(cause, "line %zu: expected {{name}} with a name "
 			    "of a-z and _", line);
+			return -1;
+		}
+		if (k == TEMPLATE_RECEIVED && line == 1) {
+			xasprintf(cause, "line 1: {{%s}}: the subject of a "
+			    "received template holds no variables", name);
 			return -1;
 		}
 		if (!template_allowed(k, name)) {

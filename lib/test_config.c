@@ -71,6 +71,7 @@ static const char all_other[] =
     "admin = a@example.org b@example.org\n"
     "author_on_approve = false\n"
     "author_on_receipt = TRUE\n"
+    "receipt_interval = 60\n"
     "[log]\n"
     "level = debug\n"
     "syslog = 1\n";
@@ -173,6 +174,7 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_true(list_equal(a->notify_admin, b->notify_admin));
 	assert_int_equal(a->author_on_approve, b->author_on_approve);
 	assert_int_equal(a->author_on_receipt, b->author_on_receipt);
+	assert_int_equal(a->receipt_interval, b->receipt_interval);
 	assert_int_equal(a->log_level, b->log_level);
 	assert_int_equal(a->log_syslog, b->log_syslog);
 }
@@ -305,6 +307,38 @@ test_shipped_matches_dump(void **state)
 	free(want);
 	free(text);
 	config_free(cfg);
+}
+
+/* A password never goes out in the clear to a relay elsewhere. */
+static void
+test_smtp_auth_needs_tls(void **state)
+{
+	struct config *cfg;
+	char *errors = NULL;
+
+	(void)state;
+	cfg = config_new();
+	assert_int_equal(load(cfg, "[smtp]\nrelay = smtp://mail.example.org\n"
+	    "user = blog\npassword = x\nstarttls = no\n", &errors), -1);
+	assert_non_null(strstr(errors, "test.conf:5:"));
+	assert_non_null(strstr(errors, "in the clear"));
+	free(errors);
+	config_free(cfg);
+	config_free(expect_ok("[smtp]\nrelay = smtp://127.0.0.1:2525\n"
+	    "user = blog\nstarttls = no\n"));
+	config_free(expect_ok("[smtp]\nrelay = smtps://mail.example.org\n"
+	    "user = blog\nstarttls = no\n"));
+	config_free(expect_ok("[smtp]\nrelay = smtp://mail.example.org\n"
+	    "starttls = no\n"));
+	assert_true(config_smtp_relay_loopback("smtp://localhost:25"));
+	assert_true(config_smtp_relay_loopback("smtp://127.0.0.1"));
+	assert_true(config_smtp_relay_loopback("smtp://127.1.2.3:25/"));
+	assert_true(config_smtp_relay_loopback("smtp://[::1]:25"));
+	assert_false(config_smtp_relay_loopback("smtp://127.0.0.1.example.org"));
+	assert_false(config_smtp_relay_loopback("smtp://127.example.org"));
+	assert_false(config_smtp_relay_loopback("smtp://localhost.example.org"));
+	assert_false(config_smtp_relay_loopback("smtp://[::1]x"));
+	assert_false(config_smtp_relay_loopback("smtp://mail.example.org"));
 }
 
 static void
@@ -848,6 +882,7 @@ main(void)
 		cmocka_unit_test(test_shipped),
 		cmocka_unit_test(test_shipped_matches_dump),
 		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_smtp_auth_needs_tls),
 		cmocka_unit_test(test_bools),
 		cmocka_unit_test(test_numbers),
 		cmocka_unit_test(test_enums),

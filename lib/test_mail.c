@@ -537,7 +537,13 @@ test_template_builtin(void **state)
 	assert_false(template_allowed(TEMPLATE_PUBLISHED, "ip"));
 	assert_false(template_allowed(TEMPLATE_RECEIVED, "email"));
 	assert_false(template_allowed(TEMPLATE_RECEIVED, "score"));
-	assert_true(template_allowed(TEMPLATE_RECEIVED, "author"));
+	/* A receipt quotes the excerpt, never name, post or website. */
+	assert_false(template_allowed(TEMPLATE_RECEIVED, "author"));
+	assert_false(template_allowed(TEMPLATE_RECEIVED, "post"));
+	assert_false(template_allowed(TEMPLATE_RECEIVED, "url"));
+	assert_false(template_allowed(TEMPLATE_RECEIVED, "summary"));
+	assert_true(template_allowed(TEMPLATE_RECEIVED, "excerpt"));
+	assert_true(template_allowed(TEMPLATE_PUBLISHED, "author"));
 }
 
 static void
@@ -606,6 +612,19 @@ test_template_check(void **state)
 	free(cause);
 	assert_int_equal(template_check(TEMPLATE_ADMIN, "Subject: x\r\n\r\nok {{ip}}\r\n",
 	    &cause), 0);
+	/* A receipt's subject quotes nothing, not even the id. */
+	assert_int_equal(template_check(TEMPLATE_RECEIVED,
+	    "Subject: got {{id}}\n\n{{excerpt}}\n", &cause), -1);
+	assert_string_equal(cause, "line 1: {{id}}: the subject of a received "
+	    "template holds no variables");
+	free(cause);
+	assert_int_equal(template_check(TEMPLATE_RECEIVED,
+	    "Subject: got it\n\nHello {{author}}\n", &cause), -1);
+	assert_string_equal(cause, "line 3: {{author}} is not allowed in a "
+	    "received template");
+	free(cause);
+	assert_int_equal(template_check(TEMPLATE_RECEIVED,
+	    "Subject: got it\n\n{{id}} {{created}}\n{{excerpt}}\n", &cause), 0);
 }
 
 static void

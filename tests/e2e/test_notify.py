@@ -353,7 +353,7 @@ def test_english_receipt_and_auto_approve(own, rdb, smtp):
         lang="en"))
     cid = submit(d, lang="en", email="bob@example.org", author="Bob")
     [r] = relay.sink.wait("bob@example.org")
-    assert r["Subject"] == 'Your comment on "hello-world" was received'
+    assert r["Subject"] == "Your comment was received"
     assert r["Message-ID"] == "<%s.received@%s>" % (cid, DOMAIN)
     [m] = relay.sink.wait(ADMIN)
     assert m["Subject"].startswith("New comment awaiting moderation")
@@ -626,7 +626,9 @@ def test_auth_from_password_file(own, rdb, smtp, tmp_path):
     pw = tmp_path / "smtp-password"
     pw.write_text("s3cr3t\n")
     conf = notify_conf(relay.port)
-    conf["smtp"].update({"user": "blog", "password_file": str(pw)})
+    # AUTH without TLS only when asked for, and only on loopback.
+    conf["smtp"].update({"user": "blog", "password_file": str(pw),
+                         "starttls": "no"})
     d = own(conf)
     cid = submit(d)
     [m] = relay.sink.wait(ADMIN)

@@ -364,3 +364,182 @@ def test_public_list_pages_to_the_newest(daemon, rdb):
                      ("after=nope", "after"), ("after=" + "G" * 20, "after")):
         assert_error(daemon.get("/v1/comments?post=busy&" + q), 422,
             "invalid", field)
+
+
+# ---- finding 3: the SMTP password ----
+
+class RecordingRelay:
+    """An SMTP relay on loopback that offers AUTH and no STARTTLS, takes
+    every mail and records every command line it is sent."""
+
+    def __init__(self):
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self.lines = []
+        self.mails = []             # (recipients, message bytes)
+        self.sessions = 0           # connections closed
+        self.lock = threading.Lock()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while True:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                self._session(c)
+            except OSError:
+                pass
+            finally:
+                c.close()
+                with self.lock:
+                    self.sessions += 1
+
+    def _session(self, c):
+        f = c.makefile("rb")
+        c.sendall(b"220 relay.example ESMTP\r\n")
+        data = None
+        rcpts = []
+        for line in f:
+            if data is not None:
+                if line == b".\r\n":
+                    with self.lock:
+                        self.mails.append((rcpts, b"".join(data)))
+                    data, rcpts = None, []
+                    c.sendall(b"250 queued\r\n")
+                else:
+                    data.append(line[1:] if line.startswith(b"..") else line)
+                continue
+            with self.lock:
+                self.lines.append(line.decode("latin-1").rstrip("\r\n"))
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-relay.example\r\n250-AUTH PLAIN LOGIN\r\n"
+                          b"250 8BITMIME\r\n")
+            elif verb == b"AUTH":
+                c.sendall(b"235 ok\r\n")
+            elif verb == b"DATA":
+                data = []
+                c.sendall(b"354 go on\r\n")
+            elif verb == b"RCPT":
+                rcpts.append(line.decode("latin-1").split(":", 1)[1]
+                             .strip().strip("<>\r\n"))
+                c.sendall(b"250 ok\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def commands(self):
+        with self.lock:
+            return list(self.lines)
+
+    def stop(self):
+        import socket
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def test_no_smtp_password_without_tls(heinzeld, rdb, tmp_path):
+    """Finding 3: starttls = opportunistic sent AUTH PLAIN in the clear to
+    a relay that offers no STARTTLS."""
+    import time
+    relay = RecordingRelay()
+    d = heinzeld({"smtp": {"relay": "smtp://127.0.0.1:%d" % relay.port,
+                           "from": "heinzel@blog.example.org",
+                           "user": "blog", "password": SECRET,
+                           "timeout": "5"},
+                  "notify": {"admin": "editor@example.org",
+                             "retry_base_seconds": "1",
+                             "retry_max_seconds": "2"},
+                  # Keys of its own: the module's other daemons share
+                  # Redis and would take its outbox entries.
+                  "redis": {"prefix": "smtp3"}}, shared=False)
+    try:
+        assert d.submit().status == 202
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and relay.sessions == 0:
+            time.sleep(0.05)
+        cmds = relay.commands()
+        assert any(c.upper().startswith("EHLO") for c in cmds), cmds
+        assert not any(c.upper().startswith("AUTH") for c in cmds), cmds
+        assert not any(c.upper().startswith("MAIL") for c in cmds), cmds
+        assert SECRET not in d.log()
+    finally:
+        # A daemon left running would take the next test's outbox entries.
+        d.stop()
+        relay.stop()
+    # starttls = no with a password, to a relay elsewhere: refused.
+    conf = tmp_path / "clear.conf"
+    conf.write_text(d.text.replace("smtp://127.0.0.1:%d" % relay.port,
+        "smtp://mail.example.org:587") + "\n[smtp]\nstarttls = no\n")
+    import subprocess
+    from conftest import HEINZELD
+    p = subprocess.run([HEINZELD, "-t", "-c", str(conf)],
+        capture_output=True, text=True, timeout=10)
+    assert p.returncode != 0, p
+    assert "in the clear" in p.stdout + p.stderr, p
+
+
+# ---- finding 10: receipt mails ----
+
+def _mail_to(relay, rcpt, n, timeout=10):
+    import email
+    import email.policy
+    import time
+    deadline = time.monotonic() + timeout
+    while True:
+        with relay.lock:
+            got = [m for r, m in relay.mails if rcpt in r]
+        if len(got) >= n or time.monotonic() > deadline:
+            return [email.message_from_bytes(m, policy=email.policy.default)
+                    for m in got]
+        time.sleep(0.05)
+
+
+def test_receipts_are_no_relay(heinzeld, rdb):
+    """Finding 10: with author_on_receipt, anyone could send a mail with
+    their own text in the subject and body to any address."""
+    relay = RecordingRelay()
+    d = heinzeld({"smtp": {"relay": "smtp://127.0.0.1:%d" % relay.port,
+                           "from": "heinzel@blog.example.org",
+                           "timeout": "5"},
+                  "notify": {"admin": "editor@example.org",
+                             "author_on_receipt": "yes",
+                             "author_on_approve": "no"},
+                  "redis": {"prefix": "receipt10"}}, shared=False)
+    try:
+        victim = "victim@example.org"
+        ad = "Cheap pills at pills.example, call now"
+        text = "WIN BIG " + "pills.example/buy " * 60
+        r = d.submit(email=victim, author=ad, post="Visit pills.example now",
+            url="https://pills.example/", body=text)
+        assert r.status == 202, r
+        [m] = _mail_to(relay, victim, 1)
+        subject = str(m["Subject"])
+        assert "pills" not in subject.lower() and "WIN" not in subject, subject
+        body = m.get_body(("plain",)).get_content()
+        assert ad not in body and "Visit pills.example" not in body, body
+        assert "https://pills.example/" not in body, body
+        # The excerpt is short: 200 characters of the comment at most.
+        assert "WIN BIG pills.example/buy" in body, body
+        assert body.count("pills.example/buy") <= 200 // 18 + 1, body
+        # A second comment with the same address within the interval
+        # gets no second receipt (the admin hears of both).
+        assert d.submit(email=victim, body="noch einer " + text).status == 202
+        admin = _mail_to(relay, "editor@example.org", 2)
+        assert len(admin) == 2, admin
+        assert len(_mail_to(relay, victim, 2, timeout=1)) == 1
+    finally:
+        d.stop()
+        relay.stop()
