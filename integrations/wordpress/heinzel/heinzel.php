@@ -44,6 +44,25 @@ function heinzel_socket_path() {
 }
 
 /**
+ * The key heinzel trusts this site with ([server] frontend_key_file):
+ * HEINZEL_KEY, or the first line of the file HEINZEL_KEY_FILE, both from
+ * wp-config.php.  Never from the database.  Empty when there is none.
+ *
+ * @return string
+ */
+function heinzel_key() {
+	if ( defined( 'HEINZEL_KEY' ) && '' !== HEINZEL_KEY ) {
+		return trim( (string) HEINZEL_KEY );
+	}
+	if ( defined( 'HEINZEL_KEY_FILE' ) && '' !== HEINZEL_KEY_FILE && is_readable( HEINZEL_KEY_FILE ) ) {
+		$text = (string) file_get_contents( HEINZEL_KEY_FILE ); // phpcs:ignore WordPress.WP.AlternativeFunctions -- a local file.
+		$line = strtok( $text, "\r\n" );
+		return false === $line ? '' : trim( $line );
+	}
+	return '';
+}
+
+/**
  * The client every part of the plugin talks to heinzeld through.
  *
  * @return Heinzel_Client
@@ -51,7 +70,7 @@ function heinzel_socket_path() {
 function heinzel_client() {
 	static $client = null;
 	if ( null === $client ) {
-		$client = new Heinzel_Client( heinzel_socket_path() );
+		$client = new Heinzel_Client( heinzel_socket_path(), heinzel_key() );
 	}
 	return $client;
 }

@@ -119,20 +119,6 @@ class HeinzelTest extends TestCase {
 	}
 
 	/**
-	 * A list cut at heinzel's limit removes nothing: a comment missing
-	 * from it may be an older one cut off.
-	 */
-	public function test_plan_at_the_limit_removes_nothing() {
-		$remote = array();
-		for ( $i = 0; $i < Heinzel_Sync::LIST_LIMIT; $i++ ) {
-			$remote[] = array( 'id' => sprintf( '%020x', $i + 1 ) );
-		}
-		$plan = Heinzel_Sync::plan( $remote, array( 'ffffffffffffffffffff' => 99 ) );
-		$this->assertSame( array(), $plan['remove'] );
-		$this->assertCount( Heinzel_Sync::LIST_LIMIT, $plan['insert'] );
-	}
-
-	/**
 	 * An empty list (every comment rejected) removes them all.
 	 */
 	public function test_plan_empty_removes_all() {

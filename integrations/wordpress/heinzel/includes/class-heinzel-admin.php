@@ -147,7 +147,42 @@ class Heinzel_Admin {
 		echo '<p><button type="submit" name="heinzel_test" value="1" class="button">' . esc_html__( 'Test connection', 'heinzel' ) . '</button></p></form>';
 
 		echo '<h2>' . esc_html__( 'Train heinzel with the blog\'s history', 'heinzel' ) . '</h2>';
-		echo '<p>' . esc_html__( 'heinzel\'s classifier learns from the comments this blog approved (ham) and its spam folder (spam). Download both and feed them to heinzel on the server:', 'heinzel' ) . '</p>';
+		// phpcs:disable WordPress.Security.NonceVerification.Recommended -- counts to show after the redirect.
+		if ( isset( $_GET['learned_ham'] ) ) {
+			printf(
+				'<div class="notice notice-%s" id="heinzel-train-result"><p>%s</p></div>',
+				isset( $_GET['learn_error'] ) ? 'error' : 'success',
+				esc_html(
+					sprintf(
+						/* translators: 1: comments learned as ham, 2: as spam */
+						__( 'heinzel learned %1$d approved comments as ham and %2$d as spam.', 'heinzel' ),
+						absint( $_GET['learned_ham'] ),
+						isset( $_GET['learned_spam'] ) ? absint( $_GET['learned_spam'] ) : 0
+					) . ( isset( $_GET['learn_error'] ) ? ' ' . __( 'Then heinzel stopped taking them; see its log.', 'heinzel' ) : '' )
+				)
+			);
+		}
+		// phpcs:enable
+		if ( heinzel_client()->trusted() ) {
+			echo '<form method="post" action="' . esc_url( admin_url( 'admin-post.php' ) ) . '">';
+			wp_nonce_field( 'heinzel_train' );
+			echo '<input type="hidden" name="action" value="heinzel_train" />';
+			echo '<p>' . esc_html__( 'heinzel\'s classifier learns from the comments this blog approved (ham) and its spam folder (spam).', 'heinzel' ) . '</p>';
+			printf(
+				'<p><button type="submit" class="button button-primary" id="heinzel-train">%s</button></p></form>',
+				esc_html(
+					sprintf(
+						/* translators: 1: approved comments, 2: spam comments */
+						__( 'Train heinzel now (%1$d approved, %2$d spam)', 'heinzel' ),
+						$counts['ham'],
+						$counts['spam']
+					)
+				)
+			);
+			echo '<p>' . esc_html__( 'Without the key, or on another machine: download them and feed them to heinzel on the server:', 'heinzel' ) . '</p>';
+		} else {
+			echo '<p>' . esc_html__( 'heinzel\'s classifier learns from the comments this blog approved (ham) and its spam folder (spam). Download both and feed them to heinzel on the server:', 'heinzel' ) . '</p>';
+		}
 		echo '<pre>heinzelctl learn --ham heinzel-ham.jsonl' . "\n" . 'heinzelctl learn --spam heinzel-spam.jsonl</pre><p>';
 		foreach ( array( 'ham', 'spam' ) as $kind ) {
 			$url = wp_nonce_url( admin_url( 'admin-post.php?action=heinzel_history&kind=' . $kind ), 'heinzel_history' );

@@ -33,12 +33,31 @@ class Heinzel_Client {
 	private $socket;
 
 	/**
+	 * The frontend key, or ''.
+	 *
+	 * @var string
+	 */
+	private $key;
+
+	/**
 	 * Constructor.
 	 *
 	 * @param string $socket Path of heinzeld's Unix socket.
+	 * @param string $key    The frontend key ([server] frontend_key_file), or ''.
 	 */
-	public function __construct( $socket ) {
+	public function __construct( $socket, $key = '' ) {
 		$this->socket = $socket;
+		$this->key    = (string) $key;
+	}
+
+	/**
+	 * Whether heinzel trusts this site: logged-in people need no question
+	 * and the history goes to POST /v1/learn.
+	 *
+	 * @return bool
+	 */
+	public function trusted() {
+		return '' !== $this->key;
 	}
 
 	/**
@@ -53,12 +72,13 @@ class Heinzel_Client {
 	/**
 	 * One request.  Never throws: a transport failure is status 0.
 	 *
-	 * @param string     $method  GET or POST.
-	 * @param string     $path    Path and query, e.g. /v1/health.
-	 * @param array|null $payload JSON body for POST.
+	 * @param string            $method  GET or POST.
+	 * @param string            $path    Path and query, e.g. /v1/health.
+	 * @param array|string|null $payload JSON body for POST (a string: JSON lines).
+	 * @param bool              $auth    Send the frontend key.
 	 * @return array { status: int, data: array, retry_after: int, error: string }
 	 */
-	public function request( $method, $path, $payload = null ) {
+	public function request( $method, $path, $payload = null, $auth = false ) {
 		$result = array(
 			'status'      => 0,
 			'data'        => array(),
@@ -87,9 +107,15 @@ class Heinzel_Client {
 				return strlen( $line );
 			},
 		);
-		if ( null !== $payload ) {
+		if ( is_string( $payload ) ) {
+			$opts[ CURLOPT_POSTFIELDS ]   = $payload;
+			$opts[ CURLOPT_HTTPHEADER ][] = 'Content-Type: application/x-ndjson';
+		} elseif ( null !== $payload ) {
 			$opts[ CURLOPT_POSTFIELDS ]   = wp_json_encode( $payload );
 			$opts[ CURLOPT_HTTPHEADER ][] = 'Content-Type: application/json';
+		}
+		if ( $auth && $this->trusted() ) {
+			$opts[ CURLOPT_HTTPHEADER ][] = 'Authorization: Bearer ' . $this->key;
 		}
 		curl_setopt_array( $ch, $opts );
 		$body = curl_exec( $ch );
@@ -130,27 +156,56 @@ class Heinzel_Client {
 	}
 
 	/**
-	 * Hand a comment to heinzel.
+	 * Hand a comment to heinzel.  The key goes along only when the site
+	 * vouches for the person (a logged-in user, no question): a reader's
+	 * submission is checked by heinzel as any other, question and all.
 	 *
 	 * @param array $fields The API's fields.
+	 * @param bool  $vouch  Vouch for the person with the frontend key.
 	 * @return array As request().
 	 */
-	public function submit( array $fields ) {
-		return $this->request( 'POST', '/v1/comments', $fields );
+	public function submit( array $fields, $vouch = false ) {
+		return $this->request( 'POST', '/v1/comments', $fields, $vouch );
 	}
 
 	/**
-	 * The approved comments of a post, oldest first.
+	 * Train the classifier: POST /v1/learn with the frontend key.
+	 *
+	 * @param string $kind  Either "ham" or "spam".
+	 * @param string $lines JSON lines, one comment each.
+	 * @return array As request().
+	 */
+	public function learn( $kind, $lines ) {
+		return $this->request( 'POST', '/v1/learn?as=' . rawurlencode( $kind ), $lines, true );
+	}
+
+	/**
+	 * Pages of the published list fetched at most.
+	 */
+	const MAX_PAGES = 100;
+
+	/**
+	 * All approved comments of a post, oldest first, page after page.
 	 *
 	 * @param string $post The post as heinzel knows it (the WordPress post ID).
-	 * @return array|null The list, or null when heinzel could not answer.
+	 * @return array|null The list, or null when heinzel could not give all of it.
 	 */
 	public function published( $post ) {
-		$r = $this->request( 'GET', '/v1/comments?post=' . rawurlencode( $post ) );
-		if ( 200 !== $r['status'] || ! isset( $r['data']['comments'] ) || ! is_array( $r['data']['comments'] ) ) {
-			return null;
+		$all   = array();
+		$after = '';
+		for ( $page = 0; $page < self::MAX_PAGES; $page++ ) {
+			$r = $this->request( 'GET', '/v1/comments?post=' . rawurlencode( $post ) . ( '' !== $after ? '&after=' . rawurlencode( $after ) : '' ) );
+			if ( 200 !== $r['status'] || ! isset( $r['data']['comments'] ) || ! is_array( $r['data']['comments'] ) ) {
+				return null;
+			}
+			$all  = array_merge( $all, $r['data']['comments'] );
+			$next = isset( $r['data']['next'] ) && is_string( $r['data']['next'] ) ? $r['data']['next'] : '';
+			if ( '' === $next || $next === $after ) {
+				return $all;
+			}
+			$after = $next;
 		}
-		return $r['data']['comments'];
+		return null;
 	}
 
 	/**

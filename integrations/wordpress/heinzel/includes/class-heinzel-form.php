@@ -39,12 +39,13 @@ class Heinzel_Form {
 
 	/**
 	 * Whether the person at the form answers a question: readers who are
-	 * not logged in.
+	 * not logged in, and everyone when heinzel does not trust this site
+	 * (no frontend key) to vouch for its users.
 	 *
 	 * @return bool
 	 */
 	public static function asks_question() {
-		return ! is_user_logged_in();
+		return ! is_user_logged_in() || ! heinzel_client()->trusted();
 	}
 
 	/**

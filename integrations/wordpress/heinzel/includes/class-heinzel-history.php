@@ -27,6 +27,89 @@ class Heinzel_History {
 	 */
 	public static function register() {
 		add_action( 'admin_post_heinzel_history', array( __CLASS__, 'download' ) );
+		add_action( 'admin_post_heinzel_train', array( __CLASS__, 'train_action' ) );
+	}
+
+	/**
+	 * Bytes of JSON lines per POST /v1/learn, under heinzel's default
+	 * max_body of 64k.
+	 */
+	const LEARN_BYTES = 48000;
+
+	/**
+	 * Comments per POST /v1/learn (heinzel takes at most 1000).
+	 */
+	const LEARN_LINES = 500;
+
+	/**
+	 * Feed the comments of one kind to heinzel's classifier through
+	 * POST /v1/learn (needs the frontend key), in batches.
+	 *
+	 * @param string $kind Either "ham" or "spam".
+	 * @return array { learned: int, skipped: int, error: string }
+	 */
+	public static function train( $kind ) {
+		$result = array(
+			'learned' => 0,
+			'skipped' => 0,
+			'error'   => '',
+		);
+		$tmp = fopen( 'php://temp', 'w+' ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		self::export( $kind, $tmp );
+		rewind( $tmp );
+		$batch = '';
+		$lines = 0;
+		for ( ;; ) {
+			$line = fgets( $tmp );
+			if ( false !== $line && strlen( $line ) > self::LEARN_BYTES ) {
+				++$result['skipped'];	// Longer than heinzel takes in one request.
+				continue;
+			}
+			if ( '' !== $batch && ( false === $line || $lines >= self::LEARN_LINES || strlen( $batch ) + strlen( $line ) > self::LEARN_BYTES ) ) {
+				$r = heinzel_client()->learn( $kind, $batch );
+				if ( isset( $r['data']['learned'] ) ) {
+					$result['learned'] += (int) $r['data']['learned'];
+				}
+				if ( isset( $r['data']['skipped'] ) ) {
+					$result['skipped'] += (int) $r['data']['skipped'];
+				}
+				if ( 200 !== $r['status'] ) {
+					$result['error'] = 0 === $r['status'] ? $r['error'] : ( isset( $r['data']['message'] ) ? (string) $r['data']['message'] : 'HTTP ' . $r['status'] );
+					break;
+				}
+				$batch = '';
+				$lines = 0;
+			}
+			if ( false === $line ) {
+				break;
+			}
+			$batch .= $line;
+			++$lines;
+		}
+		fclose( $tmp ); // phpcs:ignore WordPress.WP.AlternativeFunctions
+		return $result;
+	}
+
+	/**
+	 * admin-post.php action heinzel_train: both kinds, then back to the
+	 * settings page with the counts.
+	 */
+	public static function train_action() {
+		if ( ! current_user_can( 'manage_options' ) ) {
+			wp_die( esc_html__( 'Sorry, you are not allowed to do that.', 'heinzel' ), 403 );
+		}
+		check_admin_referer( 'heinzel_train' );
+		$args = array( 'page' => 'heinzel' );
+		foreach ( array( 'ham', 'spam' ) as $kind ) {
+			$r                        = self::train( $kind );
+			$args[ 'learned_' . $kind ] = $r['learned'];
+			if ( '' !== $r['error'] ) {
+				$args['learn_error'] = 1;
+				break;
+			}
+		}
+		wp_safe_redirect( add_query_arg( $args, admin_url( 'options-general.php' ) ) );
+		exit;
 	}
 
 	/**

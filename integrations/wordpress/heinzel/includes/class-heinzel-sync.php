@@ -28,13 +28,6 @@ class Heinzel_Sync {
 	const SYNC_EVERY = 2;
 
 	/**
-	 * heinzeld lists at most this many comments of a post; at the limit a
-	 * comment missing from the list may be an older one cut off, so
-	 * nothing is removed.
-	 */
-	const LIST_LIMIT = 1000;
-
-	/**
 	 * Posts with a submission younger than this are pulled by WP-cron.
 	 */
 	const RECENT_SECONDS = 14 * DAY_IN_SECONDS;
@@ -188,7 +181,7 @@ class Heinzel_Sync {
 	 * order, oldest first, so parents come before replies) and which
 	 * WordPress comments to remove.  Pure, for the unit tests.
 	 *
-	 * @param array $remote The published comments of the post in heinzel.
+	 * @param array $remote The published comments of the post in heinzel, all of them.
 	 * @param array $local  The post's comments from heinzel: heinzel id => WordPress comment ID.
 	 * @return array { insert: array of remote comments, remove: array of WordPress comment IDs }
 	 */
@@ -208,11 +201,9 @@ class Heinzel_Sync {
 			}
 		}
 		$remove = array();
-		if ( count( $remote ) < self::LIST_LIMIT ) {
-			foreach ( $local as $hid => $wp_id ) {
-				if ( ! isset( $seen[ $hid ] ) ) {
-					$remove[] = (int) $wp_id;
-				}
+		foreach ( $local as $hid => $wp_id ) {
+			if ( ! isset( $seen[ $hid ] ) ) {
+				$remove[] = (int) $wp_id;
 			}
 		}
 		return array(
