@@ -4,6 +4,7 @@ Each test here failed on the code the review looked at and passes now.
 """
 
 import ipaddress
+import os
 import re
 
 import pytest
@@ -543,3 +544,164 @@ def test_receipts_are_no_relay(heinzeld, rdb):
     finally:
         d.stop()
         relay.stop()
+
+
+# ---- finding 5: X-Real-IP through nginx ----
+
+def _nginx():
+    import shutil
+    return shutil.which("nginx") or (
+        "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+class Nginx:
+    """nginx on a free loopback port with an http {} body of our own."""
+
+    def __init__(self, http_body):
+        import socket
+        import subprocess
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="heinzel-nginx-")
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        self.port = s.getsockname()[1]
+        s.close()
+        d = self.dir
+        user = "user root;" if os.geteuid() == 0 else ""
+        conf = """%s
+worker_processes 1;
+daemon off;
+pid %s/nginx.pid;
+error_log %s/error.log notice;
+events { worker_connections 64; }
+http {
+    access_log off;
+    client_body_temp_path %s/body;
+    proxy_temp_path %s/proxy;
+    fastcgi_temp_path %s/fastcgi;
+    uwsgi_temp_path %s/uwsgi;
+    scgi_temp_path %s/scgi;
+%s
+}
+""" % ((user,) + (d,) * 7 + (http_body.replace("@PORT@", str(self.port)),))
+        self.conf = os.path.join(d, "nginx.conf")
+        with open(self.conf, "w") as f:
+            f.write(conf)
+        self.proc = subprocess.Popen([_nginx(), "-p", d, "-c", self.conf,
+            "-e", os.path.join(d, "error.log")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        self._wait()
+
+    def _wait(self):
+        import socket
+        import time
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            assert self.proc.poll() is None, self.log()
+            try:
+                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("nginx did not listen: " + self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "error.log")) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def request(self, method, path, body=None, headers=None):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, dict(r.getheaders()), data
+
+    def stop(self):
+        import shutil
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except Exception:
+            self.proc.kill()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def _documented_nginx(socket_path):
+    """The two nginx blocks of docs/integration.md, for our socket."""
+    from conftest import SRCDIR
+    with open(os.path.join(SRCDIR, "docs", "integration.md")) as f:
+        text = f.read()
+    blocks = re.findall(r"```nginx\n(.*?)```", text, re.S)
+    assert len(blocks) >= 2, "docs/integration.md lost its nginx blocks"
+    http_block, server_block = blocks[0], blocks[1]
+    return (http_block.replace("/run/heinzel/heinzel.sock", socket_path) +
+        "server {\n    listen 127.0.0.1:@PORT@;\n" + server_block + "}\n")
+
+
+@pytest.mark.skipif(_nginx() is None, reason="nginx is not installed")
+def test_reader_cannot_forge_x_real_ip_through_documented_nginx(daemon, rdb):
+    """Finding 5: behind the nginx of docs/integration.md a reader's own
+    X-Real-IP header was stored as the comment's IP."""
+    import json
+    import urllib.parse
+    n = Nginx(_documented_nginx(daemon.socket))
+    try:
+        status, _, data = n.request("GET", "/comments/captcha")
+        assert status == 200, (status, data, n.log())
+        c = json.loads(data)
+        from helpers import solve
+        f = daemon.fields({"id": c["id"], "answer": solve(c["question"])[3]})
+        status, _, data = n.request("POST", "/comments/submit",
+            body=urllib.parse.urlencode(f), headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Real-IP": "203.0.113.66"})
+        assert status == 202, (status, data, n.log())
+        cid = json.loads(data)["id"]
+        assert rdb.client.hget(key("comment", cid), "ip") == "127.0.0.1"
+        # The JSON API as well, and an "ip" field loses to the header too.
+        c = json.loads(n.request("GET", "/comments/captcha")[2])
+        f = daemon.fields({"id": c["id"], "answer": solve(c["question"])[3]},
+            ip="203.0.113.67")
+        status, _, data = n.request("POST", "/comments/submit",
+            body=json.dumps(f), headers={"Content-Type": "application/json",
+                                         "X-Real-IP": "203.0.113.66"})
+        assert status == 202, (status, data)
+        cid = json.loads(data)["id"]
+        assert rdb.client.hget(key("comment", cid), "ip") == "127.0.0.1"
+    finally:
+        n.stop()
+
+
+@pytest.mark.skipif(_nginx() is None, reason="nginx is not installed")
+def test_reader_cannot_forge_x_real_ip_through_demo_nginx(daemon, rdb):
+    """Finding 5: the demo's nginx sets X-Real-IP too."""
+    import json
+    import urllib.parse
+    from conftest import SRCDIR
+    with open(os.path.join(SRCDIR, "docs", "demo", "nginx.conf.in")) as f:
+        text = f.read()
+    http_body = re.search(r"\nhttp \{\n(.*)\n\}", text, re.S).group(1)
+    # Only what the test's own http {} does not set already.
+    http_body = re.sub(r"(?m)^\s*(access_log|\w+_temp_path) .*;$", "",
+        http_body)
+    http_body = (http_body.replace("@SOCKET@", daemon.socket)
+                 .replace("@ROOT@", os.path.join(SRCDIR, "docs", "demo")))
+    n = Nginx(http_body)
+    try:
+        c = json.loads(n.request("GET", "/comments/captcha")[2])
+        from helpers import solve
+        f = daemon.fields({"id": c["id"], "answer": solve(c["question"])[3]})
+        status, headers, data = n.request("POST", "/comments/comments",
+            body=urllib.parse.urlencode(f), headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Real-IP": "203.0.113.66"})
+        assert status == 202, (status, data, n.log())
+        cid = json.loads(data)["id"]
+        assert rdb.client.hget(key("comment", cid), "ip") == "127.0.0.1"
+    finally:
+        n.stop()
