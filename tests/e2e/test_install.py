@@ -106,6 +106,24 @@ def test_config_and_rules(installed):
     assert text == example.replace("/etc/heinzel/", installed.confdir + "/")
 
 
+def test_config_is_not_world_readable(installed):
+    """Security review, also fix: the configuration may hold the SMTP and
+    Redis passwords; it is installed 0640 (root:heinzel where that group
+    exists)."""
+    import grp
+    import stat
+    conf = installed.path(os.path.join(installed.confdir, "heinzel.conf"))
+    st = os.stat(conf)
+    assert stat.S_IMODE(st.st_mode) == 0o640, oct(st.st_mode)
+    if os.geteuid() == 0:
+        try:
+            gid = grp.getgrnam("heinzel").gr_gid
+        except KeyError:
+            gid = None
+        if gid is not None:
+            assert (st.st_uid, st.st_gid) == (0, gid), st
+
+
 def _conf(path):
     cp = configparser.ConfigParser(inline_comment_prefixes=("#", ";"),
         interpolation=None)
