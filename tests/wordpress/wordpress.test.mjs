@@ -11,6 +11,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 // One playwright-core for both browser tests: tests/browser's.
 const require = createRequire(new URL('../browser/package.json', import.meta.url));
@@ -22,8 +23,9 @@ const CONF = process.env.HEINZEL_CONF;
 const SOCKET = process.env.HEINZEL_SOCKET;
 const REDIS = process.env.REDIS_SOCKET;
 const HEINZELCTL = process.env.HEINZELCTL;
-const OUT = process.env.WORDPRESS_OUT || path.join(import.meta.dirname, 'out');
-const PLUGIN = path.join(import.meta.dirname, '../../integrations/wordpress/heinzel');
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const OUT = process.env.WORDPRESS_OUT || path.join(HERE, 'out');
+const PLUGIN = path.join(HERE, '../../integrations/wordpress/heinzel');
 const POST_URL = `${BASE}/heinzelmaennchen/`;
 
 if (!BASE || !WP || !CONF || !SOCKET || !REDIS || !HEINZELCTL)
@@ -416,6 +418,31 @@ test('a moderator comments the WordPress way: published at once', async (t) => {
 	await page.goto(POST_URL);
 	assert.equal(await commentLi(page, 'Danke euch allen').count(), 1, 'still there after a pull');
 	await shot(page, '11-moderator.png');
+});
+
+test("a comment's HTML is filtered like any reader's, even when an admin's view publishes it", async (t) => {
+	const reader = await newReader(t);
+	await open(reader);
+	const body = 'Schöne <b>Geschichte</b>! <img src="/x" onerror="window.heinzelXss=1">' +
+		'<script>window.heinzelXss=2</script><a href="javascript:window.heinzelXss=3">hier</a>';
+	await fill(reader, { ...READERS.dora, email: 'html@example.org', body });
+	await submit(reader);
+	const found = findBody('pending', body);
+	assert.equal(found.length, 1);
+	ctl('approve', found[0].id);
+
+	const admin = await newReader(t);
+	await login(admin, 'admin', process.env.ADMIN_PASSWORD);
+	await sleep(2100);	// past the view throttle: the admin's view pulls
+	await admin.goto(POST_URL);
+	const li = commentLi(admin, 'Schöne Geschichte');
+	assert.equal(await li.count(), 1, 'published by the admin\'s view');
+	assert.equal(await li.locator('b').count(), 1, 'harmless markup stays');
+	assert.equal(await li.locator('script, img[onerror], [href^="javascript:"]').count(), 0,
+		'no script, no handler, no javascript: link');
+	assert.equal(await admin.evaluate(() => window.heinzelXss), undefined, 'nothing ran');
+	const stored = wpComments().find((r) => r.hid === found[0].id).body;
+	assert.ok(!/onerror|<script|javascript:/i.test(stored), `stored filtered: ${stored}`);
 });
 
 test('the admin side: test connection, and the pending count on the dashboard', async (t) => {

@@ -324,12 +324,15 @@ class Heinzel_Sync {
 		}
 		$created = isset( $c['created_at'] ) ? strtotime( (string) $c['created_at'] ) : false;
 		$created = false === $created ? time() : $created;
-		$data    = array(
+		// A reader's text, filtered as WordPress filters a reader's comment
+		// (its comment tags only), whoever's view runs the sync: an admin's
+		// unfiltered_html must not let a reader's markup through.
+		$data = array(
 			'comment_post_ID'      => $post_id,
-			'comment_author'       => isset( $c['author'] ) ? (string) $c['author'] : '',
+			'comment_author'       => isset( $c['author'] ) ? sanitize_text_field( (string) $c['author'] ) : '',
 			'comment_author_email' => '',
-			'comment_author_url'   => isset( $c['url'] ) ? (string) $c['url'] : '',
-			'comment_content'      => isset( $c['body'] ) ? (string) $c['body'] : '',
+			'comment_author_url'   => isset( $c['url'] ) ? esc_url_raw( (string) $c['url'], array( 'http', 'https' ) ) : '',
+			'comment_content'      => isset( $c['body'] ) ? wp_kses_data( (string) $c['body'] ) : '',
 			'comment_type'         => 'comment',
 			'comment_parent'       => $parent,
 			'user_id'              => 0,
@@ -338,7 +341,7 @@ class Heinzel_Sync {
 			'comment_date_gmt'     => gmdate( 'Y-m-d H:i:s', $created ),
 			'comment_date'         => get_date_from_gmt( gmdate( 'Y-m-d H:i:s', $created ) ),
 		);
-		// The same filters as any reader's comment (kses on the text).
+		// And the filters other plugins hook into comments.
 		$data                     = wp_filter_comment( wp_slash( $data ) );
 		$data['comment_approved'] = 1;
 		$data['comment_meta']     = array( 'heinzel_id' => $c['id'] );
