@@ -287,42 +287,12 @@ ctl_parse_number(struct ctl *ctl, const char *opt, const char *s,
 uint64_t
 ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s)
 {
-	unsigned long long v;
-	uint64_t unit;
-	char *end;
+	unsigned long long secs;
 
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (s[0] < '0' || s[0] > '9' || errno != 0)
-		goto bad;
-	switch (*end) {
-	case '\0':
-	case 's':
-		unit = 1;
-		break;
-	case 'm':
-		unit = 60;
-		break;
-	case 'h':
-		unit = 3600;
-		break;
-	case 'd':
-		unit = 86400;
-		break;
-	case 'w':
-		unit = 7 * 86400;
-		break;
-	default:
-		goto bad;
-	}
-	if (*end != '\0' && end[1] != '\0')
-		goto bad;
-	if (v > UINT64_MAX / 1000 / unit)
-		goto bad;
-	return v * unit * 1000;
-bad:
-	ctl_usage_errx(ctl, "%s %s: expected a duration such as 45s, 30m, 2h "
-	    "or 7d", opt, s);
+	if (config_duration(s, &secs) != 0 || secs > UINT64_MAX / 1000)
+		ctl_usage_errx(ctl, "%s %s: expected a duration such as 45s, "
+		    "30m, 2h or 7d", opt, s);
+	return secs * 1000;
 }
 
 void

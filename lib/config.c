@@ -35,6 +35,7 @@ enum config_type {
 	CONFIG_UINT,		/* unsigned int or size_t, decimal */
 	CONFIG_SIZE,		/* size_t, bytes with optional k or M */
 	CONFIG_MODE,		/* mode_t, octal */
+	CONFIG_DURATION,	/* unsigned int seconds, 45s 30m 12h 7d 2w */
 	CONFIG_DOUBLE,
 	CONFIG_AUTO_APPROVE,
 	CONFIG_LOG_LEVEL,
@@ -47,6 +48,7 @@ static const char *const config_expected[] = {
 	[CONFIG_UINT] = "expected a whole number",
 	[CONFIG_SIZE] = "expected bytes, optionally with k or M",
 	[CONFIG_MODE] = "expected an octal mode such as 0660",
+	[CONFIG_DURATION] = "expected a duration such as 30s, 12h or 7d",
 	[CONFIG_DOUBLE] = "expected a number",
 	[CONFIG_AUTO_APPROVE] = "expected never, known_author or clean",
 	[CONFIG_LOG_LEVEL] = "expected error, warn, info or debug",
@@ -395,6 +397,13 @@ static const struct config_key config_keys[] = {
 	  "14", 0, 3650, NULL,
 	  "Days spam is kept for review; 0 keeps it forever." },
 
+	{ "privacy", "ip_keep", CONFIG_DURATION, F(privacy_ip_keep),
+	  "7d", 1, 3650 * 86400.0, NULL,
+	  "How long a comment's IP address and user agent are kept." },
+	{ "privacy", "refused_email_keep", CONFIG_DURATION,
+	  F(privacy_refused_email_keep), "7d", 1, 3650 * 86400.0, NULL,
+	  "How long the e-mail address of a rejected or spam comment is kept." },
+
 	{ "smtp", "relay", CONFIG_STRING, F(smtp_relay),
 	  "smtp://127.0.0.1:25", 0, 0, config_check_smtp,
 	  "Mail relay: smtp://HOST[:PORT] or smtps://HOST[:PORT]." },
@@ -513,12 +522,55 @@ config_number(const char *s, int base, int suffix, unsigned long long *v)
 	return 0;
 }
 
+static const struct {
+	char suffix;
+	unsigned long long seconds;
+} config_units[] = {
+	{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
+	{ 's', 1 },
+};
+
+int
+config_duration(const char *s, unsigned long long *secs)
+{
+	unsigned long long v, unit = 1;
+	char *end;
+	size_t i;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	if (*end != '\0') {
+		for (i = 0; i < nitems(config_units); i++)
+			if (*end == config_units[i].suffix)
+				break;
+		if (i == nitems(config_units) || end[1] != '\0')
+			return -1;
+		unit = config_units[i].seconds;
+	}
+	if (v > ULLONG_MAX / unit)
+		return -1;
+	*secs = v * unit;
+	return 0;
+}
+
 /* An integer as the file spells it: sizes as 64k, modes as 0660. */
 static void
 config_format_number(char *buf, size_t len, enum config_type type,
     unsigned long long v)
 {
-	if (type == CONFIG_MODE)
+	size_t i;
+
+	if (type == CONFIG_DURATION) {
+		/* Days at most: "7d" reads better than "1w". */
+		for (i = 1; v != 0 && v % config_units[i].seconds != 0; i++)
+			;
+		snprintf(buf, len, "%llu%c", v / config_units[i].seconds,
+		    config_units[i].suffix);
+	} else if (type == CONFIG_MODE)
 		snprintf(buf, len, "%04llo", v);
 	else if (type == CONFIG_SIZE && v != 0 && v % CONFIG_MIB == 0)
 		snprintf(buf, len, "%lluM", v / CONFIG_MIB);
@@ -618,7 +670,9 @@ config_set(struct config *cfg, const struct config_key *k, const char *v)
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
 	case CONFIG_MODE:
-		if (config_number(v, k->type == CONFIG_MODE ? 8 : 10,
+	case CONFIG_DURATION:
+		if (k->type == CONFIG_DURATION ? config_duration(v, &n) != 0 :
+		    config_number(v, k->type == CONFIG_MODE ? 8 : 10,
 		    k->type == CONFIG_SIZE, &n) != 0)
 			break;
 		if (n < k->min || n > k->max) {
@@ -686,6 +740,7 @@ config_get(const struct config *cfg, const struct config_key *k)
 	case CONFIG_UINT:
 	case CONFIG_SIZE:
 	case CONFIG_MODE:
+	case CONFIG_DURATION:
 		config_format_number(buf, sizeof buf, k->type,
 		    config_fetch_uint(p, k->size));
 		return xstrdup(buf);

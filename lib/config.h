@@ -73,6 +73,10 @@ struct config {
 	enum auto_approve auto_approve;	/* never */
 	unsigned int spam_keep_days;	/* 14 */
 
+	/* [privacy] */
+	unsigned int privacy_ip_keep;	/* 7d: IP and user agent, from submission */
+	unsigned int privacy_refused_email_keep;	/* 7d: e-mail of spam/rejected, from refusal */
+
 	/* [smtp] */
 	char *smtp_relay;		/* smtp://127.0.0.1:25 */
 	char *smtp_from;		/* heinzel@localhost */
@@ -110,6 +114,12 @@ void config_free(struct config *cfg);
  */
 int config_load(struct config *cfg, const char *path, char **errors);
 int config_load_buffer(struct config *cfg, const char *name, const char *buf, size_t len, char **errors);
+
+/*
+ * A duration: digits, then s, m, h, d or w (none: seconds).  0 with the
+ * seconds, -1 if s is not one.
+ */
+int config_duration(const char *s, unsigned long long *secs);
 
 /* Write every key with its current value, commented, as a config file. */
 void config_dump(const struct config *cfg, FILE *fp);

@@ -64,6 +64,9 @@ static const char all_other[] =
     "[moderation]\n"
     "auto_approve = known_author\n"
     "spam_keep_days = 0\n"
+    "[privacy]\n"
+    "ip_keep = 36h\n"
+    "refused_email_keep = 2w\n"
     "[smtp]\n"
     "relay = smtps://mail.example.org:465\n"
     "from = \"Heinzel <heinzel@example.org>\"\n"
@@ -169,6 +172,9 @@ assert_config_equal(const struct config *a, const struct config *b)
 	assert_int_equal(a->bayes_learn, b->bayes_learn);
 	assert_int_equal(a->auto_approve, b->auto_approve);
 	assert_int_equal(a->spam_keep_days, b->spam_keep_days);
+	assert_int_equal(a->privacy_ip_keep, b->privacy_ip_keep);
+	assert_int_equal(a->privacy_refused_email_keep,
+	    b->privacy_refused_email_keep);
 	assert_string_equal(a->smtp_relay, b->smtp_relay);
 	assert_string_equal(a->smtp_from, b->smtp_from);
 	assert_true(list_equal(a->notify_admin, b->notify_admin));
@@ -254,6 +260,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg->request_id_ttl, 86400);
 	assert_int_equal(cfg->auto_approve, AUTO_APPROVE_NEVER);
 	assert_int_equal(cfg->spam_keep_days, 14);
+	assert_int_equal(cfg->privacy_ip_keep, 7 * 86400);
+	assert_int_equal(cfg->privacy_refused_email_keep, 7 * 86400);
 	assert_string_equal(cfg->smtp_relay, "smtp://127.0.0.1:25");
 	assert_string_equal(cfg->smtp_from, "heinzel@localhost");
 	assert_list(cfg->notify_admin, NULL);
@@ -447,6 +455,16 @@ test_numbers(void **state)
 	assert_true(cfg->reject_score == 0.75);
 	config_free(cfg);
 
+	/* Durations: a unit or none (seconds). */
+	cfg = expect_ok("[privacy]\nip_keep = 30s\nrefused_email_keep = 90\n");
+	assert_int_equal(cfg->privacy_ip_keep, 30);
+	assert_int_equal(cfg->privacy_refused_email_keep, 90);
+	config_free(cfg);
+	cfg = expect_ok("[privacy]\nip_keep = 12h\nrefused_email_keep = 2w\n");
+	assert_int_equal(cfg->privacy_ip_keep, 12 * 3600);
+	assert_int_equal(cfg->privacy_refused_email_keep, 14 * 86400);
+	config_free(cfg);
+
 	/* Equal thresholds are allowed. */
 	cfg = expect_ok("[rules]\nhold_score = 4\nreject_score = 4\n");
 	config_free(cfg);
@@ -560,6 +578,10 @@ test_error_kinds(void **state)
 	} t[] = {
 		{ "[nope]\nx = 1\n", "test.conf:1: unknown section [nope]" },
 		{ "[server]\nsockt = /x\n", "test.conf:2: unknown key server.sockt" },
+		{ "[privacy]\nip_keep = 7 days\n", "test.conf:2: privacy.ip_keep: "
+		  "expected a duration such as 30s, 12h or 7d" },
+		{ "[privacy]\nip_keep = 0s\n", "test.conf:2: privacy.ip_keep: "
+		  "must be between 1s and 3650d" },
 		{ "[server]\ntimeout = 5\n\ntimeout = 6\n",
 		  "test.conf:4: server.timeout given twice (first on line 2)" },
 		{ "[server]\ntimeout 5\n",
