@@ -896,6 +896,7 @@ server_store(struct request *r)
 	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;
 	sub.flood_ip_limit = cfg->flood_ip_limit;
 	sub.flood_ip_window = cfg->flood_ip_window;
+	sub.ip_keep = cfg->privacy_ip_keep;
 	sub.flood_ipv6_prefix = cfg->flood_ipv6_prefix;
 	sub.flood_email_limit = cfg->flood_email_limit;
 	sub.flood_email_window = cfg->flood_email_window;

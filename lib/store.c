@@ -10,7 +10,17 @@
  *	published:POST	sorted set of the approved ids of a post
  *	request:RID	string, the id stored for a client's request_id
  *	dup:HASH	string, marks a post+body+e-mail or post+body+IP seen within the duplicate window
+ *			(the IP's at most [privacy] ip_keep)
+ *	flood:ip:HASH	string, submissions from one IP network in the flood window
+ *			(at most ip_keep)
+ *	flood:email:HASH	string, submissions with one e-mail address in the flood window
  *	known_authors	set of SHA1(lowercase e-mail LF lowercase name) of authors with an approved comment
+ *	email:SHA1	set of what is held for one e-mail address (SHA1 of its
+ *			lowercase form): "c:ID" its comments, "n:NID" notifications
+ *			holding it, "k:HASH" its known_authors entries
+ *	privacy:refused	sorted set of spam and rejected comment ids by time of refusal
+ *	privacy:notes	sorted set of notification ids holding an IP, by the comment's created_at
+ *	privacy:ip_mark	string, ms: comments created up to then hold no IP or user agent
  *	stats		hash of counters
  *	outbox		stream of notification events and notifications to send
  *	outbox:seq	counter of notification ids
@@ -50,7 +60,8 @@ const char *const store_public_fields[] = {
  * stats known_authors queue:approved flood:ip flood:email outbox dup:ip.
  * ARGV: check_captcha answer now_ms min_solve_ms id status request_id
  * request_ttl dup_window comment_key_base known_author ip_limit ip_window
- * email_limit email_window has_ip, then field/value pairs.
+ * email_limit email_window has_ip dup_ip_ttl key_base, then field/value
+ * pairs.
  * The request_id comes first so that a retried request whose captcha is
  * already spent still gets its comment's id.  The IP is counted before
  * the captcha (failures from one network count too), the e-mail address
@@ -66,6 +77,7 @@ const char *const store_public_fields[] = {
  * about it are one step.
  */
 static const char store_lua_submit[] =
+	STORE_LUA_EMAIL_KEY
 	"local now = tonumber(ARGV[3])\n"
 	"if ARGV[7] ~= '' then\n"
 	"  local prev = redis.call('GET', KEYS[2])\n"
@@ -113,7 +125,7 @@ static const char store_lua_submit[] =
 	"    return {'duplicate', d}\n"
 	"  end\n"
 	"end\n"
-	"redis.call('HSET', KEYS[4], unpack(ARGV, 17))\n"
+	"redis.call('HSET', KEYS[4], unpack(ARGV, 19))\n"
 	"local status, queue = ARGV[6], KEYS[5]\n"
 	"local a = redis.call('HMGET', KEYS[4], 'email', 'author')\n"
 	"local known = a[1] and a[1] ~= '' and"
@@ -131,10 +143,16 @@ static const char store_lua_submit[] =
 	"  redis.call('ZADD', KEYS[7], now, ARGV[5])\n"
 	"  if known then redis.call('SADD', KEYS[9], known) end\n"
 	"end\n"
+	"if known then\n"
+	"  local ek = email_key(ARGV[18], a[1])\n"
+	"  redis.call('SADD', ek, 'c:' .. ARGV[5])\n"
+	"  if status == 'approved' then redis.call('SADD', ek, 'k:' .. known) end\n"
+	"end\n"
+	"if status == 'spam' then redis.call('ZADD', ARGV[18] .. 'privacy:refused', now, ARGV[5]) end\n"
 	"if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end\n"
 	"if dup then\n"
 	"  redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9])\n"
-	"  if ARGV[16] == '1' then redis.call('SET', KEYS[14], ARGV[5], 'EX', ARGV[9]) end\n"
+	"  if ARGV[16] == '1' then redis.call('SET', KEYS[14], ARGV[5], 'EX', ARGV[17]) end\n"
 	"end\n"
 	"redis.call('HINCRBY', KEYS[8], 'submitted_' .. status, 1)\n"
 	"if status ~= 'spam' then\n"
@@ -147,9 +165,13 @@ static const char store_lua_submit[] =
  * [from]: from, when given and not empty, lists the states the caller
  * accepts to move from (a compare-and-set).  The allowed moves are a table
  * so that the rule lives in one place.  A conflict names who moved the
- * comment last, so that the loser of a race can be told.
+ * comment last, so that the loser of a race can be told.  Refusing a
+ * comment starts its e-mail address's [privacy] refused_email_keep;
+ * approving one makes the address's known_authors entry findable by it.
  */
 static const char store_lua_transition[] =
+	STORE_LUA_EMAIL_KEY
+	STORE_LUA_FORGET
 	"local st = redis.call('HGET', KEYS[1], 'status')\n"
 	"if not st then return {'not_found'} end\n"
 	"local allowed = {\n"
@@ -175,8 +197,7 @@ static const char store_lua_transition[] =
 	"redis.call('ZREM', base .. 'queue:' .. st, id)\n"
 	"if st == 'approved' then redis.call('ZREM', base .. 'published:' .. post, id) end\n"
 	"if to == '' then\n"
-	"  redis.call('ZREM', base .. 'post:' .. post, id)\n"
-	"  redis.call('DEL', KEYS[1])\n"
+	"  forget(base, id)\n"
 	"  redis.call('HINCRBY', KEYS[2], 'deleted', 1)\n"
 	"  return {'done', st, ''}\n"
 	"end\n"
@@ -184,9 +205,15 @@ static const char store_lua_transition[] =
 	"redis.call('ZADD', base .. 'queue:' .. to, created, id)\n"
 	"if to == 'approved' then\n"
 	"  redis.call('ZADD', base .. 'published:' .. post, created, id)\n"
-	"  if f[4] and f[4] ~= '' then redis.call('SADD', base .. 'known_authors',"
-	" redis.sha1hex(string.lower(f[4]) .. '\\n' .. string.lower(f[5] or ''))) end\n"
+	"  redis.call('ZREM', base .. 'privacy:refused', id)\n"
+	"  if f[4] and f[4] ~= '' then\n"
+	"    local known = redis.sha1hex(string.lower(f[4]) .. '\\n' .. string.lower(f[5] or ''))\n"
+	"    redis.call('SADD', base .. 'known_authors', known)\n"
+	"    redis.call('SADD', email_key(base, f[4]), 'k:' .. known)\n"
+	"  end\n"
 	"  redis.call('XADD', base .. 'outbox', '*', 'event', 'approved', 'id', id)\n"
+	"elseif to == 'spam' or to == 'rejected' then\n"
+	"  redis.call('ZADD', base .. 'privacy:refused', ARGV[3], id)\n"
 	"end\n"
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
 	"return {'done', st, to}\n";
@@ -244,6 +271,8 @@ static const char store_lua_depths[] =
  * whose comment is gone or not spam is dropped without counting.
  */
 static const char store_lua_purge[] =
+	STORE_LUA_EMAIL_KEY
+	STORE_LUA_FORGET
 	"local before, limit, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]\n"
 	"local n, kept = 0, 0\n"
 	"while n < limit do\n"
@@ -257,9 +286,7 @@ static const char store_lua_purge[] =
 	"    elseif f[3] and tonumber(f[3]) and tonumber(f[3]) >= before then\n"
 	"      kept = kept + 1\n"
 	"    else\n"
-	"      redis.call('ZREM', KEYS[1], id)\n"
-	"      if f[2] then redis.call('ZREM', base .. 'post:' .. f[2], id) end\n"
-	"      redis.call('DEL', key)\n"
+	"      forget(base, id)\n"
 	"      n = n + 1\n"
 	"      if n >= limit then break end\n"
 	"    end\n"
@@ -276,9 +303,12 @@ static const char store_lua_purge[] =
  * the author's own words can reach the author's mail.  Anyone can type
  * any address into a form: one receipt per address and receipt_interval
  * ({P}:receipt:SHA1), so that heinzel cannot be made to mail someone
- * again and again.
+ * again and again.  Every notification is entered in the index of the
+ * comment's e-mail address, and one that copies an IP or user agent in
+ * privacy:notes, so that both can be found and erased.
  */
 static const char store_lua_outbox_expand[] =
+	STORE_LUA_EMAIL_KEY
 	"local ev, cid, base = ARGV[3], ARGV[4], ARGV[5]\n"
 	"local raw = redis.call('HGETALL', base .. 'comment:' .. cid)\n"
 	"local c = {}\n"
@@ -304,6 +334,12 @@ static const char store_lua_outbox_expand[] =
 	"    f[#f + 1] = tostring(redis.call('ZCARD', KEYS[3]))\n"
 	"  end\n"
 	"  redis.call('HSET', base .. 'notification:' .. nid, unpack(f))\n"
+	"  if c.email and c.email ~= '' then\n"
+	"    redis.call('SADD', email_key(base, c.email), 'n:' .. nid)\n"
+	"  end\n"
+	"  if admin and (c.ip or c.user_agent) then\n"
+	"    redis.call('ZADD', base .. 'privacy:notes', c.created_at or ARGV[6], nid)\n"
+	"  end\n"
 	"  redis.call('XADD', KEYS[1], '*', 'n', nid)\n"
 	"  made = made + 1\n"
 	"end\n"
@@ -328,9 +364,11 @@ static const char store_lua_outbox_expand[] =
 
 /* Done.  KEYS: outbox stats.  ARGV: group entry_id key_base nid channel. */
 static const char store_lua_outbox_done[] =
+	STORE_LUA_EMAIL_KEY
+	STORE_LUA_FORGET
 	"redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])\n"
 	"redis.call('XDEL', KEYS[1], ARGV[2])\n"
-	"if ARGV[4] ~= '' then redis.call('DEL', ARGV[3] .. 'notification:' .. ARGV[4]) end\n"
+	"if ARGV[4] ~= '' then forget_note(ARGV[3], ARGV[4]) end\n"
 	"if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], 'notify_sent_' .. ARGV[5], 1) end\n"
 	"return 1\n";
 
@@ -390,8 +428,10 @@ static const char store_lua_outbox_requeue[] =
 
 /* Drop.  KEYS: outbox:retry outbox:dead.  ARGV: key_base nid. */
 static const char store_lua_outbox_drop[] =
+	STORE_LUA_EMAIL_KEY
+	STORE_LUA_FORGET
 	"local n = redis.call('ZREM', KEYS[2], ARGV[2]) + redis.call('ZREM', KEYS[1], ARGV[2])\n"
-	"if n > 0 then redis.call('DEL', ARGV[1] .. 'notification:' .. ARGV[2]) end\n"
+	"if n > 0 then forget_note(ARGV[1], ARGV[2]) end\n"
 	"return n\n";
 
 static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
@@ -767,6 +807,42 @@ store_email_hash(const struct comment *c)
 	return store_fnv(STORE_FNV_INIT, c->field[CF_EMAIL], c->len[CF_EMAIL], true);
 }
 
+/* The smaller of a window and the IP's keep time (0: no limit). */
+static unsigned int
+store_ip_ttl(unsigned int window, unsigned int keep)
+{
+	return keep != 0 && keep < window ? keep : window;
+}
+
+void
+store_key_dup(const struct store *st, const struct comment *c,
+    int who, char *out, size_t size)
+{
+	snprintf(out, size, "%s:dup:%016" PRIx64, st->tag,
+	    store_dup_hash(c, (enum comment_field)who));
+}
+
+void
+store_key_flood_email(const struct store *st, const struct comment *c,
+    char *out, size_t size)
+{
+	snprintf(out, size, "%s:flood:email:%016" PRIx64, st->tag,
+	    store_email_hash(c));
+}
+
+int
+store_key_flood_ip(const struct store *st, const char *ip,
+    unsigned int ipv6_prefix, char *out, size_t size)
+{
+	char net[COMMENT_IP_MAX];
+
+	if (comment_ip_network(ip, ipv6_prefix, net, sizeof net) != 0)
+		return -1;
+	snprintf(out, size, "%s:flood:ip:%016" PRIx64, st->tag,
+	    store_fnv(STORE_FNV_INIT, net, strlen(net), false));
+	return 0;
+}
+
 /* The comment fields stored in the hash (honeypot, return_to and the captcha are not). */
 static const enum comment_field store_fields[] = {
 	CF_POST, CF_AUTHOR, CF_EMAIL, CF_URL, CF_BODY, CF_IP, CF_USER_AGENT,
@@ -782,13 +858,13 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	const char *captcha = c->field[CF_CAPTCHA_ID];
 	const char *post = c->field[CF_POST];
 	const char *ip = c->field[CF_IP];
-	char points[32], net[COMMENT_IP_MAX];
+	char points[32], key[STORE_KEY_MAX];
 	char *hits;
 	size_t i;
 
 	/* Validation left only addresses here; anything else counts as none. */
-	if (ip != NULL && comment_ip_network(ip, sub->flood_ipv6_prefix, net,
-	    sizeof net) != 0)
+	if (ip != NULL && store_key_flood_ip(st, ip, sub->flood_ipv6_prefix,
+	    key, sizeof key) != 0)
 		ip = NULL;
 	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 14);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
@@ -802,7 +878,10 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:stats", st->tag);
 	store_cmd_addf(cmd, "%s:known_authors", st->tag);
 	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
-	store_cmd_addf(cmd, "%s:flood:ip:%s", st->tag, ip ? net : "-");
+	if (ip != NULL)
+		store_cmd_adds(cmd, key);
+	else
+		store_cmd_addf(cmd, "%s:flood:ip:-", st->tag);
 	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
 	    store_email_hash(c));
 	store_cmd_addf(cmd, "%s:outbox", st->tag);
@@ -822,10 +901,14 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, sub->approve_known_author &&
 	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");
 	store_cmd_addf(cmd, "%u", ip ? sub->flood_ip_limit : 0);
-	store_cmd_addf(cmd, "%u", sub->flood_ip_window ? sub->flood_ip_window : 1);
+	store_cmd_addf(cmd, "%u", store_ip_ttl(sub->flood_ip_window ?
+	    sub->flood_ip_window : 1, sub->ip_keep));
 	store_cmd_addf(cmd, "%u", sub->flood_email_limit);
 	store_cmd_addf(cmd, "%u", sub->flood_email_window ? sub->flood_email_window : 1);
 	store_cmd_adds(cmd, ip ? "1" : "0");
+	store_cmd_addf(cmd, "%u", store_ip_ttl(sub->duplicate_window,
+	    sub->ip_keep));
+	store_cmd_addf(cmd, "%s:", st->tag);
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);

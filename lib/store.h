@@ -73,6 +73,45 @@ enum store_script {
 	STORE_SCRIPT__COUNT
 };
 
+/*
+ * Lua shared by the store's scripts and the privacy scripts (privacy.c),
+ * pasted in front of a script's body.  email_key(base, e): the name of the
+ * address's index {P}:email:SHA1 (of the lowercase address).
+ * forget(base, id): remove a comment, its queue, post and published
+ * entries and what the privacy indexes hold of it.  forget_note(base,
+ * nid): the same for a notification (its hash, its index entries; the
+ * stream and retry entries of a notification gone are skipped).
+ * forget_note needs email_key before it.
+ */
+#define STORE_LUA_EMAIL_KEY \
+	"local function email_key(base, e)\n" \
+	"  return base .. 'email:' .. redis.sha1hex(string.lower(e))\n" \
+	"end\n"
+#define STORE_LUA_FORGET \
+	"local function forget(base, id)\n" \
+	"  local key = base .. 'comment:' .. id\n" \
+	"  local f = redis.call('HMGET', key, 'status', 'post', 'email')\n" \
+	"  if f[1] then redis.call('ZREM', base .. 'queue:' .. f[1], id) end\n" \
+	"  if f[2] then\n" \
+	"    redis.call('ZREM', base .. 'published:' .. f[2], id)\n" \
+	"    redis.call('ZREM', base .. 'post:' .. f[2], id)\n" \
+	"  end\n" \
+	"  if f[3] and f[3] ~= '' then\n" \
+	"    redis.call('SREM', email_key(base, f[3]), 'c:' .. id)\n" \
+	"  end\n" \
+	"  redis.call('ZREM', base .. 'privacy:refused', id)\n" \
+	"  redis.call('DEL', key)\n" \
+	"end\n" \
+	"local function forget_note(base, nid)\n" \
+	"  local key = base .. 'notification:' .. nid\n" \
+	"  local f = redis.call('HMGET', key, 'kind', 'to', 'email')\n" \
+	"  local e = f[3]\n" \
+	"  if not e and (f[1] == 'received' or f[1] == 'published') then e = f[2] end\n" \
+	"  if e and e ~= '' then redis.call('SREM', email_key(base, e), 'n:' .. nid) end\n" \
+	"  redis.call('ZREM', base .. 'privacy:notes', nid)\n" \
+	"  redis.call('DEL', key)\n" \
+	"end\n"
+
 /* Parse "unix:/path[?db=N]", "/path", "redis://[:pass@]host[:port][/db]". */
 int store_addr_parse(const char *s, struct store_addr *a, char **cause);
 void store_addr_free(struct store_addr *a);
@@ -96,6 +135,20 @@ bool store_id_valid(const char *s);
 
 /* Key names (caller frees). */
 char *store_key(const struct store *st, const char *kind, const char *name);
+
+/*
+ * The keys a submission names by a hash of what the comment holds, for
+ * finding them again (privacy.c): its duplicate marker by e-mail
+ * (who CF_EMAIL) or by IP (CF_IP), its e-mail's flood counter, its IP's
+ * flood counter (-1 if ip is not an address).  out holds STORE_KEY_MAX.
+ */
+#define STORE_KEY_MAX 160
+void store_key_dup(const struct store *st, const struct comment *c,
+    int who, char *out, size_t size);
+void store_key_flood_email(const struct store *st, const struct comment *c,
+    char *out, size_t size);
+int store_key_flood_ip(const struct store *st, const char *ip,
+    unsigned int ipv6_prefix, char *out, size_t size);
 
 /* The Lua source of a script, and its SHA1 once known (set by the caller). */
 const char *store_script_source(enum store_script s);
@@ -149,6 +202,11 @@ struct store_submit {
 	 */
 	unsigned int flood_ip_limit, flood_ip_window, flood_ipv6_prefix;
 	unsigned int flood_email_limit, flood_email_window;
+	/*
+	 * [privacy] ip_keep, seconds (0: no limit): the IP's flood counter
+	 * and duplicate marker, which hold a hash of it, live no longer.
+	 */
+	unsigned int ip_keep;
 };
 
 /*
