@@ -83,6 +83,9 @@ int ctl_outbox_exec(struct ctl *, int, char **);
 int ctl_rules_check(struct ctl *, int, char **);
 int ctl_rules_test(struct ctl *, int, char **);
 int ctl_learn_exec(struct ctl *, int, char **);
+int ctl_privacy_export(struct ctl *, int, char **);
+int ctl_privacy_erase(struct ctl *, int, char **);
+int ctl_privacy_policy(struct ctl *, int, char **);
 /* Train the classifier on a comment just moved to approved or spam. */
 void ctl_learn_comment(struct ctl *ctl, const char *id, enum store_status to);
 /* A rule's description from [rules] dir, loaded on first use; NULL if none. */

@@ -145,6 +145,35 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  drop ID...       forget dead or waiting notifications\n"
 	  "  --json           print JSON for scripts\n",
 	  ctl_outbox_exec },
+	{ "privacy export", "EMAIL",
+	  "everything heinzel holds for one e-mail address, as JSON",
+	  "Prints one JSON object: the address's comments in every queue,\n"
+	  "the notifications holding it, its known-author entries and the\n"
+	  "keys named by a hash of it or of its comments (duplicate markers,\n"
+	  "flood counters), read in one atomic step.  The answer to a reader\n"
+	  "who asks what is stored about them (DSGVO Art. 15).  The address\n"
+	  "is matched without regard to case.  Comments stored before this\n"
+	  "version are not indexed by address: see docs/privacy.md.\n",
+	  ctl_privacy_export },
+	{ "privacy erase", "EMAIL [--yes] [--json]",
+	  "remove everything heinzel holds for one e-mail address",
+	  "Deletes, in one atomic step, the address's comments in every queue\n"
+	  "(published ones leave GET /v1/comments at once), the notifications\n"
+	  "holding it (waiting, retried or dead), its known-author entries and\n"
+	  "the keys named by a hash of it or of its comments.  The classifier's\n"
+	  "token counts stay: they name no one (docs/privacy.md).  syslog gets\n"
+	  "who erased how much, never the address (DSGVO Art. 17).\n\n"
+	  "  -y, --yes  do not ask (needed without a terminal)\n"
+	  "  --json     print the counts as one JSON object\n",
+	  ctl_privacy_erase },
+	{ "privacy policy", "[--lang de|en]",
+	  "a paragraph for the blog's privacy policy, keep times filled in",
+	  "Prints, in German or English (default [notify] lang), what heinzel\n"
+	  "stores of a commenter and for how long, with this configuration's\n"
+	  "[privacy] keep times and spam_keep_days: a paragraph to paste into a\n"
+	  "Datenschutzerklärung.  docs/privacy.md has the same text.\n\n"
+	  "  --lang de|en  the language\n",
+	  ctl_privacy_policy },
 	{ "rules check", "[DIR]",
 	  "parse and compile the rules, report every error",
 	  "Loads every *.rules file of DIR (default [rules] dir) the way\n"
@@ -315,7 +344,7 @@ ctl_usage(FILE *fp)
 	    "\n"
 	    "Commands:\n");
 	for (i = 0; i < CTL_NCMDS; i++)
-		fprintf(fp, "  %-12s %s\n", ctl_cmds[i].name,
+		fprintf(fp, "  %-14s %s\n", ctl_cmds[i].name,
 		    ctl_cmds[i].summary);
 	fprintf(fp,
 	    "\n"
@@ -384,9 +413,12 @@ ctl_help(int argc, char **argv)
 		return CTL_OK;
 	}
 	if ((cmd = ctl_find(argc - 1, argv + 1, &words)) == NULL) {
-		if (strcmp(argv[1], "rules") == 0) {
+		if (strcmp(argv[1], "rules") == 0 ||
+		    strcmp(argv[1], "privacy") == 0) {
 			for (i = 0; i < CTL_NCMDS; i++) {
-				if (strncmp(ctl_cmds[i].name, "rules ", 6) != 0)
+				if (strncmp(ctl_cmds[i].name, argv[1],
+				    strlen(argv[1])) != 0 ||
+				    ctl_cmds[i].name[strlen(argv[1])] != ' ')
 					continue;
 				ctl_print_help(&ctl_cmds[i], stdout);
 				printf("\n");
@@ -528,6 +560,9 @@ main(int argc, char **argv)
 		if (strcmp(argv[0], "rules") == 0)
 			ctl_usage_errx(NULL, "rules: expected 'rules check' or "
 			    "'rules test'");
+		if (strcmp(argv[0], "privacy") == 0)
+			ctl_usage_errx(NULL, "privacy: expected 'privacy export' "
+			    "or 'privacy erase'");
 		ctl_usage_errx(NULL, "%s: unknown command", argv[0]);
 	}
 	argc -= words - 1;

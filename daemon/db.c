@@ -199,9 +199,12 @@ db_reply(redisAsyncContext *ac, void *r, void *privdata)
 		db->sha[req->script][0] = '\0';
 		if (req->script < STORE_SCRIPT__COUNT)
 			store_cmd_to_eval(&req->cmd, req->script);
-		else
+		else if (req->script < DB_PRIVACY_SCRIPT(0))
 			bayes_store_cmd_to_eval(&req->cmd,
 			    req->script - STORE_SCRIPT__COUNT);
+		else
+			privacy_cmd_to_eval(&req->cmd,
+			    req->script - DB_PRIVACY_SCRIPT(0));
 		req->retried = 1;
 		cb = req->cb;
 		cbarg = req->arg;
@@ -239,13 +242,15 @@ db_send(struct db *db, struct db_req *req)
 	return 0;
 }
 
-/* Script s of the combined table: the store's, then the classifier's. */
+/* Script s of the combined table: the store's, the classifier's, privacy's. */
 static const char *
 db_script_source(int s)
 {
 	if (s < STORE_SCRIPT__COUNT)
 		return store_script_source(s);
-	return bayes_store_script_source(s - STORE_SCRIPT__COUNT);
+	if (s < DB_PRIVACY_SCRIPT(0))
+		return bayes_store_script_source(s - STORE_SCRIPT__COUNT);
+	return privacy_script_source(s - DB_PRIVACY_SCRIPT(0));
 }
 
 struct db_load {

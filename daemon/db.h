@@ -12,14 +12,17 @@
 #include <hiredis/hiredis.h>
 
 #include "bayes_store.h"
+#include "privacy.h"
 #include "store.h"
 
 /*
  * Scripts are numbered in one table: the store's (enum store_script), then
- * the classifier's (DB_BAYES_SCRIPT(enum bayes_script)).
+ * the classifier's (DB_BAYES_SCRIPT(enum bayes_script)), then the privacy
+ * ones (DB_PRIVACY_SCRIPT(enum privacy_script)).
  */
 #define DB_BAYES_SCRIPT(s)	(STORE_SCRIPT__COUNT + (int)(s))
-#define DB_NSCRIPTS		(STORE_SCRIPT__COUNT + BAYES_SCRIPT__COUNT)
+#define DB_PRIVACY_SCRIPT(s)	(DB_BAYES_SCRIPT(BAYES_SCRIPT__COUNT) + (int)(s))
+#define DB_NSCRIPTS		DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT__COUNT)
 
 struct db;
 

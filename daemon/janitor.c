@@ -3,6 +3,10 @@
  * spam_keep_days, then prunes the classifier's rare old tokens, both in
  * batches so that no single script blocks Redis for long; a full batch is
  * followed at once by the next.  heinzelctl purge does the first by hand.
+ * On a timer of its own, a tenth of the shorter [privacy] keep time (at
+ * least a second, at most a minute), it erases the personal data whose
+ * time is up (privacy.h); every step is idempotent, so several heinzeld
+ * on one Redis may all run it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,12 +19,14 @@
 #include "db.h"
 #include "janitor.h"
 #include "log.h"
+#include "privacy.h"
 #include "store.h"
 #include "xmalloc.h"
 
 #define JANITOR_INTERVAL 600	/* seconds */
 #define JANITOR_FIRST 2	/* seconds after start, or after Redis was down */
 #define JANITOR_BATCH 500
+#define JANITOR_PRIVACY_MAX 60	/* seconds between privacy runs, at most */
 
 struct janitor {
 	struct db *db;
@@ -29,6 +35,8 @@ struct janitor {
 	struct event *timer;
 	long long purged;	/* this run */
 	unsigned long pruned;
+	struct event *privacy_timer;
+	struct privacy_expired expired;	/* this run */
 };
 
 static void janitor_run(struct janitor *j);
@@ -128,6 +136,96 @@ janitor_run(struct janitor *j)
 	}
 }
 
+/* A tenth of the shorter keep time, 1 to JANITOR_PRIVACY_MAX seconds. */
+static int
+janitor_privacy_interval(const struct config *cfg)
+{
+	unsigned int keep = cfg->privacy_ip_keep;
+
+	if (cfg->privacy_refused_email_keep < keep)
+		keep = cfg->privacy_refused_email_keep;
+	keep /= 10;
+	return keep < 1 ? 1 : keep > JANITOR_PRIVACY_MAX ?
+	    JANITOR_PRIVACY_MAX : (int)keep;
+}
+
+static void
+janitor_privacy_schedule(struct janitor *j, int seconds)
+{
+	struct timeval tv = { seconds, 0 };
+
+	evtimer_add(j->privacy_timer, &tv);
+}
+
+static void janitor_privacy_run(struct janitor *j);
+
+static void
+janitor_expired_cb(redisReply *reply, void *arg)
+{
+	struct janitor *j = arg;
+	const struct config *cfg = *j->cfg;
+	struct privacy_expired e;
+	const char *cause;
+
+	if (privacy_expire_reply(reply, &e, &cause) != 0) {
+		if (reply != NULL)
+			log_warnx("janitor: privacy: %s", cause);
+		janitor_privacy_schedule(j, JANITOR_FIRST);
+		return;
+	}
+	j->expired.comments += e.comments;
+	j->expired.notes += e.notes;
+	j->expired.emails += e.emails;
+	if (e.more) {
+		janitor_privacy_run(j);
+		return;
+	}
+	if (j->expired.comments + j->expired.notes > 0)
+		log_info("janitor: erased the IP address and user agent of %lld "
+		    "comments and %lld notifications (ip_keep %us)",
+		    j->expired.comments, j->expired.notes, cfg->privacy_ip_keep);
+	if (j->expired.emails > 0)
+		log_info("janitor: erased the e-mail address of %lld refused "
+		    "comments (refused_email_keep %us)", j->expired.emails,
+		    cfg->privacy_refused_email_keep);
+	janitor_privacy_schedule(j, janitor_privacy_interval(cfg));
+}
+
+static void
+janitor_privacy_run(struct janitor *j)
+{
+	const struct config *cfg = *j->cfg;
+	struct store_cmd cmd;
+	uint64_t now_ms, ip_ms, email_ms;
+
+	if (!db_up(j->db)) {
+		janitor_privacy_schedule(j, JANITOR_FIRST);
+		return;
+	}
+	now_ms = clock_wall_ms();
+	ip_ms = (uint64_t)cfg->privacy_ip_keep * 1000;
+	email_ms = (uint64_t)cfg->privacy_refused_email_keep * 1000;
+	store_cmd_init(&cmd);
+	privacy_cmd_expire(j->store, &cmd, db_script_sha(j->db,
+	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)),
+	    now_ms > ip_ms ? now_ms - ip_ms : 0,
+	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_BATCH);
+	if (db_command(j->db, &cmd, DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE),
+	    janitor_expired_cb, j) != 0)
+		janitor_privacy_schedule(j, JANITOR_FIRST);
+}
+
+static void
+janitor_privacy_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct janitor *j = arg;
+
+	(void)fd;
+	(void)what;
+	memset(&j->expired, 0, sizeof j->expired);
+	janitor_privacy_run(j);
+}
+
 static void
 janitor_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -148,9 +246,11 @@ janitor_new(struct event_base *base, struct db *db, const struct store *st,
 	j->db = db;
 	j->store = st;
 	j->cfg = cfg;
-	if ((j->timer = evtimer_new(base, janitor_timer_cb, j)) == NULL)
-		fatalx("cannot create the janitor's timer");
+	if ((j->timer = evtimer_new(base, janitor_timer_cb, j)) == NULL ||
+	    (j->privacy_timer = evtimer_new(base, janitor_privacy_cb, j)) == NULL)
+		fatalx("cannot create the janitor's timers");
 	janitor_schedule(j, JANITOR_FIRST);
+	janitor_privacy_schedule(j, JANITOR_FIRST);
 	return j;
 }
 
@@ -159,5 +259,6 @@ void
 janitor_free(struct janitor *j)
 {
 	event_free(j->timer);
+	event_free(j->privacy_timer);
 	free(j);
 }

@@ -1,4 +1,7 @@
-/* Housekeeping on a timer: spam older than [moderation] spam_keep_days goes. */
+/*
+ * Housekeeping on timers: spam older than [moderation] spam_keep_days goes,
+ * and personal data older than the [privacy] keep times.
+ */
 #ifndef HEINZEL_JANITOR_H
 #define HEINZEL_JANITOR_H
 

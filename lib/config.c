@@ -399,7 +399,7 @@ static const struct config_key config_keys[] = {
 
 	{ "privacy", "ip_keep", CONFIG_DURATION, F(privacy_ip_keep),
 	  "7d", 1, 3650 * 86400.0, NULL,
-	  "How long a comment's IP address and user agent are kept." },
+	  "How long a comment's IP address, user agent and referrer are kept." },
 	{ "privacy", "refused_email_keep", CONFIG_DURATION,
 	  F(privacy_refused_email_keep), "7d", 1, 3650 * 86400.0, NULL,
 	  "How long the e-mail address of a rejected or spam comment is kept." },

@@ -1,0 +1,275 @@
+/*
+ * Personal data: retention and a reader's data by e-mail address, as Lua
+ * scripts over the store's keys (see privacy.h and docs/privacy.md).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "comment.h"
+#include "privacy.h"
+#include "store.h"
+#include "xmalloc.h"
+
+/*
+ * Expire.  KEYS: queue:pending queue:approved queue:spam queue:rejected
+ * privacy:ip_mark privacy:notes privacy:refused stats.  ARGV: key_base
+ * ip_before_ms email_before_ms limit.  A comment's referrer goes with its
+ * IP and user agent: it is the same kind of request data.  The queues
+ * hold every comment by
+ * created_at, so the IPs to erase are those from the mark (exclusive) up
+ * to ip_before_ms; after a full batch the mark stops just before the last
+ * time seen, so that comments sharing that millisecond are not skipped.
+ * A refused comment rescued since keeps its address.
+ */
+static const char privacy_lua_expire[] =
+	STORE_LUA_EMAIL_KEY
+	"local base, limit = ARGV[1], tonumber(ARGV[4])\n"
+	"local ipcut = tonumber(ARGV[2])\n"
+	"local ips, notes, mails, more = 0, 0, 0, 0\n"
+	"local function ms(v) return string.format('%.0f', v) end\n"
+	"local mark = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
+	"if ipcut > mark then\n"
+	"  local upto = ipcut\n"
+	"  for i = 1, 4 do\n"
+	"    local r = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ms(mark), ms(ipcut),"
+	" 'WITHSCORES', 'LIMIT', 0, limit)\n"
+	"    for j = 1, #r, 2 do\n"
+	"      if redis.call('HDEL', base .. 'comment:' .. r[j], 'ip', 'user_agent', 'referrer') > 0 then\n"
+	"        ips = ips + 1\n"
+	"      end\n"
+	"    end\n"
+	"    if #r >= 2 * limit then\n"
+	"      more = 1\n"
+	"      local last = tonumber(r[#r]) - 1\n"
+	"      if last < upto then upto = last end\n"
+	"    end\n"
+	"  end\n"
+	"  if upto <= mark then upto = mark + 1 end\n"
+	"  redis.call('SET', KEYS[5], ms(upto))\n"
+	"end\n"
+	"local nids = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[2], 'LIMIT', 0, limit)\n"
+	"for _, nid in ipairs(nids) do\n"
+	"  if redis.call('HDEL', base .. 'notification:' .. nid, 'ip', 'user_agent') > 0 then\n"
+	"    notes = notes + 1\n"
+	"  end\n"
+	"  redis.call('ZREM', KEYS[6], nid)\n"
+	"end\n"
+	"if #nids >= limit then more = 1 end\n"
+	"local ids = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', ARGV[3], 'LIMIT', 0, limit)\n"
+	"for _, id in ipairs(ids) do\n"
+	"  local key = base .. 'comment:' .. id\n"
+	"  local f = redis.call('HMGET', key, 'status', 'email')\n"
+	"  if (f[1] == 'spam' or f[1] == 'rejected') and f[2] then\n"
+	"    redis.call('HDEL', key, 'email')\n"
+	"    if f[2] ~= '' then redis.call('SREM', email_key(base, f[2]), 'c:' .. id) end\n"
+	"    mails = mails + 1\n"
+	"  end\n"
+	"  redis.call('ZREM', KEYS[7], id)\n"
+	"end\n"
+	"if #ids >= limit then more = 1 end\n"
+	"if ips + notes > 0 then redis.call('HINCRBY', KEYS[8], 'privacy_ip_erased', ips + notes) end\n"
+	"if mails > 0 then redis.call('HINCRBY', KEYS[8], 'privacy_email_erased', mails) end\n"
+	"return {ips, notes, mails, more}\n";
+
+/*
+ * Subject.  KEYS: stats, then the hashed keys.  ARGV: key_base mode
+ * email ids ("*": no check).  The known_authors entries are those the
+ * index names and those the address's comments still make (entries of
+ * authors approved before the index existed).  A notification to an admin
+ * is exported without the admin's address: that is not the reader's.
+ */
+static const char privacy_lua_subject[] =
+	STORE_LUA_EMAIL_KEY
+	STORE_LUA_FORGET
+	"local base, mode, email = ARGV[1], ARGV[2], ARGV[3]\n"
+	"local ek = email_key(base, email)\n"
+	"local cids, nids, kh = {}, {}, {}\n"
+	"for _, m in ipairs(redis.call('SMEMBERS', ek)) do\n"
+	"  local kind, v = string.sub(m, 1, 2), string.sub(m, 3)\n"
+	"  if kind == 'c:' then cids[#cids + 1] = v\n"
+	"  elseif kind == 'n:' then nids[#nids + 1] = v\n"
+	"  elseif kind == 'k:' then kh[v] = true end\n"
+	"end\n"
+	"table.sort(cids)\n"
+	"table.sort(nids)\n"
+	"local lower = string.lower(email)\n"
+	"local comments, seen, notes, known, keys = {}, {}, {}, {}, {}\n"
+	"for _, id in ipairs(cids) do\n"
+	"  local h = redis.call('HGETALL', base .. 'comment:' .. id)\n"
+	"  if #h > 0 then\n"
+	"    comments[#comments + 1] = h\n"
+	"    seen[#seen + 1] = id\n"
+	"    local a = redis.call('HGET', base .. 'comment:' .. id, 'author')\n"
+	"    kh[redis.sha1hex(lower .. '\\n' .. string.lower(a or ''))] = true\n"
+	"  end\n"
+	"end\n"
+	"if ARGV[4] ~= '*' and table.concat(seen, ' ') ~= ARGV[4] then return {'changed'} end\n"
+	"for h in pairs(kh) do\n"
+	"  if redis.call('SISMEMBER', base .. 'known_authors', h) == 1 then known[#known + 1] = h end\n"
+	"end\n"
+	"table.sort(known)\n"
+	"for _, nid in ipairs(nids) do\n"
+	"  local h = redis.call('HGETALL', base .. 'notification:' .. nid)\n"
+	"  if #h > 0 then\n"
+	"    local out, admin = {}, false\n"
+	"    for i = 1, #h, 2 do if h[i] == 'kind' and (h[i + 1] == 'admin') then admin = true end end\n"
+	"    for i = 1, #h, 2 do\n"
+	"      if not (admin and h[i] == 'to') then out[#out + 1] = h[i]; out[#out + 1] = h[i + 1] end\n"
+	"    end\n"
+	"    notes[#notes + 1] = {nid, out}\n"
+	"  end\n"
+	"end\n"
+	"for i = 2, #KEYS do\n"
+	"  local v = redis.call('GET', KEYS[i])\n"
+	"  if v then keys[#keys + 1] = {KEYS[i], v, redis.call('PTTL', KEYS[i])} end\n"
+	"end\n"
+	"if mode ~= 'erase' then\n"
+	"  redis.call('HINCRBY', KEYS[1], 'privacy_exported', 1)\n"
+	"  return {'export', comments, notes, known, keys}\n"
+	"end\n"
+	"for _, id in ipairs(cids) do forget(base, id) end\n"
+	"for _, nid in ipairs(nids) do\n"
+	"  redis.call('ZREM', base .. 'outbox:retry', nid)\n"
+	"  redis.call('ZREM', base .. 'outbox:dead', nid)\n"
+	"  forget_note(base, nid)\n"
+	"end\n"
+	"for _, h in ipairs(known) do redis.call('SREM', base .. 'known_authors', h) end\n"
+	"for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end\n"
+	"redis.call('DEL', ek)\n"
+	"redis.call('HINCRBY', KEYS[1], 'privacy_erased', 1)\n"
+	"return {'erased', #comments, #notes, #known, #keys}\n";
+
+static const char *const privacy_scripts[PRIVACY_SCRIPT__COUNT] = {
+	privacy_lua_expire, privacy_lua_subject
+};
+
+const char *
+privacy_script_source(enum privacy_script s)
+{
+	return privacy_scripts[s];
+}
+
+void
+privacy_cmd_to_eval(struct store_cmd *cmd, enum privacy_script s)
+{
+	store_cmd_eval_source(cmd, privacy_scripts[s]);
+}
+
+void
+privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
+    const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,
+    unsigned int limit)
+{
+	store_cmd_script_source(cmd, sha, privacy_lua_expire, 8);
+	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
+	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
+	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
+	store_cmd_addf(cmd, "%s:queue:rejected", st->tag);
+	store_cmd_addf(cmd, "%s:privacy:ip_mark", st->tag);
+	store_cmd_addf(cmd, "%s:privacy:notes", st->tag);
+	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_addf(cmd, "%" PRIu64, ip_before_ms);
+	store_cmd_addf(cmd, "%" PRIu64, email_before_ms);
+	store_cmd_addf(cmd, "%u", limit > 0 ? limit : 1);
+}
+
+int
+privacy_expire_reply(const redisReply *r, struct privacy_expired *e,
+    const char **cause)
+{
+	size_t i;
+
+	memset(e, 0, sizeof *e);
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 4)
+		goto bad;
+	for (i = 0; i < 4; i++)
+		if (r->element[i]->type != REDIS_REPLY_INTEGER)
+			goto bad;
+	e->comments = r->element[0]->integer;
+	e->notes = r->element[1]->integer;
+	e->emails = r->element[2]->integer;
+	e->more = r->element[3]->integer != 0;
+	return 0;
+bad:
+	*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+	    "unexpected reply to the privacy expire script";
+	return -1;
+}
+
+void
+privacy_cmd_subject(const struct store *st, struct store_cmd *cmd,
+    const char *sha, enum privacy_mode mode, const char *email,
+    const char *ids, char *const *keys, size_t nkeys)
+{
+	size_t i;
+
+	store_cmd_script_source(cmd, sha, privacy_lua_subject, (int)nkeys + 1);
+	store_cmd_addf(cmd, "%s:stats", st->tag);
+	for (i = 0; i < nkeys; i++)
+		store_cmd_adds(cmd, keys[i]);
+	store_cmd_addf(cmd, "%s:", st->tag);
+	store_cmd_adds(cmd, mode == PRIVACY_ERASE ? "erase" : "export");
+	store_cmd_adds(cmd, email);
+	store_cmd_adds(cmd, ids != NULL ? ids : "*");
+}
+
+/* Add key unless it is there. */
+static void
+privacy_add_key(char ***keys, size_t *n, const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*keys)[i], key) == 0)
+			return;
+	*keys = xreallocarray(*keys, *n + 1, sizeof **keys);
+	(*keys)[(*n)++] = xstrdup(key);
+}
+
+void
+privacy_subject_keys(const struct store *st, const redisReply *comment,
+    unsigned int ipv6_prefix, char ***keys, size_t *n)
+{
+	static const enum comment_field fields[] = {
+		CF_POST, CF_BODY, CF_EMAIL, CF_IP
+	};
+	const redisReply *k, *v;
+	struct comment c;
+	char key[STORE_KEY_MAX];
+	size_t i, j;
+
+	if (comment == NULL || comment->type != REDIS_REPLY_ARRAY)
+		return;
+	comment_init(&c);
+	for (i = 0; i + 1 < comment->elements; i += 2) {
+		k = comment->element[i];
+		v = comment->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		for (j = 0; j < sizeof fields / sizeof fields[0]; j++)
+			if (strcmp(k->str, comment_field_name(fields[j])) == 0)
+				comment_set(&c, fields[j], v->str, v->len);
+	}
+	if (c.field[CF_POST] != NULL && c.field[CF_BODY] != NULL) {
+		if (c.field[CF_EMAIL] != NULL) {
+			store_key_dup(st, &c, CF_EMAIL, key, sizeof key);
+			privacy_add_key(keys, n, key);
+		}
+		if (c.field[CF_IP] != NULL) {
+			store_key_dup(st, &c, CF_IP, key, sizeof key);
+			privacy_add_key(keys, n, key);
+		}
+	}
+	if (c.field[CF_EMAIL] != NULL) {
+		store_key_flood_email(st, &c, key, sizeof key);
+		privacy_add_key(keys, n, key);
+	}
+	if (c.field[CF_IP] != NULL && store_key_flood_ip(st, c.field[CF_IP],
+	    ipv6_prefix, key, sizeof key) == 0)
+		privacy_add_key(keys, n, key);
+	comment_free(&c);
+}
