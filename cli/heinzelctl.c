@@ -153,7 +153,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "flood counters), read in one atomic step.  The answer to a reader\n"
 	  "who asks what is stored about them (DSGVO Art. 15).  The address\n"
 	  "is matched without regard to case.  Comments stored before this\n"
-	  "version are not indexed by address: see docs/privacy.md.\n",
+	  "version are found once heinzeld has indexed them (docs/privacy.md).\n",
 	  ctl_privacy_export },
 	{ "privacy erase", "EMAIL [--yes] [--json]",
 	  "remove everything heinzel holds for one e-mail address",

@@ -209,7 +209,7 @@ janitor_privacy_run(struct janitor *j)
 	privacy_cmd_expire(j->store, &cmd, db_script_sha(j->db,
 	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)),
 	    now_ms > ip_ms ? now_ms - ip_ms : 0,
-	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_BATCH);
+	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_BATCH, now_ms);
 	if (db_command(j->db, &cmd, DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE),
 	    janitor_expired_cb, j) != 0)
 		janitor_privacy_schedule(j, JANITOR_FIRST);

@@ -14,14 +14,18 @@
 
 /*
  * Expire.  KEYS: queue:pending queue:approved queue:spam queue:rejected
- * privacy:ip_mark privacy:notes privacy:refused stats.  ARGV: key_base
- * ip_before_ms email_before_ms limit.  A comment's referrer goes with its
+ * privacy:ip_mark privacy:notes privacy:refused stats privacy:index.
+ * ARGV: key_base ip_before_ms email_before_ms limit now_ms.  A comment's referrer goes with its
  * IP and user agent: it is the same kind of request data.  The queues
  * hold every comment by
  * created_at, so the IPs to erase are those from the mark (exclusive) up
  * to ip_before_ms; after a full batch the mark stops just before the last
  * time seen, so that comments sharing that millisecond are not skipped.
- * A refused comment rescued since keeps its address.
+ * A refused comment rescued since keeps its address.  Comments stored
+ * before the e-mail index existed are entered in it (and, if refused, in
+ * privacy:refused) by a walk of their own: privacy:index holds "until",
+ * the time of the first run (later comments were indexed when stored),
+ * and "mark", how far the walk got.
  */
 static const char privacy_lua_expire[] =
 	STORE_LUA_EMAIL_KEY
@@ -29,25 +33,49 @@ static const char privacy_lua_expire[] =
 	"local ipcut = tonumber(ARGV[2])\n"
 	"local ips, notes, mails, more = 0, 0, 0, 0\n"
 	"local function ms(v) return string.format('%.0f', v) end\n"
-	"local mark = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
-	"if ipcut > mark then\n"
-	"  local upto = ipcut\n"
+	"local function walk(from, to, each)\n"
+	"  local upto = to\n"
 	"  for i = 1, 4 do\n"
-	"    local r = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ms(mark), ms(ipcut),"
+	"    local r = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ms(from), ms(to),"
 	" 'WITHSCORES', 'LIMIT', 0, limit)\n"
-	"    for j = 1, #r, 2 do\n"
-	"      if redis.call('HDEL', base .. 'comment:' .. r[j], 'ip', 'user_agent', 'referrer') > 0 then\n"
-	"        ips = ips + 1\n"
-	"      end\n"
-	"    end\n"
+	"    for j = 1, #r, 2 do each(r[j]) end\n"
 	"    if #r >= 2 * limit then\n"
 	"      more = 1\n"
 	"      local last = tonumber(r[#r]) - 1\n"
 	"      if last < upto then upto = last end\n"
 	"    end\n"
 	"  end\n"
-	"  if upto <= mark then upto = mark + 1 end\n"
-	"  redis.call('SET', KEYS[5], ms(upto))\n"
+	"  if upto <= from then upto = from + 1 end\n"
+	"  return ms(upto)\n"
+	"end\n"
+	"local mark = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
+	"if ipcut > mark then\n"
+	"  redis.call('SET', KEYS[5], walk(mark, ipcut, function(id)\n"
+	"    if redis.call('HDEL', base .. 'comment:' .. id, 'ip', 'user_agent', 'referrer') > 0 then\n"
+	"      ips = ips + 1\n"
+	"    end\n"
+	"  end))\n"
+	"end\n"
+	"local ix = redis.call('HMGET', KEYS[9], 'until', 'mark')\n"
+	"if not ix[1] then\n"
+	"  ix = {ARGV[5], '0'}\n"
+	"  redis.call('HSET', KEYS[9], 'until', ARGV[5], 'mark', '0')\n"
+	"end\n"
+	"if tonumber(ix[2]) < tonumber(ix[1]) then\n"
+	"  redis.call('HSET', KEYS[9], 'mark', walk(tonumber(ix[2]), tonumber(ix[1]), function(id)\n"
+	"    local key = base .. 'comment:' .. id\n"
+	"    local f = redis.call('HMGET', key, 'email', 'author', 'status', 'created_at', 'moderated_at')\n"
+	"    if not f[1] or f[1] == '' then return end\n"
+	"    local ek = email_key(base, f[1])\n"
+	"    redis.call('SADD', ek, 'c:' .. id)\n"
+	"    local known = redis.sha1hex(string.lower(f[1]) .. '\\n' .. string.lower(f[2] or ''))\n"
+	"    if redis.call('SISMEMBER', base .. 'known_authors', known) == 1 then\n"
+	"      redis.call('SADD', ek, 'k:' .. known)\n"
+	"    end\n"
+	"    if f[3] == 'spam' or f[3] == 'rejected' then\n"
+	"      redis.call('ZADD', KEYS[7], 'NX', f[5] or f[4] or ARGV[5], id)\n"
+	"    end\n"
+	"  end))\n"
 	"end\n"
 	"local nids = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[2], 'LIMIT', 0, limit)\n"
 	"for _, nid in ipairs(nids) do\n"
@@ -160,9 +188,9 @@ privacy_cmd_to_eval(struct store_cmd *cmd, enum privacy_script s)
 void
 privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,
-    unsigned int limit)
+    unsigned int limit, uint64_t now_ms)
 {
-	store_cmd_script_source(cmd, sha, privacy_lua_expire, 8);
+	store_cmd_script_source(cmd, sha, privacy_lua_expire, 9);
 	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
 	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
 	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
@@ -171,10 +199,12 @@ privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:privacy:notes", st->tag);
 	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_addf(cmd, "%s:privacy:index", st->tag);
 	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_addf(cmd, "%" PRIu64, ip_before_ms);
 	store_cmd_addf(cmd, "%" PRIu64, email_before_ms);
 	store_cmd_addf(cmd, "%u", limit > 0 ? limit : 1);
+	store_cmd_addf(cmd, "%" PRIu64, now_ms);
 }
 
 int

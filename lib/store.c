@@ -21,6 +21,7 @@
  *	privacy:refused	sorted set of spam and rejected comment ids by time of refusal
  *	privacy:notes	sorted set of notification ids holding an IP, by the comment's created_at
  *	privacy:ip_mark	string, ms: comments created up to then hold no IP or user agent
+ *	privacy:index	hash "until", "mark": entering older comments in email:SHA1 (privacy.c)
  *	stats		hash of counters
  *	outbox		stream of notification events and notifications to send
  *	outbox:seq	counter of notification ids

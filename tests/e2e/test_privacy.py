@@ -377,3 +377,32 @@ def test_policy_paragraphs(heinzeld_factory):
     out = ctl_ok(d, "privacy", "policy", "--lang", "en").out
     assert "after 12 hours." in out and "1 day after the refusal." in out
     assert ctl(d, "privacy", "policy", "--lang", "fr").rc == 2
+
+
+def test_comments_from_before_the_index(heinzeld_factory, rdb):
+    """Comments stored before the e-mail index existed are indexed by the
+    janitor's first runs: export and erase find them, and a refused one
+    loses its address after refused_email_keep."""
+    from ctl_helpers import insert
+    c = rdb.client
+    old = [insert(rdb, email="Alt.Leser@example.org", age=86400 * i,
+                  status=s, moderated_age=86400 * i)
+           for i, s in ((3, "approved"), (2, "pending"), (40, "spam"))]
+    other = insert(rdb, email="someone@example.org")
+    c.sadd(key("known_authors"),
+           sha1("alt.leser@example.org\n" + "dora direkt"))
+    d = heinzeld_factory({"privacy": {"refused_email_keep": "20d"}},
+        shared=False)
+    def indexed():
+        ix = c.hgetall(key("privacy:index"))
+        return ix and ix["mark"] == ix["until"]
+    assert wait_for(indexed, 10)
+    x = ctl_json(d, "privacy", "export", "alt.leser@example.org")
+    assert sorted(v["id"] for v in x["comments"]) == sorted(old[:2])
+    assert len(x["known_author"]) == 1
+    # The spam comment was refused 40 days ago: its address went.
+    assert c.hget(key("comment", old[2]), "email") is None
+    assert "Erased 2 comments, 0 notifications, 1 known-author entry" in \
+        ctl_ok(d, "privacy", "erase", "alt.leser@example.org", "--yes").out
+    assert find(c, email_forms("Alt.Leser@example.org", ["Dora Direkt"])) == []
+    assert c.exists(key("comment", other))
