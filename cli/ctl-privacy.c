@@ -216,6 +216,8 @@ ctl_privacy_key_json(const redisReply *k)
 		kind = "flood_counter_email";
 	else if (strstr(name, ":flood:ip:") != NULL)
 		kind = "flood_counter_ip";
+	else if (strstr(name, ":receipt:") != NULL)
+		kind = "receipt_marker";
 	return json_pack("{s:s, s:s, s:s?, s:I}", "key", name, "kind", kind,
 	    "value", k->element[1]->type == REDIS_REPLY_STRING ?
 	    k->element[1]->str : NULL, "expires_in_seconds",

@@ -103,7 +103,9 @@ static const char privacy_lua_expire[] =
 
 /*
  * Subject.  KEYS: stats, then the hashed keys.  ARGV: key_base mode
- * email ids ("*": no check).  The known_authors entries are those the
+ * email ids ("*": no check).  The receipt marker (one receipt mail per
+ * address and receipt_interval) is named by the address's SHA1 like its
+ * index, so the script finds it itself.  The known_authors entries are those the
  * index names and those the address's comments still make (entries of
  * authors approved before the index existed).  A notification to an admin
  * is exported without the admin's address: that is not the reader's.
@@ -149,10 +151,13 @@ static const char privacy_lua_subject[] =
 	"    notes[#notes + 1] = {nid, out}\n"
 	"  end\n"
 	"end\n"
+	"local rk = base .. 'receipt:' .. redis.sha1hex(lower)\n"
 	"for i = 2, #KEYS do\n"
 	"  local v = redis.call('GET', KEYS[i])\n"
 	"  if v then keys[#keys + 1] = {KEYS[i], v, redis.call('PTTL', KEYS[i])} end\n"
 	"end\n"
+	"local rv = redis.call('GET', rk)\n"
+	"if rv then keys[#keys + 1] = {rk, rv, redis.call('PTTL', rk)} end\n"
 	"if mode ~= 'erase' then\n"
 	"  redis.call('HINCRBY', KEYS[1], 'privacy_exported', 1)\n"
 	"  return {'export', comments, notes, known, keys}\n"
@@ -165,6 +170,7 @@ static const char privacy_lua_subject[] =
 	"end\n"
 	"for _, h in ipairs(known) do redis.call('SREM', base .. 'known_authors', h) end\n"
 	"for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end\n"
+	"redis.call('DEL', rk)\n"
 	"redis.call('DEL', ek)\n"
 	"redis.call('HINCRBY', KEYS[1], 'privacy_erased', 1)\n"
 	"return {'erased', #comments, #notes, #known, #keys}\n";

@@ -243,6 +243,7 @@ def test_export_lists_one_address_only(heinzeld_factory, rdb):
     assert dup_key(fields["reader"][1]["post"], fields["reader"][1]["body"],
         "e", READER.lower()) in hashed
     assert key("flood:email", "%016x" % fnv(READER.lower().encode())) in hashed
+    assert key("receipt", sha1(READER.lower())) in hashed
     # Nothing of the other reader, nor of the admin.
     text = r.out.lower()
     for needle in email_forms(OTHER, [OTHER_NAME]) | {OTHER_NAME, ADMIN} | \
