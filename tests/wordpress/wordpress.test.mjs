@@ -8,7 +8,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -327,6 +327,8 @@ test('obvious spam is refused and never appears', async (t) => {
 	assert.ok(!wpComments().some((r) => /viagra/.test(r.body)), 'not in WordPress');
 });
 
+// heinzeld stopped (SIGTERM) removes its socket: so does this test, which
+// keeps the rest of the site running.
 test('with heinzeld unreachable the reader is told, keeps the text, and the retry stores it once', async (t) => {
 	const page = await newReader(t);
 	await open(page);
@@ -349,6 +351,35 @@ test('with heinzeld unreachable the reader is told, keeps the text, and the retr
 	assert.equal((await page.locator('#heinzel-notice').innerText()).trim(),
 		'Dein Kommentar wartet auf Freischaltung.');
 	assert.equal(findBody('pending', READERS.dora.body).length, 1, 'stored once');
+});
+
+test('with heinzeld frozen the reader waits at most seconds, and the retry stores the comment once', async (t) => {
+	// A stopped (SIGSTOP) heinzeld takes the connection and never answers:
+	// the plugin gives up after its timeout.  Woken up, heinzeld may store
+	// the first attempt after all; the retry carries the same request and
+	// gets that comment, never a second one.
+	const pid = Number(readFileSync(path.join(path.dirname(SOCKET), 'heinzeld.pid'), 'utf8'));
+	const page = await newReader(t);
+	await open(page);
+	const body = 'Eingefroren, aufgetaut, und trotzdem nur einmal da.';
+	await fill(page, { ...READERS.carla, email: 'frozen@example.org', body });
+	process.kill(pid, 'SIGSTOP');
+	let took;
+	try {
+		const start = Date.now();
+		await submit(page);
+		took = Date.now() - start;
+		assert.match(await page.locator('#heinzel-notice').innerText(), /gerade nicht angenommen werden/);
+		assert.equal(await page.inputValue('#comment'), body, 'the text is kept');
+	} finally {
+		process.kill(pid, 'SIGCONT');
+	}
+	t.diagnostic(`the reader waited ${took} ms`);
+	assert.ok(took < 8000, `the plugin's timeout (5 s), once: ${took} ms`);
+	await submit(page);
+	assert.equal((await page.locator('#heinzel-notice').innerText()).trim(),
+		'Dein Kommentar wartet auf Freischaltung.');
+	assert.equal(findBody('pending', body).length, 1, 'stored once');
 });
 
 test('heinzelctl spam on an approved comment removes it from the page', async (t) => {

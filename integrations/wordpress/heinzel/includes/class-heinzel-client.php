@@ -40,6 +40,14 @@ class Heinzel_Client {
 	private $key;
 
 	/**
+	 * Why heinzel could not be reached earlier in this PHP request, or ''.
+	 * Once it timed out, the rest of the page does not wait for it again.
+	 *
+	 * @var string
+	 */
+	private $down = '';
+
+	/**
 	 * Constructor.
 	 *
 	 * @param string $socket Path of heinzeld's Unix socket.
@@ -89,6 +97,10 @@ class Heinzel_Client {
 			$result['error'] = 'the PHP curl extension is missing';
 			return $result;
 		}
+		if ( '' !== $this->down ) {
+			$result['error'] = $this->down;
+			return $result;
+		}
 		$headers = array();
 		// phpcs:disable WordPress.WP.AlternativeFunctions -- WordPress's HTTP API cannot use a Unix socket.
 		$ch   = curl_init( 'http://localhost' . $path );
@@ -121,6 +133,7 @@ class Heinzel_Client {
 		$body = curl_exec( $ch );
 		if ( false === $body ) {
 			$result['error'] = curl_error( $ch );
+			$this->down      = $result['error'];
 			curl_close( $ch );
 			return $result;
 		}
