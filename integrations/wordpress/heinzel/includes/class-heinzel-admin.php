@@ -200,10 +200,12 @@ class Heinzel_Admin {
 			);
 		}
 		echo '</p><p>' . esc_html__( 'Or on the server, without a download:', 'heinzel' ) . '</p>';
+		// --host: Debian's WordPress picks /etc/wordpress/config-HOST.php by it.
 		printf(
-			'<pre>php %1$s %2$s ham | heinzelctl learn --ham -' . "\n" . 'php %1$s %2$s spam | heinzelctl learn --spam -</pre>',
+			'<pre>php %1$s --host %3$s %2$s ham | heinzelctl learn --ham -' . "\n" . 'php %1$s --host %3$s %2$s spam | heinzelctl learn --spam -</pre>',
 			esc_html( HEINZEL_PLUGIN_DIR . '/bin/heinzel-history.php' ),
-			esc_html( untrailingslashit( ABSPATH ) )
+			esc_html( untrailingslashit( ABSPATH ) ),
+			esc_html( (string) wp_parse_url( home_url(), PHP_URL_HOST ) . ( wp_parse_url( home_url(), PHP_URL_PORT ) ? ':' . wp_parse_url( home_url(), PHP_URL_PORT ) : '' ) )
 		);
 		echo '</div>';
 	}
