@@ -26,16 +26,27 @@ ctl_list_max(size_t a, size_t b)
 }
 
 /* Longest value of a field over all rows, at least the header's width. */
+/* The field, or the other one when it is absent ("" when both are). */
+static const char *
+ctl_list_get(const struct ctl_comment *c, const char *field,
+    const char *other)
+{
+	const char *s = ctl_comment_get(c, field);
+
+	if ((s == NULL || s[0] == '\0') && other != NULL)
+		s = ctl_comment_get(c, other);
+	return s != NULL ? s : "";
+}
+
 static size_t
 ctl_list_field_width(struct ctl_comment **v, size_t n, const char *field,
-    const char *header)
+    const char *other, const char *header)
 {
 	size_t i, w = strlen(header);
-	const char *s;
 
 	for (i = 0; i < n; i++)
-		if ((s = ctl_comment_get(v[i], field)) != NULL)
-			w = ctl_list_max(w, ctl_output_width(s));
+		w = ctl_list_max(w, ctl_output_width(ctl_list_get(v[i], field,
+		    other)));
 	return w;
 }
 
@@ -67,15 +78,15 @@ ctl_list_table(struct ctl *ctl, struct ctl_comment **v, size_t n,
 	}
 	statusw = 0;
 	if (status)
-		statusw = ctl_list_field_width(v, n, "status", "STATUS") + 2;
-	scorew = ctl_list_field_width(v, n, "score", "SCORE");
+		statusw = ctl_list_field_width(v, n, "status", NULL, "STATUS") + 2;
+	scorew = ctl_list_field_width(v, n, "score", NULL, "SCORE");
 
 	/* ID, AGE, STATUS, SCORE are fixed; the rest share what is left. */
 	fixed = STORE_ID_LEN + agew + statusw + scorew + 5 * 2;
 	avail = ctl->width > fixed ? ctl->width - fixed : 0;
 	cap = ctl_list_max(8, avail * 3 / 10);
-	postw = ctl_list_field_width(v, n, "post", "POST");
-	authorw = ctl_list_field_width(v, n, "author", "AUTHOR");
+	postw = ctl_list_field_width(v, n, "post_title", "post", "POST");
+	authorw = ctl_list_field_width(v, n, "author", NULL, "AUTHOR");
 	postw = postw < cap ? postw : cap;
 	authorw = authorw < cap ? authorw : cap;
 	excerptw = avail > postw + authorw + 10 ? avail - postw - authorw : 10;
@@ -93,8 +104,9 @@ ctl_list_table(struct ctl *ctl, struct ctl_comment **v, size_t n,
 	fprintf(stdout, "EXCERPT%s\n", ctl_color(ctl, CTL_RESET));
 
 	for (i = 0; i < n; i++) {
-		s = ctl_comment_get(v[i], "post");
-		rows[i].post = ctl_output_fit(s ? s : "", postw);
+		/* The post's title when the frontend sent one. */
+		rows[i].post = ctl_output_fit(ctl_list_get(v[i], "post_title",
+		    "post"), postw);
 		s = ctl_comment_get(v[i], "author");
 		rows[i].author = ctl_output_fit(s ? s : "", authorw);
 		s = ctl_comment_get(v[i], "body");

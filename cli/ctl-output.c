@@ -286,7 +286,8 @@ ctl_output_hits(struct ctl *ctl, FILE *fp, const char *hits)
 
 /* The fields show lists by label, in this order. */
 static const char *const ctl_output_fields[][2] = {
-	{ "post", "post" }, { "author", "author" }, { "e-mail", "email" },
+	{ "post", "post" }, { "post title", "post_title" },
+	{ "post url", "post_url" }, { "author", "author" }, { "e-mail", "email" },
 	{ "url", "url" }, { "ip", "ip" }, { "user agent", "user_agent" },
 	{ "referrer", "referrer" }, { "lang", "lang" },
 	{ "reply to", "parent" }, { "request id", "request_id" },

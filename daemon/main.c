@@ -174,6 +174,18 @@ heinzeld_keep_running(struct config *cfg, const struct config *running)
 	}
 }
 
+/* Say whether mail goes out, and what switches it on. */
+static void
+heinzeld_mail_state(const struct config *cfg)
+{
+	if (config_mail_on(cfg))
+		log_info("notify: mail from %s through %s", cfg->smtp_from,
+		    cfg->smtp_relay);
+	else
+		log_info("notify: no mail is sent until [smtp] from and "
+		    "[notify] site are set");
+}
+
 static void
 heinzeld_reload(struct heinzeld *d)
 {
@@ -197,6 +209,7 @@ heinzeld_reload(struct heinzeld *d)
 	d->cfg = cfg;
 	d->rules = rules;
 	log_set_level(cfg->log_level);
+	heinzeld_mail_state(cfg);
 	metrics_reloaded(d->metrics, 1, ruleset_count(rules));
 	log_info("reloaded: %zu rules", ruleset_count(rules));
 	sdnotify_ready();
@@ -380,6 +393,7 @@ main(int argc, char **argv)
 	}
 	sigs[i] = NULL;
 
+	heinzeld_mail_state(d.cfg);
 	name = store_addr_redact(d.cfg->redis_address);
 	log_info("heinzeld %s listening on %s%s%s, %zu rules, redis %s",
 	    HEINZEL_VERSION, d.cfg->socket, d.cfg->listen[0] ? " and " : "",

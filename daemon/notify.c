@@ -392,10 +392,12 @@ notify_take(struct notify *n, const struct store_outbox_entry *e)
 	}
 	job->step = STEP_EXPAND;
 	memset(&nt, 0, sizeof nt);
-	nt.admin = cfg->notify_admin;
-	nt.on_receipt = cfg->author_on_receipt;
-	nt.receipt_interval = cfg->receipt_interval;
-	nt.on_approve = cfg->author_on_approve;
+	if (config_mail_on(cfg)) {
+		nt.admin = cfg->notify_admin;
+		nt.on_receipt = cfg->author_on_receipt;
+		nt.receipt_interval = cfg->receipt_interval;
+		nt.on_approve = cfg->author_on_approve;
+	}
 	nt.webhook = cfg->notify_webhook[0] != '\0';
 	nt.lang = cfg->notify_lang;
 	s = STORE_SCRIPT_OUTBOX_EXPAND;

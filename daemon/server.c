@@ -1021,6 +1021,15 @@ server_submit(struct server *srv, struct evhttp_request *req)
 		request_reply_fault(r, &f);
 		return;
 	}
+	/* Like return_to: a page of the blog, not a link into the mails. */
+	if (r->comment.field[CF_POST_URL] != NULL &&
+	    cfg->allowed_origins != NULL && cfg->allowed_origins[0] != NULL &&
+	    !server_origin_allowed(cfg, r->comment.field[CF_POST_URL])) {
+		metrics_outcome(srv->metrics, "invalid");
+		request_fail(r, 422, "invalid", "post_url",
+		    "post_url is not a page of an allowed origin");
+		return;
+	}
 	server_client_ip(cfg, req, &r->comment);
 	if (!db_up(srv->db)) {
 		metrics_outcome(srv->metrics, "unavailable");

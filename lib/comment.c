@@ -38,6 +38,8 @@ static const char *const comment_field_names[CF__COUNT] = {
 	[CF_RETURN_TO] = "return_to",
 	[CF_CAPTCHA_ID] = "captcha_id",
 	[CF_CAPTCHA_ANSWER] = "captcha_answer",
+	[CF_POST_TITLE] = "post_title",
+	[CF_POST_URL] = "post_url",
 };
 
 /* Longest value in code points; the body's limit comes from the config. */
@@ -57,6 +59,8 @@ static const size_t comment_max_chars[CF__COUNT] = {
 	[CF_RETURN_TO] = 2000,
 	[CF_CAPTCHA_ID] = 64,
 	[CF_CAPTCHA_ANSWER] = 32,
+	[CF_POST_TITLE] = 300,
+	[CF_POST_URL] = 2000,
 };
 
 /* Form field names longer than this (still escaped) cannot be ours. */
@@ -739,15 +743,16 @@ comment_validate_field(struct comment *c, enum comment_field i,
 			    "email is not a valid e-mail address");
 		break;
 	case CF_URL:
+	case CF_POST_URL:
 		switch (comment_url_check(s)) {
 		case COMMENT_URL_OK:
 			break;
 		case COMMENT_URL_SCHEME:
 			return fault_set(f, 422, "invalid", name,
-			    "url must start with http:// or https://");
+			    "%s must start with http:// or https://", name);
 		case COMMENT_URL_BAD:
 			return fault_set(f, 422, "invalid", name,
-			    "url is not a valid web address");
+			    "%s is not a valid web address", name);
 		}
 		break;
 	case CF_IP:

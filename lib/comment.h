@@ -26,6 +26,8 @@ enum comment_field {
 	CF_RETURN_TO,
 	CF_CAPTCHA_ID,
 	CF_CAPTCHA_ANSWER,
+	CF_POST_TITLE,		/* the post's title, for the mails */
+	CF_POST_URL,		/* the post's page, for the mails */
 	CF__COUNT
 };
 

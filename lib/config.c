@@ -257,6 +257,21 @@ config_check_email(const char *s)
 	return NULL;
 }
 
+static const char *
+config_check_email_or_empty(const char *s)
+{
+	return *s == '\0' ? NULL : config_check_email(s);
+}
+
+/* Text that goes into a mail line as it is. */
+static const char *
+config_check_one_line(const char *s)
+{
+	if (!utf8_valid_text(s, strlen(s), false))
+		return "expected one line of UTF-8 text";
+	return NULL;
+}
+
 #define F(f)	offsetof(struct config, f), sizeof(((struct config *)0)->f)
 
 static const struct config_key config_keys[] = {
@@ -408,8 +423,8 @@ static const struct config_key config_keys[] = {
 	  "smtp://127.0.0.1:25", 0, 0, config_check_smtp,
 	  "Mail relay: smtp://HOST[:PORT] or smtps://HOST[:PORT]." },
 	{ "smtp", "from", CONFIG_STRING, F(smtp_from),
-	  "heinzel@localhost", 0, 0, config_check_email,
-	  "Sender address of notifications." },
+	  "", 0, 0, config_check_email_or_empty,
+	  "Sender address of notifications; empty = no mail is sent." },
 	{ "smtp", "starttls", CONFIG_STARTTLS, F(smtp_starttls),
 	  "opportunistic", 0, 0, NULL,
 	  "TLS on smtp://: no, opportunistic (unverified) or required (verified)." },
@@ -456,9 +471,12 @@ static const struct config_key config_keys[] = {
 	{ "notify", "templates", CONFIG_STRING, F(notify_templates),
 	  "/etc/heinzel/templates", 0, 0, NULL,
 	  "Directory of KIND.LANG.txt files replacing the built-in mail texts." },
+	{ "notify", "site", CONFIG_STRING, F(notify_site),
+	  "", 0, 0, config_check_one_line,
+	  "The blog's name or address, named in every mail; empty = no mail is sent." },
 	{ "notify", "lang", CONFIG_STRING, F(notify_lang),
 	  "de", 0, 0, config_check_lang,
-	  "Language of mails about comments without lang de or en." },
+	  "Language of the admin's mails and of the author's when the comment has no lang de or en." },
 
 	{ "log", "level", CONFIG_LOG_LEVEL, F(log_level),
 	  "info", 0, 0, NULL,
@@ -760,6 +778,12 @@ config_get(const struct config *cfg, const struct config_key *k)
 		    *(const enum smtp_starttls *)p]);
 	}
 	fatalx("%s: bad type %d", __func__, k->type);
+}
+
+bool
+config_mail_on(const struct config *cfg)
+{
+	return cfg->smtp_from[0] != '\0' && cfg->notify_site[0] != '\0';
 }
 
 struct config *

@@ -79,7 +79,7 @@ struct config {
 
 	/* [smtp] */
 	char *smtp_relay;		/* smtp://127.0.0.1:25 */
-	char *smtp_from;		/* heinzel@localhost */
+	char *smtp_from;		/* "" = no mail (config_mail_on) */
 	enum smtp_starttls smtp_starttls;	/* opportunistic */
 	char *smtp_user;		/* "" = no AUTH */
 	char *smtp_password;		/* "" */
@@ -97,12 +97,20 @@ struct config {
 	unsigned int notify_retry_base;	/* 60 s before the first retry, doubling */
 	unsigned int notify_retry_max;	/* 3600 s longest wait */
 	char *notify_templates;		/* /etc/heinzel/templates */
-	char *notify_lang;		/* "de" for comments without de or en */
+	char *notify_lang;		/* "de": admin mails, comments without de or en */
+	char *notify_site;		/* "" = no mail (config_mail_on) */
 
 	/* [log] */
 	int log_level;			/* enum log_level, info */
 	bool log_syslog;		/* no */
 };
+
+/*
+ * Mail goes out only once a sender ([smtp] from) and the site the mails
+ * speak for ([notify] site) are configured: out of the box, nothing
+ * reaches a reader through whatever MTA the host runs.
+ */
+bool config_mail_on(const struct config *cfg);
 
 /* A config holding every default. */
 struct config *config_new(void);

@@ -57,6 +57,22 @@ notice_time(const char *ms, int iso, char *buf, size_t size)
 	    &tm);
 }
 
+/*
+ * Where the comment is read: the post's page at its comments, "" when
+ * the submission named no post_url.  Caller frees.
+ */
+static char *
+notice_link(const redisReply *h)
+{
+	const char *url = notice_field(h, "post_url");
+	char *out;
+
+	if (url[0] == '\0' || strchr(url, '#') != NULL)
+		return xstrdup(url);
+	xasprintf(&out, "%s#comments", url);
+	return out;
+}
+
 /* "NAME=3 OTHER=-1" as "NAME (+3), OTHER (-1)", "-" for none. */
 static char *
 notice_hits(const char *hits)
@@ -85,7 +101,7 @@ notice_mail(const redisReply *h, const struct config *cfg, time_t now,
 	struct template_var vars[20];
 	char created[64], *text = NULL, *subject, *mbody, *summary, *excerpt;
 	char *hits = NULL, *approve = NULL, *reject = NULL, *spam = NULL;
-	char *msgid;
+	char *msgid, *link;
 	const char *why;
 	struct mail m;
 	size_t nv = 0;
@@ -111,8 +127,12 @@ notice_mail(const redisReply *h, const struct config *cfg, time_t now,
 	    NOTICE_RECEIPT_EXCERPT : NOTICE_EXCERPT, 0);
 	notice_time(notice_field(h, "created_at"), 0, created, sizeof created);
 #define VAR(a, b) do { vars[nv].name = (a); vars[nv].value = (b); nv++; } while (0)
+	link = notice_link(h);
 	VAR("id", cid);
 	VAR("post", notice_field(h, "post"));
+	VAR("title", notice_or(h, "post_title", notice_field(h, "post")));
+	VAR("link", link);
+	VAR("site", cfg->notify_site);
 	VAR("author", notice_field(h, "author"));
 	VAR("url", k == TEMPLATE_ADMIN ? notice_or(h, "url", "-") :
 	    notice_field(h, "url"));
@@ -158,6 +178,7 @@ notice_mail(const redisReply *h, const struct config *cfg, time_t now,
 	free(mbody);
 out:
 	free(text);
+	free(link);
 	free(summary);
 	free(excerpt);
 	free(hits);
@@ -206,6 +227,10 @@ notice_webhook(const redisReply *h, size_t *len, char **key)
 		free(copy);
 	} else
 		json_object_del(o, "approve");
+	json_object_set_new(o, "post_title",
+	    json_string(notice_field(h, "post_title")));
+	json_object_set_new(o, "post_url",
+	    json_string(notice_field(h, "post_url")));
 	if ((out = json_dumps(o, JSON_COMPACT)) == NULL)
 		fatalx("%s: out of memory", __func__);
 	*len = strlen(out);

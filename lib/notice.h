@@ -29,7 +29,8 @@ int notice_mail(const redisReply *h, const struct config *cfg, time_t now,
     char **msg, size_t *len, char **cause, int *permanent);
 
 /*
- * The webhook's JSON body (caller frees): event, id, post, author, url,
+ * The webhook's JSON body (caller frees): event, id, post, post_title,
+ * post_url, author, url,
  * excerpt, created_at, score, hold, hits, pending, approve (pending
  * only), notification; never the author's e-mail address or IP.  *key is
  * "ID.EVENT" for the Idempotency-Key header (caller frees).

@@ -307,6 +307,8 @@ static const char store_lua_purge[] =
  * again and again.  Every notification is entered in the index of the
  * comment's e-mail address, and one that copies an IP or user agent in
  * privacy:notes, so that both can be found and erased.
+ * The admin's mails are in default_lang ([notify] lang, the admin's
+ * language), the author's in the comment's own.
  */
 static const char store_lua_outbox_expand[] =
 	STORE_LUA_EMAIL_KEY
@@ -316,13 +318,13 @@ static const char store_lua_outbox_expand[] =
 	"for i = 1, #raw, 2 do c[raw[i]] = raw[i + 1] end\n"
 	"local lang = ARGV[10]\n"
 	"if c.lang == 'de' or c.lang == 'en' then lang = c.lang end\n"
-	"local public = {'post', 'author', 'url', 'body', 'created_at'}\n"
+	"local public = {'post', 'post_title', 'post_url', 'author', 'url', 'body', 'created_at'}\n"
 	"local private = {'email', 'ip', 'user_agent', 'score', 'hits', 'hold', 'status'}\n"
 	"local made = 0\n"
 	"local function add(channel, kind, to, admin)\n"
 	"  local nid = tostring(redis.call('INCR', KEYS[2]))\n"
 	"  local f = {'channel', channel, 'kind', kind, 'to', to, 'event', ev,"
-	" 'comment', cid, 'lang', lang, 'attempts', '0', 'created', ARGV[6]}\n"
+	" 'comment', cid, 'lang', admin and ARGV[10] or lang, 'attempts', '0', 'created', ARGV[6]}\n"
 	"  local function copy(list)\n"
 	"    for _, k in ipairs(list) do\n"
 	"      if c[k] then f[#f + 1] = k; f[#f + 1] = c[k] end\n"
@@ -847,7 +849,8 @@ store_key_flood_ip(const struct store *st, const char *ip,
 /* The comment fields stored in the hash (honeypot, return_to and the captcha are not). */
 static const enum comment_field store_fields[] = {
 	CF_POST, CF_AUTHOR, CF_EMAIL, CF_URL, CF_BODY, CF_IP, CF_USER_AGENT,
-	CF_REFERRER, CF_LANG, CF_PARENT, CF_REQUEST_ID
+	CF_REFERRER, CF_LANG, CF_PARENT, CF_REQUEST_ID, CF_POST_TITLE,
+	CF_POST_URL
 };
 
 void

@@ -21,18 +21,24 @@ static const char *const template_kinds[TEMPLATE__COUNT] = {
 	"admin", "received", "published"
 };
 
-/* What anybody may see: the comment as the author wrote it. */
+/*
+ * What anybody may see: the comment as the author wrote it, the post
+ * (title: post_title, else the post's id; link: its page, or empty) and
+ * the site ([notify] site).
+ */
 static const char *const template_public_vars[] = {
-	"id", "post", "author", "url", "summary", "excerpt", "created", NULL
+	"id", "post", "title", "link", "site", "author", "url", "summary",
+	"excerpt", "created", NULL
 };
 
 /*
  * What a receipt may quote.  Anyone can make heinzel send one to any
  * address by typing it into a form: so the author's name, the post and
- * the website stay out, and the subject holds no variable at all.
+ * the website stay out, and the subject holds no variable at all.  The
+ * site is the configuration's, not the form's.
  */
 static const char *const template_receipt_vars[] = {
-	"id", "excerpt", "created", NULL
+	"id", "excerpt", "created", "site", NULL
 };
 
 /* What only the moderators see. */
@@ -42,9 +48,10 @@ static const char *const template_admin_vars[] = {
 };
 
 static const char template_admin_de[] =
-	"Subject: Neuer Kommentar wartet auf Freischaltung: \xe2\x80\x9e{{summary}}\xe2\x80\x9c\n"
+	"Subject: Neuer Kommentar zu \xe2\x80\x9e{{title}}\xe2\x80\x9c: \xe2\x80\x9e{{summary}}\xe2\x80\x9c\n"
 	"\n"
-	"Ein neuer Kommentar zu \xe2\x80\x9e{{post}}\xe2\x80\x9c wartet auf Freischaltung.\n"
+	"Ein neuer Kommentar zu \xe2\x80\x9e{{title}}\xe2\x80\x9c auf {{site}} wartet auf Freischaltung.\n"
+	"{{link}}\n"
 	"\n"
 	"Von:      {{author}} <{{email}}>\n"
 	"Website:  {{url}}\n"
@@ -63,9 +70,10 @@ static const char template_admin_de[] =
 	"Kommentare in der Warteschlange: {{pending}}\n";
 
 static const char template_admin_en[] =
-	"Subject: New comment awaiting moderation: \"{{summary}}\"\n"
+	"Subject: New comment on \"{{title}}\": \"{{summary}}\"\n"
 	"\n"
-	"A new comment on \"{{post}}\" is waiting for moderation.\n"
+	"A new comment on \"{{title}}\" at {{site}} is waiting for moderation.\n"
+	"{{link}}\n"
 	"\n"
 	"From:     {{author}} <{{email}}>\n"
 	"Website:  {{url}}\n"
@@ -96,7 +104,7 @@ static const char template_received_de[] =
 	"Wenn Sie keinen Kommentar geschrieben haben, hat jemand Ihre Adresse\n"
 	"angegeben; Sie k\xc3\xb6nnen diese Nachricht dann einfach l\xc3\xb6schen.\n"
 	"\n"
-	"Diese Nachricht wurde automatisch verschickt.\n";
+	"Diese Nachricht hat {{site}} automatisch verschickt.\n";
 
 static const char template_received_en[] =
 	"Subject: Your comment was received\n"
@@ -111,33 +119,35 @@ static const char template_received_en[] =
 	"If you did not write a comment, someone gave your address; you can\n"
 	"simply delete this message.\n"
 	"\n"
-	"This message was sent automatically.\n";
+	"This message was sent automatically by {{site}}.\n";
 
 static const char template_published_de[] =
-	"Subject: Ihr Kommentar zu \xe2\x80\x9e{{post}}\xe2\x80\x9c ist ver\xc3\xb6""ffentlicht\n"
+	"Subject: Ihr Kommentar zu \xe2\x80\x9e{{title}}\xe2\x80\x9c ist ver\xc3\xb6""ffentlicht\n"
 	"\n"
 	"Hallo {{author}},\n"
 	"\n"
-	"Ihr Kommentar zu \xe2\x80\x9e{{post}}\xe2\x80\x9c ist jetzt ver\xc3\xb6""ffentlicht:\n"
+	"Ihr Kommentar zu \xe2\x80\x9e{{title}}\xe2\x80\x9c ist jetzt ver\xc3\xb6""ffentlicht:\n"
+	"{{link}}\n"
 	"\n"
 	"{{excerpt}}\n"
 	"\n"
 	"Vielen Dank f\xc3\xbcrs Mitdiskutieren!\n"
 	"\n"
-	"Diese Nachricht wurde automatisch verschickt.\n";
+	"Diese Nachricht hat {{site}} automatisch verschickt.\n";
 
 static const char template_published_en[] =
-	"Subject: Your comment on \"{{post}}\" is published\n"
+	"Subject: Your comment on \"{{title}}\" is published\n"
 	"\n"
 	"Hello {{author}},\n"
 	"\n"
-	"your comment on \"{{post}}\" is now published:\n"
+	"your comment on \"{{title}}\" is now published:\n"
+	"{{link}}\n"
 	"\n"
 	"{{excerpt}}\n"
 	"\n"
 	"Thank you for joining the discussion!\n"
 	"\n"
-	"This message was sent automatically.\n";
+	"This message was sent automatically by {{site}}.\n";
 
 static const char *const template_builtins[TEMPLATE__COUNT][2] = {
 	{ template_admin_de, template_admin_en },
@@ -363,6 +373,31 @@ template_fill(struct strbuf *b, const char *s, size_t len,
 	}
 }
 
+/*
+ * Fill the body line by line: a line that is nothing but a placeholder
+ * without a value ({{link}} of a comment that named no page) is left out
+ * rather than left empty.
+ */
+static void
+template_fill_lines(struct strbuf *b, const char *s,
+    const struct template_var *vars, size_t nvars)
+{
+	char name[TEMPLATE_NAME];
+	const char *nl;
+	size_t len, n;
+
+	for (; *s != '\0'; s += len) {
+		nl = strchr(s, '\n');
+		len = nl != NULL ? (size_t)(nl - s) + 1 : strlen(s);
+		n = template_placeholder(s, name);
+		if (n != 0 && (s[n] == '\n' || s[n] == '\0' ||
+		    (s[n] == '\r' && s[n + 1] == '\n')) &&
+		    template_value(vars, nvars, name)[0] == '\0')
+			continue;
+		template_fill(b, s, len, vars, nvars, 0);
+	}
+}
+
 int
 template_render(enum template_kind k, const char *text,
     const struct template_var *vars, size_t nvars, char **subject,
@@ -383,7 +418,7 @@ template_render(enum template_kind k, const char *text,
 	template_fill(&sb, s, slen, vars, nvars, 1);
 	s = nl + 1;
 	s += *s == '\r' ? 2 : 1;
-	template_fill(&bb, s, strlen(s), vars, nvars, 0);
+	template_fill_lines(&bb, s, vars, nvars);
 	*subject = strbuf_finish(&sb, NULL);
 	*body = strbuf_finish(&bb, NULL);
 	return 0;

@@ -87,7 +87,7 @@ test_field_names(void **state)
 	static const char *const names[] = { "post", "author", "email", "url",
 	    "body", "ip", "user_agent", "referrer", "lang", "parent",
 	    "honeypot", "request_id", "return_to", "captcha_id",
-	    "captcha_answer" };
+	    "captcha_answer", "post_title", "post_url" };
 	int i;
 
 	(void)state;

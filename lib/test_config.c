@@ -263,7 +263,10 @@ test_defaults(void **state)
 	assert_int_equal(cfg->privacy_ip_keep, 7 * 86400);
 	assert_int_equal(cfg->privacy_refused_email_keep, 7 * 86400);
 	assert_string_equal(cfg->smtp_relay, "smtp://127.0.0.1:25");
-	assert_string_equal(cfg->smtp_from, "heinzel@localhost");
+	/* No mail until a sender and the site are configured. */
+	assert_string_equal(cfg->smtp_from, "");
+	assert_string_equal(cfg->notify_site, "");
+	assert_false(config_mail_on(cfg));
 	assert_list(cfg->notify_admin, NULL);
 	assert_true(cfg->author_on_approve);
 	assert_false(cfg->author_on_receipt);

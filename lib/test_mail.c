@@ -558,16 +558,25 @@ test_template_render(void **state)
 		{ "excerpt", "> line one\n> line two" },
 		{ "approve", "heinzelctl approve 0193a1b2c3d4e5f60718" },
 		{ "pending", "3" },
+		{ "title", "Du musst nicht alles alleine machen" },
+		{ "site", "Notizen aus K\xc3\xb6ln" },
+		{ "link", "" },
 	};
+	struct template_var linked[sizeof vars / sizeof vars[0]];
 	char *subject, *body, *cause = NULL;
+	size_t nvars = sizeof vars / sizeof vars[0];
 
 	(void)state;
 	assert_int_equal(template_render(TEMPLATE_ADMIN,
-	    template_builtin(TEMPLATE_ADMIN, "de"), vars, 8, &subject, &body,
-	    &cause), 0);
+	    template_builtin(TEMPLATE_ADMIN, "de"), vars, nvars, &subject,
+	    &body, &cause), 0);
 	/* A value with a line break stays on the subject's one line. */
-	assert_string_equal(subject, "Neuer Kommentar wartet auf Freischaltung: "
+	assert_string_equal(subject, "Neuer Kommentar zu \xe2\x80\x9e"
+	    "Du musst nicht alles alleine machen\xe2\x80\x9c: "
 	    "\xe2\x80\x9eGr\xc3\xbc\xc3\x9f" "e aus K\xc3\xb6ln\xe2\x80\x9c");
+	/* The line of an empty {{link}} is left out, not left empty. */
+	assert_non_null(strstr(body, "auf Notizen aus K\xc3\xb6ln wartet auf "
+	    "Freischaltung.\n\nVon:"));
 	assert_non_null(strstr(body, "Anna <anna@example.org>"));
 	assert_non_null(strstr(body, "192.0.2.1"));
 	assert_non_null(strstr(body, "> line one\n> line two\n"));
@@ -577,10 +586,17 @@ test_template_render(void **state)
 	free(subject);
 	free(body);
 
+	memcpy(linked, vars, sizeof vars);
+	linked[nvars - 1].value = "https://blog.example.org/p/#comments";
 	assert_int_equal(template_render(TEMPLATE_PUBLISHED,
-	    template_builtin(TEMPLATE_PUBLISHED, "en"), vars, 8, &subject,
+	    template_builtin(TEMPLATE_PUBLISHED, "en"), linked, nvars, &subject,
 	    &body, &cause), 0);
-	assert_string_equal(subject, "Your comment on \"hello-world\" is published");
+	assert_string_equal(subject, "Your comment on \"Du musst nicht alles "
+	    "alleine machen\" is published");
+	assert_non_null(strstr(body, "is now published:\n"
+	    "https://blog.example.org/p/#comments\n\n"));
+	assert_non_null(strstr(body, "sent automatically by Notizen aus "
+	    "K\xc3\xb6ln.\n"));
 	assert_null(strstr(body, "192.0.2.1"));
 	assert_null(strstr(body, "anna@example.org"));
 	free(subject);

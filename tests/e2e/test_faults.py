@@ -393,7 +393,8 @@ def test_smtp_relay_hanging_then_refusing_keeps_the_outbox(lone_redis):
     relay = Relay()
     d = Heinzeld(lone_redis.socket, dict(NO_CAPTCHA, smtp={"relay":
         "smtp://127.0.0.1:%d" % relay.port, "from": "heinzel@example.org",
-        "timeout": "2"}, notify={"admin": "editor@example.org",
+        "timeout": "2"}, notify={"site": "Notizen aus Köln",
+        "admin": "editor@example.org",
         "retry_base_seconds": "1", "retry_max_seconds": "1",
         "max_tries": "100"}))
     try:

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.skipif(Controller is None,
 ADMIN = "editor@example.org"
 FROM = "Heinzel Blog <heinzel@blog.example.org>"
 DOMAIN = "blog.example.org"
+SITE = "Notizen aus Köln"
 
 
 def free_port():
@@ -198,6 +199,8 @@ def notify_conf(port, **notify):
             "timeout": "5",
         },
         "notify": {
+            # No mail goes out without a sender and the site's name.
+            "site": SITE,
             "admin": ADMIN,
             "retry_base_seconds": "1",
             "retry_max_seconds": "2",
@@ -267,7 +270,7 @@ def test_admin_then_author_mail(own, rdb, smtp):
     assert m.rcpts == [ADMIN]
     assert m.mail_from == "heinzel@blog.example.org"
     assert m["To"] == ADMIN
-    assert m["Subject"] == ("Neuer Kommentar wartet auf Freischaltung: "
+    assert m["Subject"] == ("Neuer Kommentar zu „hello-world“: "
         "„Grüße aus Köln! Ein schöner Beitrag über Heinzelmännchen.“")
     assert m["Message-ID"] == "<%s.admin@%s>" % (cid, DOMAIN)
     assert m["Auto-Submitted"] == "auto-generated"
@@ -356,7 +359,7 @@ def test_english_receipt_and_auto_approve(own, rdb, smtp):
     assert r["Subject"] == "Your comment was received"
     assert r["Message-ID"] == "<%s.received@%s>" % (cid, DOMAIN)
     [m] = relay.sink.wait(ADMIN)
-    assert m["Subject"].startswith("New comment awaiting moderation")
+    assert m["Subject"].startswith('New comment on "hello-world"')
     # No lang: the configured default (en here).
     cid2 = submit(d, email="carol@example.org", author="Carol")
     [r2] = relay.sink.wait("carol@example.org")
@@ -661,3 +664,91 @@ def test_starttls_required_without_tls(own, rdb, smtp):
         result="retried") >= 1, what="a retry")
     assert relay.sink.mails() == []
     assert "retry in" in d.log(off)
+
+
+# ---- no mail before it is configured; mails that name the post ----
+
+def test_no_mail_until_sender_and_site_are_set(own, rdb, smtp):
+    relay = smtp()
+    for missing in ("from", "site"):
+        conf = notify_conf(relay.port)
+        if missing == "from":
+            del conf["smtp"]["from"]
+        else:
+            del conf["notify"]["site"]
+        d = own(conf)
+        cid = submit(d)
+        ctl_ok(d, "approve", cid)
+        wait_for(lambda: rdb.client.xlen(TAG + ":outbox") == 0,
+            what="the events expanded")
+        time.sleep(1.5)         # a mail would have reached the sink by now
+        assert relay.sink.mails() == [], missing
+        assert rdb.client.keys(TAG + ":notification:*") == [], missing
+        assert "no mail is sent until [smtp] from and [notify] site are " \
+            "set" in d.log(), d.log()
+        d.stop()
+    # Both set: the same steps send the mails.
+    d = own(notify_conf(relay.port))
+    cid = submit(d)
+    relay.sink.wait(ADMIN)
+    ctl_ok(d, "approve", cid)
+    relay.sink.wait("anna@example.org")
+
+
+TITLE = "Du musst nicht alles alleine machen"
+PAGE = "https://blog.example.org/2024/allein/"
+
+
+def test_mails_name_the_post_and_link_it(own, rdb, smtp):
+    relay = smtp()
+    d = own(notify_conf(relay.port, author_on_receipt="yes", lang="de"))
+    # The reader writes in English; the admin reads German ([notify] lang).
+    cid = submit(d, lang="en", email="bob@example.org", author="Bob",
+        post_title=TITLE, post_url=PAGE)
+    [m] = relay.sink.wait(ADMIN)
+    assert m["Subject"].startswith("Neuer Kommentar zu „%s“: „" % TITLE), \
+        m["Subject"]
+    text = decoded_body(m)
+    assert ("Ein neuer Kommentar zu „%s“ auf %s wartet auf Freischaltung.\n"
+        "%s#comments\n" % (TITLE, SITE, PAGE)) in text, text
+    [r] = relay.sink.wait("bob@example.org")
+    assert r["Subject"] == 'Your comment on "%s" was received' % TITLE
+    text = decoded_body(r)
+    assert "%s#comments" % PAGE in text and SITE in text, text
+
+    # The German receipt: whole sentences, one a line.
+    cid2 = submit(d, lang="de", email="carla@example.org", author="Carla",
+        post_title=TITLE, post_url=PAGE)
+    [g] = relay.sink.wait("carla@example.org")
+    text = decoded_body(g)
+    assert ("vielen Dank für Ihren Kommentar zu „%s“.\n"
+        "Er erscheint, sobald er freigeschaltet ist.\n%s#comments\n"
+        % (TITLE, PAGE)) in text, text
+    assert "Diese Nachricht hat %s automatisch verschickt." % SITE in text
+
+    ctl_ok(d, "approve", cid)
+    [p] = relay.sink.wait("bob@example.org", n=2)[1:]
+    assert p["Subject"] == 'Your comment on "%s" is published' % TITLE
+    assert "is now published:\n%s#comments\n" % PAGE in decoded_body(p)
+
+    # Stored, and shown by heinzelctl.
+    h = rdb.client.hgetall(TAG + ":comment:" + cid)
+    assert h["post_title"] == TITLE and h["post_url"] == PAGE, h
+    out = ctl_ok(d, "show", cid).out
+    assert re.search(r"^post title\s+%s$" % TITLE, out, re.M), out
+    assert re.search(r"^post url\s+%s$" % re.escape(PAGE), out, re.M), out
+    out = ctl_ok(d, "list").out
+    assert TITLE[:8] in out, out
+    data = ctl_json(d, "show", cid2)
+    assert data["post_title"] == TITLE and data["post_url"] == PAGE, data
+
+
+def test_post_url_is_checked_like_return_to(own, rdb):
+    d = own({})
+    for bad in ("javascript:alert(1)", "https://evil.example/p/",
+                "https://blog.example.org.evil.example/"):
+        r = d.submit(post_url=bad)
+        assert r.status == 422 and r.data["field"] == "post_url", (bad, r)
+    r = d.submit(post_title="x" * 301)
+    assert r.status == 422 and r.data["field"] == "post_title", r
+    assert d.submit(post_url=PAGE, post_title=TITLE).status == 202
