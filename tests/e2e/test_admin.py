@@ -295,3 +295,39 @@ def test_rules_test_scores_exactly_as_heinzeld(heinzeld, rdb, tmp_path):
     assert line and "x3" not in line[0], r
     assert re.search(r"\+2 .*\(3 or more matches, scored once\)$", line[0]), r
     assert re.search(r"^bayes \+0 \(not asked: --no-bayes\)$", r.out, re.M), r
+
+
+# ---- where is heinzelctl? ----
+
+def test_heinzelctl_wrapper_finds_binary_and_configuration(daemon, rdb,
+        tmp_path):
+    import os
+    import shutil
+    from conftest import HEINZELCTL, SRCDIR
+    from ctl_helpers import ctl_env
+    # A checkout after scripts/run: build-run/ and var/heinzel.conf.
+    top = tmp_path / "heinzel"
+    (top / "build-run" / "cli").mkdir(parents=True)
+    (top / "var").mkdir()
+    shutil.copy(os.path.join(SRCDIR, "heinzelctl"), top / "heinzelctl")
+    os.symlink(HEINZELCTL, top / "build-run" / "cli" / "heinzelctl")
+    shutil.copy(daemon.conf, top / "var" / "heinzel.conf")
+    cid = submit(daemon)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    for argv in ([str(top / "heinzelctl"), "list"],
+                 ["../heinzel/heinzelctl", "list"]):
+        p = subprocess.run(argv, cwd=elsewhere, capture_output=True,
+            text=True, env=ctl_env(), timeout=30)
+        assert p.returncode == 0 and cid in p.stdout, p
+    # Not built yet: says so.
+    os.unlink(top / "build-run" / "cli" / "heinzelctl")
+    p = subprocess.run([str(top / "heinzelctl"), "list"], capture_output=True,
+        text=True, env=ctl_env(), timeout=30)
+    assert p.returncode == 1 and "scripts/run" in p.stderr, p
+    # What scripts/run prints and the README says is this wrapper.
+    with open(os.path.join(SRCDIR, "scripts", "run")) as f:
+        run = f.read()
+    assert "\n  $top/heinzelctl list\n" in run
+    with open(os.path.join(SRCDIR, "README.md")) as f:
+        assert "./heinzelctl list" in f.read()
