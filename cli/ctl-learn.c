@@ -206,7 +206,8 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		putchar('\n');
 		json_decref(o);
 	} else
-		printf("learned %lu comments as %s, skipped %lu\n", learned,
+		printf("learned %lu comment%s as %s, skipped %lu\n", learned,
+		    learned == 1 ? "" : "s",
 		    op == BAYES_LEARN_SPAM ? "spam" : "ham", skipped);
 	return skipped > 0 && rc == CTL_OK ? CTL_FAIL : rc;
 }

@@ -6,8 +6,10 @@
  */
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "clock.h"
 #include "ctl.h"
@@ -266,7 +268,9 @@ ctl_outbox_print(struct ctl *ctl, const struct ctl_outbox *ob)
 		    ctl_outbox_str(row, "channel", "-"),
 		    ctl_outbox_str(row, "kind", "-"), to,
 		    ctl_outbox_str(row, "attempts", "-"), when);
-		left = ctl->width > 82 ? ctl->width - 82 : 20;
+		/* The last column: whole unless a terminal's width ends it. */
+		left = !isatty(STDOUT_FILENO) ? SIZE_MAX / 2 :
+		    ctl->width > 82 + 30 ? ctl->width - 82 : 30;
 		err = ctl_output_fit(ctl_outbox_str(row, "error", ""), left);
 		printf("%s\n", err);
 		free(err);
@@ -293,8 +297,8 @@ ctl_outbox_check_id(struct ctl *ctl, const char *id)
 {
 	if (id[0] == '\0' || strspn(id, "0123456789") != strlen(id) ||
 	    strlen(id) > 20)
-		ctl_usage_errx(ctl, "%s: not a notification id (see heinzelctl "
-		    "outbox)", id);
+		ctl_usage_errx(ctl, "%s: not a notification id, the number "
+		    "in the ID column of the list", id);
 }
 
 /* Run the requeue or drop script for nid (NULL: every dead one). */
