@@ -48,7 +48,7 @@ static void
 usage(FILE *fp)
 {
 	fprintf(fp,
-	    "usage: heinzeld [-htV] [-c config] [-d level]\n"
+	    "usage: heinzeld [-htTV] [-c config] [-d level]\n"
 	    "\n"
 	    "Comment-moderation and spam-filter daemon; runs in the foreground.\n"
 	    "\n"
@@ -59,6 +59,8 @@ usage(FILE *fp)
 	    "  -t, --test               check the configuration and the rules,\n"
 	    "                           print \"configuration OK\" or every\n"
 	    "                           error, and exit\n"
+	    "  -T, --dump-config        check as -t, then print every key with\n"
+	    "                           the value in force, defaults included\n"
 	    "  -V, --version            print the version and exit\n"
 	    "  -h, --help               this help\n"
 	    "\n"
@@ -293,6 +295,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'd' },
 		{ "test", no_argument, NULL, 't' },
+		{ "dump-config", no_argument, NULL, 'T' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -303,11 +306,11 @@ main(int argc, char **argv)
 	struct event *sigs[4];
 	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	char *cause = NULL, *name;
-	int ch, test = 0, level = -1, i;
+	int ch, test = 0, dump = 0, level = -1, i;
 
 	memset(&d, 0, sizeof d);
 	d.conf_path = HEINZEL_SYSCONFDIR "/heinzel.conf";
-	while ((ch = getopt_long(argc, argv, "c:d:thV", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:d:tThV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			d.conf_path = optarg;
@@ -321,6 +324,9 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'T':
+			test = dump = 1;
 			break;
 		case 'V':
 			printf("heinzeld %s\n", HEINZEL_VERSION);
@@ -345,6 +351,12 @@ main(int argc, char **argv)
 			return 1;
 		fatalx("%s: fix the errors above, check with heinzeld -t -c %s",
 		    d.conf_path, d.conf_path);
+	}
+	if (dump) {
+		config_dump(d.cfg, stdout);
+		ruleset_unref(d.rules);
+		config_free(d.cfg);
+		return 0;
 	}
 	if (test) {
 		/* Not a syntax error: heinzeld starts and waits for Redis. */
