@@ -95,7 +95,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  ctl_review_exec },
 	{ "stats", "[--json] [--warn-pending N] [--crit-pending N] "
 	  "[--warn-age AGE] [--crit-age AGE]",
-	  "queue depths, oldest pending comment and totals; a monitoring check",
+	  "queue depths and totals; a monitoring check",
 	  "With a threshold it is a monitoring plugin (Nagios, Icinga): one\n"
 	  "status line with performance data, such as\n"
 	  "  HEINZEL WARNING - pending 60 (more than 50) | "
