@@ -711,19 +711,21 @@ def test_mails_name_the_post_and_link_it(own, rdb, smtp):
     text = decoded_body(m)
     assert ("Ein neuer Kommentar zu „%s“ auf %s wartet auf Freischaltung.\n"
         "%s#comments\n" % (TITLE, SITE, PAGE)) in text, text
+    # A receipt, in the comment's language, names the site but nothing
+    # the submitter chose: anyone can type any address into a form.
     [r] = relay.sink.wait("bob@example.org")
-    assert r["Subject"] == 'Your comment on "%s" was received' % TITLE
+    assert r["Subject"] == "Your comment was received"
     text = decoded_body(r)
-    assert "%s#comments" % PAGE in text and SITE in text, text
+    assert "This message was sent automatically by %s." % SITE in text, text
+    assert TITLE not in text and PAGE not in text, text
 
-    # The German receipt: whole sentences, one a line.
+    # The German receipt: whole sentences.
     cid2 = submit(d, lang="de", email="carla@example.org", author="Carla",
         post_title=TITLE, post_url=PAGE)
     [g] = relay.sink.wait("carla@example.org")
     text = decoded_body(g)
-    assert ("vielen Dank für Ihren Kommentar zu „%s“.\n"
-        "Er erscheint, sobald er freigeschaltet ist.\n%s#comments\n"
-        % (TITLE, PAGE)) in text, text
+    assert ("vielen Dank für Ihren Kommentar. Er erscheint, sobald er\n"
+        "freigeschaltet ist.") in text, text
     assert "Diese Nachricht hat %s automatisch verschickt." % SITE in text
 
     ctl_ok(d, "approve", cid)
