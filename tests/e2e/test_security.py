@@ -460,7 +460,8 @@ def test_no_smtp_password_without_tls(heinzeld, rdb, tmp_path):
                            "from": "heinzel@blog.example.org",
                            "user": "blog", "password": SECRET,
                            "timeout": "5"},
-                  "notify": {"admin": "editor@example.org",
+                  "notify": {"site": "Notizen aus Köln",
+                             "admin": "editor@example.org",
                              "retry_base_seconds": "1",
                              "retry_max_seconds": "2"},
                   # Keys of its own: the module's other daemons share
@@ -515,7 +516,8 @@ def test_receipts_are_no_relay(heinzeld, rdb):
     d = heinzeld({"smtp": {"relay": "smtp://127.0.0.1:%d" % relay.port,
                            "from": "heinzel@blog.example.org",
                            "timeout": "5"},
-                  "notify": {"admin": "editor@example.org",
+                  "notify": {"site": "Notizen aus Köln",
+                             "admin": "editor@example.org",
                              "author_on_receipt": "yes",
                              "author_on_approve": "no"},
                   "redis": {"prefix": "receipt10"}}, shared=False)
