@@ -181,7 +181,7 @@ static void
 heinzeld_mail_state(const struct config *cfg)
 {
 	if (config_mail_on(cfg))
-		log_info("notify: mail from %s through %s", cfg->smtp_from,
+		log_debug("notify: mail from %s through %s", cfg->smtp_from,
 		    cfg->smtp_relay);
 	else
 		log_info("notify: no mail is sent until [smtp] from and "

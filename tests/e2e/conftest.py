@@ -217,6 +217,12 @@ class Heinzeld:
             "smtp": {
                 # Nothing listens there: notifications stay in the outbox.
                 "relay": "smtp://127.0.0.1:9",
+                # Mail on, as on a configured blog ([smtp] from and
+                # [notify] site); None in an override switches it off.
+                "from": "heinzel@blog.example.org",
+            },
+            "notify": {
+                "site": "Heinzel Testblog",
             },
             "log": {
                 "level": "debug",

@@ -673,9 +673,9 @@ def test_no_mail_until_sender_and_site_are_set(own, rdb, smtp):
     for missing in ("from", "site"):
         conf = notify_conf(relay.port)
         if missing == "from":
-            del conf["smtp"]["from"]
+            conf["smtp"]["from"] = None     # left out of the file
         else:
-            del conf["notify"]["site"]
+            conf["notify"]["site"] = None
         d = own(conf)
         cid = submit(d)
         ctl_ok(d, "approve", cid)
