@@ -24,11 +24,14 @@
 #ifndef HEINZEL_PRIVACY_H
 #define HEINZEL_PRIVACY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <hiredis/hiredis.h>
+#include <jansson.h>
 
+struct config;
 struct store;
 struct store_cmd;
 
@@ -90,5 +93,38 @@ void privacy_cmd_subject(const struct store *st, struct store_cmd *cmd,
  */
 void privacy_subject_keys(const struct store *st, const redisReply *comment,
     unsigned int ipv6_prefix, char ***keys, size_t *n);
+
+/* What a read (an export without the ids check) found, for the next run. */
+struct privacy_read {
+	char *ids;		/* the comment ids, space-separated */
+	char **keys;		/* the hashed keys their fields name */
+	size_t nkeys;
+};
+
+/* From an export reply; -1 with *cause if r is not one. */
+int privacy_read_parse(const struct store *st, const redisReply *r,
+    unsigned int ipv6_prefix, struct privacy_read *p, const char **cause);
+void privacy_read_free(struct privacy_read *p);
+
+enum privacy_outcome { PRIVACY_DONE, PRIVACY_CHANGED };
+
+/* The reply of a run with ids: done or changed; -1 with *cause. */
+int privacy_subject_reply(const redisReply *r, enum privacy_outcome *o,
+    const char **cause);
+
+/*
+ * An export reply as JSON: {"comments": [{field: value}], "notifications":
+ * [{"id", field: value}], "known_author": [hash], "hashed_keys": [{"key",
+ * "kind", "value", "expires_in_seconds"}]}; an erase reply as the counts
+ * {"comments", "notifications", "known_author", "hashed_keys"}.
+ */
+json_t *privacy_export_json(const redisReply *r);
+json_t *privacy_erased_json(const redisReply *r);
+
+/*
+ * A paragraph for the blog's privacy policy (docs/privacy.md), German or
+ * English, with cfg's keep times filled in.  Caller frees.
+ */
+char *privacy_policy(const struct config *cfg, bool de);
 
 #endif
