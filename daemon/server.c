@@ -36,6 +36,7 @@
 #include "fault.h"
 #include "frontend.h"
 #include "learn.h"
+#include "subject.h"
 #include "log.h"
 #include "metrics.h"
 #include "rules.h"
@@ -707,6 +708,106 @@ server_learn(struct server *srv, struct evhttp_request *req)
 	server_learn_next(r);
 }
 
+/* ---- a reader's data: POST /v1/privacy/export|erase, GET /v1/privacy/policy ---- */
+
+static void
+server_subject_cb(int status, json_t *body, void *arg)
+{
+	struct request *r = arg;
+	json_t *n;
+
+	if (status != 200 || body == NULL) {
+		json_decref(body);
+		request_unavailable(r);
+		return;
+	}
+	/* The log line: how much, never whose. */
+	if ((n = json_object_get(body, "comments")) != NULL)
+		snprintf(r->why, sizeof r->why, "comments=%lld",
+		    json_is_integer(n) ? (long long)json_integer_value(n) :
+		    (long long)json_array_size(n));
+	request_reply_json(r, 200, body);
+}
+
+/*
+ * From a trusted frontend only: {"email": ADDRESS} in the body (never in
+ * the URL, which is logged).
+ */
+static void
+server_subject(struct server *srv, struct evhttp_request *req,
+    enum privacy_mode mode)
+{
+	struct request *r = request_new(srv, req, mode == PRIVACY_ERASE ?
+	    "privacy_erase" : "privacy_export");
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t len = evbuffer_get_length(in);
+	const char *email = NULL;
+	json_t *body;
+
+	if (server_frontend(srv, req) <= 0) {
+		server_unauthorized(r);
+		return;
+	}
+	if (len > 4096 || (body = json_loadb(len ? (const char *)
+	    evbuffer_pullup(in, -1) : "", len, 0, NULL)) == NULL) {
+		request_fail(r, 400, "bad_request", NULL,
+		    "expected a JSON object {\"email\": ADDRESS}");
+		return;
+	}
+	if (json_unpack(body, "{s:s}", "email", &email) != 0 ||
+	    !comment_email_valid(email)) {
+		json_decref(body);
+		request_fail(r, 422, "invalid", "email",
+		    "expected an e-mail address");
+		return;
+	}
+	if (!db_up(srv->db)) {
+		json_decref(body);
+		request_unavailable(r);
+		return;
+	}
+	subject_run(srv->db, srv->store, srv->cfg->flood_ipv6_prefix, mode,
+	    email, server_subject_cb, r);
+	json_decref(body);
+}
+
+static void
+server_privacy_export(struct server *srv, struct evhttp_request *req)
+{
+	server_subject(srv, req, PRIVACY_EXPORT);
+}
+
+static void
+server_privacy_erase(struct server *srv, struct evhttp_request *req)
+{
+	server_subject(srv, req, PRIVACY_ERASE);
+}
+
+/* The privacy policy paragraph with the keep times: ?lang=de|en. */
+static void
+server_privacy_policy(struct server *srv, struct evhttp_request *req)
+{
+	struct request *r = request_new(srv, req, "privacy_policy");
+	char *lang = server_query_param(req, "lang"), *text;
+	bool de;
+
+	if (lang != NULL && strcmp(lang, "de") != 0 && strcmp(lang, "en") != 0) {
+		free(lang);
+		request_fail(r, 422, "invalid", "lang", "expected de or en");
+		return;
+	}
+	de = strcmp(lang != NULL ? lang : srv->cfg->notify_lang, "en") != 0;
+	free(lang);
+	text = privacy_policy(srv->cfg, de);
+	request_reply_json(r, 200, json_pack("{s:s, s:s, s:I, s:I, s:I}",
+	    "lang", de ? "de" : "en", "text", text,
+	    "ip_keep_seconds", (json_int_t)srv->cfg->privacy_ip_keep,
+	    "refused_email_keep_seconds",
+	    (json_int_t)srv->cfg->privacy_refused_email_keep,
+	    "spam_keep_days", (json_int_t)srv->cfg->spam_keep_days));
+	free(text);
+}
+
 /* ---- POST /v1/comments ---- */
 
 static void
@@ -1093,6 +1194,9 @@ static const struct route {
 	{ "/v1/comments", EVHTTP_REQ_GET, server_published },
 	{ "/v1/captcha", EVHTTP_REQ_GET, server_captcha },
 	{ "/v1/learn", EVHTTP_REQ_POST, server_learn },
+	{ "/v1/privacy/export", EVHTTP_REQ_POST, server_privacy_export },
+	{ "/v1/privacy/erase", EVHTTP_REQ_POST, server_privacy_erase },
+	{ "/v1/privacy/policy", EVHTTP_REQ_GET, server_privacy_policy },
 	{ "/v1/health", EVHTTP_REQ_GET, server_health },
 	{ "/metrics", EVHTTP_REQ_GET, server_metrics },
 };
@@ -1199,7 +1303,8 @@ server_request_cb(struct evhttp_request *req, void *arg)
 	}
 	h = evhttp_request_get_output_headers(req);
 	evhttp_add_header(h, "Allow", strcmp(path, "/v1/comments") == 0 ?
-	    "GET, HEAD, POST" : strcmp(path, "/v1/learn") == 0 ? "POST" :
+	    "GET, HEAD, POST" : strcmp(path, "/v1/learn") == 0 ||
+	    strncmp(path, "/v1/privacy/e", 13) == 0 ? "POST" :
 	    "GET, HEAD");
 	request_fail(r, 405, "method_not_allowed", NULL,
 	    "this method is not allowed here");

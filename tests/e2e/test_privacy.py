@@ -407,3 +407,62 @@ def test_comments_from_before_the_index(heinzeld_factory, rdb):
         ctl_ok(d, "privacy", "erase", "alt.leser@example.org", "--yes").out
     assert find(c, email_forms("Alt.Leser@example.org", ["Dora Direkt"])) == []
     assert c.exists(key("comment", other))
+
+
+# ---- over HTTP, for a trusted frontend (the WordPress plugin) ----
+
+def test_http_export_and_erase_need_the_frontend_key(heinzeld_factory, rdb):
+    from test_frontend import KEY, OTHER as OTHER_KEY, post, with_key
+    d = heinzeld_factory({
+        "notify": {"admin": ADMIN, "author_on_receipt": "yes"},
+        "checks": {"flood_ip_limit": "1000", "flood_email_limit": "1000"},
+    }, setup=with_key())
+    c = rdb.client
+    ids, fields = _people(d)
+    auth = "Bearer " + KEY
+    body = {"email": READER.upper()}
+    # Without the key, with another key: 401, nothing read or changed.
+    for a in (None, "Bearer " + OTHER_KEY):
+        for path in ("/v1/privacy/export", "/v1/privacy/erase"):
+            r = post(d, path, body, auth=a)
+            assert r.status == 401, r
+    assert all(c.exists(key("comment", i)) for i in ids["reader"])
+    # Bad input: 400, 422; GET: 405.
+    assert post(d, "/v1/privacy/export", "{", auth=auth).status == 400
+    assert post(d, "/v1/privacy/export", {"email": "nope"}, auth=auth).status == 422
+    assert d.get("/v1/privacy/erase").status == 405
+
+    r = post(d, "/v1/privacy/export", body, auth=auth)
+    assert r.status == 200, r
+    x = json.loads(r.body)
+    assert sorted(v["id"] for v in x["comments"]) == sorted(ids["reader"])
+    assert all(v["email"] == READER for v in x["comments"])
+    assert OTHER.lower() not in r.body.decode().lower()
+    assert x["known_author"]
+    # The same as heinzelctl's, but for the comments' typing.
+    y = ctl_json(d, "privacy", "export", READER)
+    assert x["known_author"] == y["known_author"]
+    assert [n["id"] for n in x["notifications"]] == \
+        [n["id"] for n in y["notifications"]]
+
+    r = post(d, "/v1/privacy/erase", body, auth=auth)
+    assert r.status == 200, r
+    assert json.loads(r.body)["comments"] == 3
+    needles, dups = _forms(fields["reader"], READER, READER_NAME)
+    assert find(c, needles, dups) == []
+    assert all(c.exists(key("comment", i)) for i in ids["other"])
+    log = d.log()
+    assert "POST /v1/privacy/erase 200 comments=3" in log
+    assert READER.lower() not in log.lower()
+
+
+def test_http_policy(heinzeld_factory, rdb):
+    d = heinzeld_factory({"privacy": {"ip_keep": "2d"}})
+    r = d.get("/v1/privacy/policy?lang=de")
+    assert r.status == 200
+    x = json.loads(r.body)
+    assert x["lang"] == "de" and "nach 2 Tagen." in x["text"]
+    assert x["ip_keep_seconds"] == 172800
+    assert x["text"] == ctl_ok(d, "privacy", "policy", "--lang", "de").out.strip()
+    assert json.loads(d.get("/v1/privacy/policy?lang=en").body)["lang"] == "en"
+    assert d.get("/v1/privacy/policy?lang=fr").status == 422
