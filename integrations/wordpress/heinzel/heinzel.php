@@ -28,6 +28,7 @@ require_once __DIR__ . '/includes/class-heinzel-submit.php';
 require_once __DIR__ . '/includes/class-heinzel-sync.php';
 require_once __DIR__ . '/includes/class-heinzel-admin.php';
 require_once __DIR__ . '/includes/class-heinzel-history.php';
+require_once __DIR__ . '/includes/class-heinzel-privacy.php';
 
 /**
  * The heinzeld socket: HEINZEL_SOCKET from wp-config.php wins over the
