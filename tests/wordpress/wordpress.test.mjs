@@ -2,7 +2,7 @@
 // Chromium: the reader's path through WordPress's own comment form, the
 // publication of approved comments, the sync's idempotency, the cache,
 // and the history import.  Started by tests/wordpress/run, which passes
-// BASE_URL, WP_DIR, HEINZEL_CONF, HEINZEL_SOCKET, REDIS_SOCKET, HEINZELCTL
+// BASE_URL, WP_DIR, HEINZEL_CONF, HEINZEL_SOCKET, HEINZELCTL, ADMIN_PASSWORD
 // and WORDPRESS_OUT (screenshots).
 
 import { after, before, test } from 'node:test';
@@ -21,14 +21,13 @@ const BASE = process.env.BASE_URL;
 const WP = process.env.WP_DIR;
 const CONF = process.env.HEINZEL_CONF;
 const SOCKET = process.env.HEINZEL_SOCKET;
-const REDIS = process.env.REDIS_SOCKET;
 const HEINZELCTL = process.env.HEINZELCTL;
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const OUT = process.env.WORDPRESS_OUT || path.join(HERE, 'out');
 const PLUGIN = path.join(HERE, '../../integrations/wordpress/heinzel');
 const POST_URL = `${BASE}/heinzelmaennchen/`;
 
-if (!BASE || !WP || !CONF || !SOCKET || !REDIS || !HEINZELCTL)
+if (!BASE || !WP || !CONF || !SOCKET || !HEINZELCTL)
 	throw new Error('run me through tests/wordpress/run');
 mkdirSync(OUT, { recursive: true });
 
@@ -321,7 +320,7 @@ test('obvious spam is refused and never appears', async (t) => {
 	await shot(page, '06-spam.png');
 	const kept = findBody('spam', READERS.spam.body);
 	assert.equal(kept.length, 1, 'kept in the spam folder for review');
-	await sleep(2100);	// past the view throttle: this view pulls
+	phpJson(`return Heinzel_Sync::sync_post(${postId}, true);`);
 	await page.goto(POST_URL);
 	assert.equal(await page.locator('body', { hasText: 'viagra' }).count(), 0, 'not on the page');
 	assert.ok(!wpComments().some((r) => /viagra/.test(r.body)), 'not in WordPress');
@@ -634,28 +633,21 @@ function history() {
 	return { ham, spam };
 }
 
-// Submit one comment through the API (the question answered from Redis,
-// as only a test may) and return its score.
-async function scoreOf(body) {
-	const c = JSON.parse(execFileSync('curl', ['-sf', '--unix-socket', SOCKET,
-		'http://localhost/v1/captcha?lang=de'], { encoding: 'utf8' }));
-	const tag = process.env.REDIS_PREFIX || 'heinzel';
-	const stored = execFileSync('redis-cli', ['-s', REDIS, 'GET', `{${tag}}:captcha:${c.id}`],
-		{ encoding: 'utf8' }).trim();
-	const comment = { post: postId, author: 'Crypto King', email: `x${Date.now()}@spam.example.com`,
-		url: 'https://shop3.example.com/', body, captcha_id: c.id,
-		captcha_answer: stored.split(' ')[0], lang: 'de' };
-	const out = execFileSync('curl', ['-s', '--unix-socket', SOCKET, '-H',
-		'Content-Type: application/json', '--data-binary', JSON.stringify(comment),
-		'http://localhost/v1/comments'], { encoding: 'utf8' });
-	const id = JSON.parse(out).id;
-	assert.ok(id, `stored (or kept as spam): ${out}`);
-	return ctlJson('show', id).score;
+// What heinzel would score a comment now: heinzelctl rules test scores as
+// heinzeld does (rules, checks and, once trained, the classifier from Redis).
+function scoreOf(body) {
+	const comment = { post: postId, author: 'Crypto King', email: 'king@spam.example.com',
+		url: 'https://shop3.example.com/', body, lang: 'de' };
+	const out = JSON.parse(execFileSync(HEINZELCTL, ['-c', CONF, 'rules', 'test', '--json', '-'],
+		{ input: JSON.stringify(comment), encoding: 'utf8' }));
+	return out;
 }
 
-test('the history import trains the classifier', async () => {
+test('the history import trains the classifier', async (t) => {
 	const stats0 = ctlJson('learn', '--stats');
-	const before = await scoreOf('Cheap replica watches! click here for the bonus, free trial no risk.');
+	const spam = 'Cheap replica watches! click here for the bonus, guaranteed profit every week.';
+	const before = scoreOf(spam);
+	assert.equal(stats0.ready, false, 'the classifier does not score yet');
 
 	// The blog's history, in WordPress: approved comments and the spam folder.
 	const h = history();
@@ -707,14 +699,14 @@ test('the history import trains the classifier', async () => {
 	assert.ok(stats1.spam >= stats0.spam + 120, `spam learned twice: ${JSON.stringify(stats1)}`);
 	assert.equal(stats1.ready, true, 'the classifier scores now');
 
-	// heinzeld asks whether the classifier is ready at most every 10 s.
-	const texts = ['guaranteed profit every week', 'limited offer today only',
-		'discount code inside', 'visit our shop now'];
-	let after = before;
-	for (let i = 0; after <= before && i < 12; i++) {
-		if (i > 0)
-			await sleep(1000);
-		after = await scoreOf(`Cheap replica watches! click here for the bonus, ${texts[i % 4]} ${i}.`);
-	}
-	assert.ok(after > before, `a spam like the imported spam scores higher: ${before} -> ${after}`);
+	const after = scoreOf(spam);
+	writeFileSync(path.join(OUT, 'scores.json'), JSON.stringify({ before, after }, null, 2));
+	assert.ok(after.total > before.total,
+		`a spam like the imported spam scores higher: ${before.total} -> ${after.total}`);
+	assert.ok(after.hits.some((h) => /^BAYES_/.test(h.rule)),
+		`the classifier has its say: ${JSON.stringify(after.hits)}`);
+	// A reader's comment like the imported ones stays far below it.
+	const ham = scoreOf('Danke für die Geschichte, meine Großmutter hat davon erzählt. Liebe Grüße');
+	t.diagnostic(`the spam scored ${before.total} before, ${after.total} after; a reader's comment ${ham.total}`);
+	assert.ok(ham.total < after.total, 'ham and spam apart');
 });
