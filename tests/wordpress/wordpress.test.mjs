@@ -324,6 +324,17 @@ test('obvious spam is refused and never appears', async (t) => {
 	await page.goto(POST_URL);
 	assert.equal(await page.locator('body', { hasText: 'viagra' }).count(), 0, 'not on the page');
 	assert.ok(!wpComments().some((r) => /viagra/.test(r.body)), 'not in WordPress');
+
+	// A bot that fills in every field, the honeypot too.
+	await open(page);
+	const body = 'Great post, thanks for sharing this valuable information with us.';
+	await fill(page, { author: 'Bot', email: 'bot@example.net', url: '', body });
+	await page.evaluate(() => { document.getElementById('heinzel-hp').value = 'http://bot.example.net/'; });
+	await submit(page);
+	assert.match(await page.locator('#heinzel-notice').innerText(), /Spam/);
+	const caught = findBody('spam', body);
+	assert.equal(caught.length, 1);
+	assert.ok(caught[0].hits.some((h) => /HONEYPOT/.test(JSON.stringify(h))), JSON.stringify(caught[0].hits));
 });
 
 // heinzeld stopped (SIGTERM) removes its socket: so does this test, which
