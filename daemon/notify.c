@@ -194,9 +194,13 @@ notify_start(struct notify_job *job, const redisReply *h)
 			cause = xstrdup("no [notify] webhook is configured");
 			permanent = 1;
 		} else {
-			payload = notice_webhook(h, &len, &key);
-			job->dj = deliver_webhook(job->n->deliver, cfg, key,
-			    payload, len, notify_sent, job);
+			if ((payload = notice_webhook(h, &len, &key)) == NULL) {
+				cause = xstrdup("the stored comment makes no "
+				    "JSON (not UTF-8, or a bad score)");
+				permanent = 1;
+			} else
+				job->dj = deliver_webhook(job->n->deliver, cfg,
+				    key, payload, len, notify_sent, job);
 			free(key);
 		}
 	} else {

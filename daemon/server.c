@@ -288,6 +288,17 @@ request_reply_json(struct request *r, int status, json_t *obj)
 	struct evbuffer *buf = evbuffer_new();
 	char *text;
 
+	if (obj == NULL) {
+		/*
+		 * json_pack refused a value (text that is not UTF-8): a bug
+		 * to log and a 500 to send, never a reason to stop.
+		 */
+		log_warnx("%s: cannot make the JSON answer (%d)", r->route,
+		    status);
+		obj = json_pack("{s:s, s:s}", "error", "internal", "message",
+		    "heinzeld could not write its answer");
+		status = 500;
+	}
 	text = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
 	json_decref(obj);
 	if (buf == NULL || text == NULL)

@@ -218,8 +218,16 @@ notice_webhook(const redisReply *h, size_t *len, char **key)
 	    "hold", strcmp(notice_field(h, "hold"), "1") == 0, "hits", hits,
 	    "pending", (json_int_t)strtoll(notice_field(h, "pending"), NULL, 10),
 	    "approve", "", "notification", *key);
-	if (o == NULL)
-		fatalx("%s: cannot build the webhook's JSON", __func__);
+	if (o == NULL) {
+		/*
+		 * What Redis held is not UTF-8 text or the score is not a
+		 * number: a notification nobody can send, not a reason to stop.
+		 */
+		free(excerpt);
+		free(*key);
+		*key = NULL;
+		return NULL;
+	}
 	if (strcmp(kind, "pending") == 0) {
 		copy = NULL;
 		xasprintf(&copy, "heinzelctl approve %s", cid);

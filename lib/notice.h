@@ -33,7 +33,9 @@ int notice_mail(const redisReply *h, const struct config *cfg, time_t now,
  * post_url, author, url,
  * excerpt, created_at, score, hold, hits, pending, approve (pending
  * only), notification; never the author's e-mail address or IP.  *key is
- * "ID.EVENT" for the Idempotency-Key header (caller frees).
+ * "ID.EVENT" for the Idempotency-Key header (caller frees).  NULL (and
+ * no key) when the stored fields make no JSON: text that is not UTF-8, a
+ * score that is not a finite number.
  */
 char *notice_webhook(const redisReply *h, size_t *len, char **key);
 

@@ -916,6 +916,26 @@ test_notice_webhook(void **state)
 	free(body);
 	free(key);
 	hash_free(h);
+
+	/* What Redis held makes no JSON: NULL, never an exit. */
+	for (i = 0; kv[i] != NULL; i += 2) {
+		if (strcmp(kv[i], "author") == 0)
+			kv[i + 1] = "Anna \xff";
+	}
+	h = hash_reply(kv);
+	key = NULL;
+	assert_null(notice_webhook(h, &len, &key));
+	assert_null(key);
+	hash_free(h);
+	for (i = 0; kv[i] != NULL; i += 2) {
+		if (strcmp(kv[i], "author") == 0)
+			kv[i + 1] = "Anna";
+		if (strcmp(kv[i], "score") == 0)
+			kv[i + 1] = "nan";
+	}
+	h = hash_reply(kv);
+	assert_null(notice_webhook(h, &len, &key));
+	hash_free(h);
 }
 
 int

@@ -12,8 +12,9 @@ xmalloc(size_t size)
 {
 	void *p;
 
+	/* Zero bytes is one: a size from outside input can be 0, never fatal. */
 	if (size == 0)
-		fatalx("xmalloc: zero size");
+		size = 1;
 	if ((p = malloc(size)) == NULL)
 		fatal("xmalloc: allocating %zu bytes", size);
 	return p;
@@ -25,7 +26,7 @@ xcalloc(size_t nmemb, size_t size)
 	void *p;
 
 	if (nmemb == 0 || size == 0)
-		fatalx("xcalloc: zero size");
+		nmemb = size = 1;
 	if ((p = calloc(nmemb, size)) == NULL)
 		fatal("xcalloc: allocating %zu * %zu bytes", nmemb, size);
 	return p;
@@ -37,7 +38,7 @@ xreallocarray(void *ptr, size_t nmemb, size_t size)
 	void *p;
 
 	if (nmemb == 0 || size == 0)
-		fatalx("xreallocarray: zero size");
+		nmemb = size = 1;
 	if ((p = reallocarray(ptr, nmemb, size)) == NULL)
 		fatal("xreallocarray: allocating %zu * %zu bytes", nmemb, size);
 	return p;
