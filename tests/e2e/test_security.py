@@ -707,3 +707,37 @@ def test_reader_cannot_forge_x_real_ip_through_demo_nginx(daemon, rdb):
         assert rdb.client.hget(key("comment", cid), "ip") == "127.0.0.1"
     finally:
         n.stop()
+
+
+# ---- finding 1, the class: stored data ----
+
+def test_stored_bytes_that_make_no_json_do_not_stop_heinzeld(heinzeld, rdb):
+    """Finding 1's audit: a webhook notification whose stored comment is
+    not UTF-8 (Redis is outside input too) made heinzeld exit in fatalx;
+    now it is a dead notification and heinzeld goes on."""
+    import time
+    import redis
+    raw = redis.Redis(unix_socket_path=rdb.socket, socket_timeout=5)
+    tag = "{hook1}"
+    d = heinzeld({"notify": {"webhook": "http://127.0.0.1:9/hook",
+                             "admin": "", "author_on_approve": "no",
+                             "max_tries": "1"},
+                  "redis": {"prefix": "hook1"}}, shared=False)
+    try:
+        cid = "0193a1b2c3d4e5f60718"
+        raw.hset("%s:comment:%s" % (tag, cid), mapping={
+            "id": cid, "post": "p", "author": b"Anna \xff\xfe",
+            "email": "a@example.org", "body": "x", "status": "pending",
+            "score": "0", "hits": "", "hold": "0",
+            "created_at": "1700000000000"})
+        raw.xadd("%s:outbox" % tag, {"event": "pending", "id": cid})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and \
+                raw.zcard("%s:outbox:dead" % tag) == 0 and d.alive():
+            time.sleep(0.05)
+        assert d.alive(), d.log()
+        assert raw.zcard("%s:outbox:dead" % tag) == 1, d.log()
+        assert d.get("/v1/health").status == 200
+    finally:
+        d.stop()
+        raw.close()
