@@ -21,7 +21,8 @@ static const double metrics_buckets[] = {
 #define METRICS_NBUCKETS (sizeof metrics_buckets / sizeof metrics_buckets[0])
 
 static const char *const metrics_routes[] = {
-	"comments_post", "comments_list", "captcha", "health", "metrics", "other"
+	"comments_post", "comments_list", "captcha", "learn", "health", "metrics",
+	"other"
 };
 #define METRICS_NROUTES (sizeof metrics_routes / sizeof metrics_routes[0])
 

@@ -100,6 +100,8 @@ def test_learn_trains_the_classifier(heinzeld, rdb):
     after = ctl_json(d, "learn", "--stats")
     assert after["ham"] == before["ham"] + 7
     assert after["spam"] == before["spam"] + 5
+    metrics = d.get("/metrics").text
+    assert 'heinzel_http_requests_total{route="learn",code="200"} 2' in metrics, metrics
 
 
 def test_learn_refuses_without_the_key_and_bad_requests(heinzeld, rdb):
