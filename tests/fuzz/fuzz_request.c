@@ -12,8 +12,9 @@
  * auto_approve, flood limits, the IPv6 prefix) and the way in:
  *
  *	bit 0 clear	the rest is a request body, bit 1 set: a form
- *	bit 0 set	the rest is fields: two bytes of field mask, then the
- *			values separated by NUL bytes, then an X-Real-IP;
+ *	bit 0 set	the rest is fields: three bytes of field mask (bit i
+ *			for field i, the top bit for an X-Real-IP), then
+ *			the values separated by NUL bytes, then the address;
  *			sent both as JSON and as a form, so that every
  *			combination of fields reaches both parsers
  */
@@ -42,6 +43,9 @@
 #ifndef FUZZ_RULES_DIR
 #error "FUZZ_RULES_DIR names the shipped rules"
 #endif
+
+/* A bit of the field mask per field, the top one for X-Real-IP. */
+_Static_assert(CF__COUNT <= 23, "more fields than the mask holds");
 
 static struct config *fuzz_cfg;
 static struct ruleset *fuzz_rules;
@@ -80,24 +84,51 @@ fuzz_request_cmd(const struct store_cmd *cmd, int min_argc)
 	}
 }
 
-/* The submit command: EVALSHA sha 14 keys, 16 values, then field pairs. */
-static void
-fuzz_request_submit_cmd(const struct store_cmd *cmd, const struct comment *c)
+/* Whether the command's field/value pairs, from "id" on, hold name = v. */
+static bool
+fuzz_request_has_pair(const struct store_cmd *cmd, int from, const char *name,
+    const char *v, size_t len)
 {
-	int i, fields = 0;
+	int i;
 
-	fuzz_request_cmd(cmd, 3 + 14 + 16);
-	FUZZ_CHECK(strcmp(cmd->argv[2], "14") == 0);
-	for (i = 3; i < 3 + 14; i++)
+	for (i = from; i + 1 < cmd->argc; i += 2)
+		if (strcmp(cmd->argv[i], name) == 0)
+			return cmd->argvlen[i + 1] == len &&
+			    memcmp(cmd->argv[i + 1], v, len) == 0;
+	return false;
+}
+
+/*
+ * The submit command: EVALSHA sha nkeys, the keys (all under the prefix),
+ * the script's values, then field/value pairs from "id" on, which hold
+ * every stored field the comment has, each once.
+ */
+static void
+fuzz_request_submit_cmd(const struct store_cmd *cmd, const struct comment *c,
+    const char *id)
+{
+	int i, j, nkeys;
+
+	fuzz_request_cmd(cmd, 4);
+	nkeys = atoi(cmd->argv[2]);
+	FUZZ_CHECK(nkeys > 0 && 3 + nkeys < cmd->argc);
+	for (i = 3; i < 3 + nkeys; i++)
 		FUZZ_CHECK(strncmp(cmd->argv[i], "{fz}:", 5) == 0);
-	/* The field pairs: every stored field the comment has, and six more. */
-	FUZZ_CHECK((cmd->argc - 3 - 14 - 16) % 2 == 0);
-	for (i = 0; i < CF__COUNT; i++)
-		if (c->field[i] != NULL && i != CF_HONEYPOT &&
-		    i != CF_RETURN_TO && i != CF_CAPTCHA_ID &&
-		    i != CF_CAPTCHA_ANSWER)
-			fields++;
-	FUZZ_CHECK((cmd->argc - 3 - 14 - 16) / 2 == fields + 1 + 5);
+	for (j = 3 + nkeys; j + 1 < cmd->argc; j++)
+		if (strcmp(cmd->argv[j], "id") == 0 &&
+		    strcmp(cmd->argv[j + 1], id) == 0)
+			break;
+	FUZZ_CHECK(j + 1 < cmd->argc);
+	FUZZ_CHECK((cmd->argc - j) % 2 == 0);
+	for (i = 0; i < CF__COUNT; i++) {
+		if (c->field[i] == NULL || i == CF_HONEYPOT ||
+		    i == CF_RETURN_TO || i == CF_CAPTCHA_ID ||
+		    i == CF_CAPTCHA_ANSWER)
+			continue;
+		FUZZ_CHECK(fuzz_request_has_pair(cmd, j, comment_field_name(i),
+		    c->field[i], c->len[i]));
+	}
+	FUZZ_CHECK(fuzz_request_has_pair(cmd, j, "id", id, strlen(id)));
 }
 
 /* Score, build the commands and check them, as heinzeld would. */
@@ -152,7 +183,7 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	store_cmd_init(&cmd);
 	store_cmd_submit(&fuzz_store, &cmd, (mode & 1) ? NULL :
 	    "0123456789abcdef0123456789abcdef01234567", &sub);
-	fuzz_request_submit_cmd(&cmd, c);
+	fuzz_request_submit_cmd(&cmd, c, id);
 	store_cmd_to_eval(&cmd, STORE_SCRIPT_SUBMIT);
 	FUZZ_CHECK(strcmp(cmd.argv[0], "EVAL") == 0);
 	store_cmd_free(&cmd);
@@ -249,7 +280,7 @@ fuzz_request_form_add(struct strbuf *sb, const char *name, const char *v,
 static void
 fuzz_request_fields(const uint8_t *data, size_t size, uint8_t mode)
 {
-	const char *p = (const char *)data + 2, *end = (const char *)data + size;
+	const char *p = (const char *)data + 3, *end = (const char *)data + size;
 	const char *nul, *real_ip = NULL;
 	struct strbuf form = STRBUF_INIT;
 	unsigned int mask;
@@ -258,9 +289,10 @@ fuzz_request_fields(const uint8_t *data, size_t size, uint8_t mode)
 	size_t n, blen;
 	int i;
 
-	if (size < 2)
+	if (size < 3)
 		return;
-	mask = (unsigned int)data[0] | (unsigned int)data[1] << 8;
+	mask = (unsigned int)data[0] | (unsigned int)data[1] << 8 |
+	    (unsigned int)data[2] << 16;
 	obj = json_object();
 	for (i = 0; i < CF__COUNT; i++) {
 		if ((mask & (1U << i)) == 0)
@@ -274,7 +306,7 @@ fuzz_request_fields(const uint8_t *data, size_t size, uint8_t mode)
 		fuzz_request_form_add(&form, comment_field_name(i), p, n);
 		p += n + (nul != NULL);
 	}
-	if (p < end && (mask & 0x8000)) {
+	if (p < end && (mask & 0x800000)) {
 		n = strnlen(p, (size_t)(end - p));
 		ip = strndup(p, n);
 		real_ip = ip;
