@@ -145,6 +145,26 @@ class HeinzelTest extends TestCase {
 	}
 
 	/**
+	 * Request headers reach heinzel as text it accepts: valid UTF-8, no
+	 * control characters, cut between characters.
+	 */
+	public function test_header_text() {
+		$s = array(
+			'A' => "Mozilla/5.0\x01 (X11)\x7f",
+			'B' => "M\xff\xfe",
+			'C' => str_repeat( 'a', 9 ) . "\u{00e4}\u{00e4}",
+			'D' => "Firefox\u{0085}/1",
+		);
+		$this->assertSame( 'Mozilla/5.0 (X11)', Heinzel_Submit::header_text( $s, 'A', 100 ) );
+		$this->assertSame( '', Heinzel_Submit::header_text( $s, 'B', 100 ) );
+		$this->assertSame( str_repeat( 'a', 9 ), Heinzel_Submit::header_text( $s, 'C', 10 ) );
+		$this->assertSame( str_repeat( 'a', 9 ) . "\u{00e4}", Heinzel_Submit::header_text( $s, 'C', 11 ) );
+		$this->assertSame( str_repeat( 'a', 9 ) . "\u{00e4}", Heinzel_Submit::header_text( $s, 'C', 12 ) );
+		$this->assertSame( 'Firefox/1', Heinzel_Submit::header_text( $s, 'D', 100 ) );
+		$this->assertSame( '', Heinzel_Submit::header_text( $s, 'E', 100 ) );
+	}
+
+	/**
 	 * heinzel ids are 20 hex digits.
 	 */
 	public function test_id_valid() {

@@ -156,8 +156,8 @@ class Heinzel_Submit {
 			'body'       => $form['body'],
 			// The address as WordPress sees it, proxies and all (its own filter).
 			'ip'         => (string) apply_filters( 'pre_comment_user_ip', $ip ),
-			'user_agent' => isset( $server['HTTP_USER_AGENT'] ) ? substr( (string) $server['HTTP_USER_AGENT'], 0, 254 ) : '',
-			'referrer'   => isset( $server['HTTP_REFERER'] ) ? substr( (string) $server['HTTP_REFERER'], 0, 1000 ) : '',
+			'user_agent' => self::header_text( $server, 'HTTP_USER_AGENT', 254 ),
+			'referrer'   => self::header_text( $server, 'HTTP_REFERER', 1000 ),
 			'lang'       => heinzel_lang(),
 			'request_id' => self::request_id( $form['form_request'], $form['email'], $form['body'] ),
 			'post_title' => get_the_title( $post_id ),
@@ -180,6 +180,36 @@ class Heinzel_Submit {
 			}
 		}
 		return $api;
+	}
+
+	/**
+	 * A request header as heinzel takes it: valid UTF-8 without control
+	 * characters, at most $max bytes, cut between characters.  A browser's
+	 * odd header must not get the reader's comment refused as invalid.
+	 *
+	 * @param array  $server The request's $_SERVER, unslashed.
+	 * @param string $key    E.g. HTTP_USER_AGENT.
+	 * @param int    $max    Bytes.
+	 * @return string
+	 */
+	public static function header_text( array $server, $key, $max ) {
+		if ( ! isset( $server[ $key ] ) || ! is_string( $server[ $key ] ) ) {
+			return '';
+		}
+		$v = $server[ $key ];
+		if ( 1 !== preg_match( '//u', $v ) ) {
+			return '';
+		}
+		$v = (string) preg_replace( '/[\x00-\x1f\x7f\x{80}-\x{9f}]/u', '', $v );
+		if ( strlen( $v ) > $max ) {
+			$next = ord( $v[ $max ] );
+			$v    = substr( $v, 0, $max );
+			if ( 0x80 === ( $next & 0xc0 ) ) {
+				// The cut split a character: drop what is left of it.
+				$v = (string) preg_replace( '/[\xc0-\xff][\x80-\xbf]*$/', '', $v );
+			}
+		}
+		return trim( $v );
 	}
 
 	/**
