@@ -27,6 +27,8 @@
 #define JANITOR_FIRST 2	/* seconds after start, or after Redis was down */
 #define JANITOR_BATCH 500
 #define JANITOR_PRIVACY_MAX 60	/* seconds between privacy runs, at most */
+/* Comments per queue and privacy run: a run of a backlog takes ~7 ms. */
+#define JANITOR_PRIVACY_BATCH 100
 
 struct janitor {
 	struct db *db;
@@ -209,7 +211,8 @@ janitor_privacy_run(struct janitor *j)
 	privacy_cmd_expire(j->store, &cmd, db_script_sha(j->db,
 	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)),
 	    now_ms > ip_ms ? now_ms - ip_ms : 0,
-	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_BATCH, now_ms);
+	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_PRIVACY_BATCH,
+	    now_ms);
 	if (db_command(j->db, &cmd, DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE),
 	    janitor_expired_cb, j) != 0)
 		janitor_privacy_schedule(j, JANITOR_FIRST);
