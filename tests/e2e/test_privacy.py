@@ -466,3 +466,28 @@ def test_http_policy(heinzeld_factory, rdb):
     assert x["text"] == ctl_ok(d, "privacy", "policy", "--lang", "de").out.strip()
     assert json.loads(d.get("/v1/privacy/policy?lang=en").body)["lang"] == "en"
     assert d.get("/v1/privacy/policy?lang=fr").status == 422
+
+
+def test_two_daemons_expire_once(heinzeld_factory, rdb):
+    """Several heinzeld on one Redis all run the janitor: each IP goes
+    once, counted once, and nothing else is touched."""
+    conf = {"privacy": {"ip_keep": "2s", "refused_email_keep": "7d"},
+            "checks": {"flood_ip_limit": "1000", "flood_email_limit": "1000"}}
+    a = heinzeld_factory(conf, shared=False)
+    b = heinzeld_factory(conf, shared=False)
+    c = rdb.client
+    ids = []
+    for i in range(30):
+        d = (a, b)[i % 2]
+        r = d.post_json("/v1/comments", d.fields(ip="198.51.100.%d" % (i + 1),
+            user_agent=UA, email="viele%d@example.org" % i))
+        assert r.status == 202, r
+        ids.append(json.loads(r.body)["id"])
+    assert wait_for(lambda: not any(c.hexists(key("comment", i), "ip")
+                                    for i in ids), 15)
+    assert int(c.hget(key("stats"), "privacy_ip_erased")) == 30
+    for i in ids:
+        h = c.hgetall(key("comment", i))
+        assert h["status"] == "pending" and h["email"].startswith("viele")
+        assert "user_agent" not in h
+    assert find(c, {UA}) == []
