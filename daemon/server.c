@@ -684,7 +684,8 @@ server_learn(struct server *srv, struct evhttp_request *req)
 	struct request *r = request_new(srv, req, "learn");
 	struct evbuffer *in = evhttp_request_get_input_buffer(req);
 	size_t len = evbuffer_get_length(in);
-	const char *as, *body;
+	const char *body;
+	char *as;
 	struct fault f;
 
 	if (server_frontend(srv, req) <= 0) {
@@ -693,11 +694,13 @@ server_learn(struct server *srv, struct evhttp_request *req)
 	}
 	as = server_query_param(req, "as");
 	if (as == NULL || (strcmp(as, "ham") != 0 && strcmp(as, "spam") != 0)) {
+		free(as);
 		request_fail(r, 422, "invalid", "as", "say what the comments are: "
 		    "?as=ham or ?as=spam");
 		return;
 	}
 	r->learn_op = strcmp(as, "spam") == 0 ? BAYES_LEARN_SPAM : BAYES_LEARN_HAM;
+	free(as);
 	if (len > srv->cfg->max_body) {
 		fault_set(&f, 413, "too_large", NULL,
 		    "the request body is over %zu bytes; send fewer comments at once",
