@@ -22,12 +22,15 @@ ctl_db_connect(struct ctl *ctl)
 {
 	unsigned int ms = ctl->cfg->redis_timeout_ms;
 	struct store_addr a;
+	struct store_cmd auth;
 	struct timeval tv;
 	redisContext *c;
 	redisReply *r;
 	char *cause;
 
-	if (store_addr_parse(ctl->cfg->redis_address, &a, &cause) != 0)
+	if (store_addr_config(&a, ctl->cfg->redis_address, ctl->cfg->redis_user,
+	    ctl->cfg->redis_password_file, &cause) != 0 ||
+	    store_addr_auth(&a, &auth, &cause) != 0)
 		ctl_fatalx("%s (check %s)", cause, ctl->redis_hint);
 	ctl->redis_name = store_addr_name(&a);
 	if (ms == 0)
@@ -45,12 +48,15 @@ ctl_db_connect(struct ctl *ctl)
 	}
 	redisSetTimeout(c, tv);
 	ctl->rc = c;
-	if (a.password != NULL) {
-		r = redisCommand(c, "AUTH %s", a.password);
+	if (auth.argc > 0) {
+		r = redisCommandArgv(c, auth.argc, auth.argv, auth.argvlen);
+		store_cmd_free(&auth);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			ctl_fatalx("Redis at %s refused the password: %s "
-			    "(check %s)", ctl->redis_name,
-			    r ? r->str : c->errstr, ctl->redis_hint);
+			ctl_fatalx("Redis at %s refused the login%s%s: %s "
+			    "(check [redis] user and password_file, or %s)",
+			    ctl->redis_name, a.user ? " as user " : "",
+			    a.user ? a.user : "", r ? r->str : c->errstr,
+			    ctl->redis_hint);
 		freeReplyObject(r);
 	}
 	if (a.db != 0) {

@@ -52,6 +52,7 @@ struct db {
 	unsigned int backoff_ms;
 	uint64_t connect_deadline_ms;
 	unsigned int loading;		/* SCRIPT LOADs outstanding */
+	struct store_cmd auth;		/* AUTH for the connection being made */
 
 	char sha[DB_NSCRIPTS][41];
 	TAILQ_HEAD(, db_req) inflight;
@@ -287,14 +288,37 @@ db_loaded_cb(redisReply *reply, void *arg)
 	}
 }
 
+/* A refused login: say which user and where the password comes from. */
+static void
+db_refused(struct db *db, const char *error)
+{
+	char *why;
+
+	xasprintf(&why, "Redis refused the login%s%s: %s (check [redis] user "
+	    "and password_file)", db->addr.user ? " as user " : "",
+	    db->addr.user ? db->addr.user : "", error);
+	db_drop(db, why);
+	free(why);
+}
+
 /*
  * INFO persistence, once per connection: a 202 promises the comment is in
- * Redis, which is only as durable as Redis' own persistence.
+ * Redis, which is only as durable as Redis' own persistence.  The first
+ * command after AUTH, so it also notices a Redis that wants a password.
  */
 static void
 db_persistence_cb(redisReply *reply, void *arg)
 {
-	(void)arg;
+	struct db *db = arg;
+
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		if (strncmp(reply->str, "NOAUTH", 6) == 0)
+			db_refused(db, reply->str);
+		else
+			log_warnx("redis: cannot check persistence: %s",
+			    reply->str);
+		return;
+	}
 	if (reply == NULL || reply->type != REDIS_REPLY_STRING)
 		return;
 	if (strstr(reply->str, "aof_enabled:1") != NULL)
@@ -305,7 +329,7 @@ db_persistence_cb(redisReply *reply, void *arg)
 		    "(set appendonly yes, see README \"Durability\")");
 }
 
-/* AUTH or SELECT failed: the address is wrong, not Redis down. */
+/* SELECT failed: the address is wrong, not Redis down. */
 static void
 db_setup_cb(redisReply *reply, void *arg)
 {
@@ -313,6 +337,13 @@ db_setup_cb(redisReply *reply, void *arg)
 
 	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
 		db_drop(db, reply->str);
+}
+
+static void
+db_auth_cb(redisReply *reply, void *arg)
+{
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		db_refused(arg, reply->str);
 }
 
 /* Queue a command on the connection regardless of state (setup commands). */
@@ -352,11 +383,8 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 	}
 	db->state = DB_LOADING;
 	store_cmd_init(&cmd);
-	if (db->addr.password != NULL) {
-		store_cmd_add(&cmd, "AUTH", 4);
-		store_cmd_add(&cmd, db->addr.password, strlen(db->addr.password));
-		db_queue(db, &cmd, db_setup_cb, db);
-	}
+	if (db->auth.argc > 0)
+		db_queue(db, &db->auth, db_auth_cb, db);
 	if (db->addr.db != 0) {
 		store_cmd_add(&cmd, "SELECT", 6);
 		store_cmd_addf(&cmd, "%d", db->addr.db);
@@ -364,7 +392,7 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 	}
 	store_cmd_add(&cmd, "INFO", 4);
 	store_cmd_add(&cmd, "persistence", 11);
-	db_queue(db, &cmd, db_persistence_cb, NULL);
+	db_queue(db, &cmd, db_persistence_cb, db);
 	db->loading = DB_NSCRIPTS;
 	for (s = 0; s < DB_NSCRIPTS; s++) {
 		load = xmalloc(sizeof *load);
@@ -399,7 +427,16 @@ static void
 db_connect(struct db *db)
 {
 	redisAsyncContext *ac;
+	char *cause;
 
+	/* The password file is read now, so a new password needs no restart. */
+	store_cmd_free(&db->auth);
+	if (store_addr_auth(&db->addr, &db->auth, &cause) != 0) {
+		db_unreachable(db, cause);
+		free(cause);
+		db_schedule_reconnect(db);
+		return;
+	}
 	if (db->addr.path != NULL)
 		ac = redisAsyncConnectUnix(db->addr.path);
 	else
@@ -433,13 +470,17 @@ db_new(struct event_base *base, const struct store_addr *addr,
 	db->base = base;
 	db->addr.path = addr->path ? xstrdup(addr->path) : NULL;
 	db->addr.host = addr->host ? xstrdup(addr->host) : NULL;
+	db->addr.user = addr->user ? xstrdup(addr->user) : NULL;
 	db->addr.password = addr->password ? xstrdup(addr->password) : NULL;
+	db->addr.password_file = addr->password_file ?
+	    xstrdup(addr->password_file) : NULL;
 	db->addr.port = addr->port;
 	db->addr.db = addr->db;
 	db->name = store_addr_name(addr);
 	db->timeout_ms = timeout_ms;
 	db->max_inflight = max_inflight;
 	db->backoff_ms = DB_BACKOFF_MIN_MS;
+	store_cmd_init(&db->auth);
 	TAILQ_INIT(&db->inflight);
 	db->timer = evtimer_new(base, db_timer_cb, db);
 	db->retry = evtimer_new(base, db_retry_cb, db);
@@ -463,6 +504,7 @@ db_free(struct db *db)
 	}
 	event_free(db->timer);
 	event_free(db->retry);
+	store_cmd_free(&db->auth);
 	store_addr_free(&db->addr);
 	free(db->name);
 	free(db->down_cause);
@@ -473,39 +515,51 @@ int
 db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+	struct store_cmd auth;
 	redisContext *c;
 	redisReply *r = NULL;
+	int rc = -1;
 
 	*cause = NULL;
+	if (store_addr_auth(addr, &auth, cause) != 0)
+		return -2;
 	if (addr->path != NULL)
 		c = redisConnectUnixWithTimeout(addr->path, tv);
 	else
 		c = redisConnectWithTimeout(addr->host, addr->port, tv);
-	if (c == NULL) {
-		*cause = xstrdup("out of memory");
-		return -1;
-	}
-	if (c->err) {
-		*cause = xstrdup(c->errstr);
-		redisFree(c);
-		return -1;
+	if (c == NULL || c->err) {
+		*cause = xstrdup(c ? c->errstr : "out of memory");
+		goto out;
 	}
 	redisSetTimeout(c, tv);
-	if (addr->password != NULL)
-		r = redisCommand(c, "AUTH %s", addr->password);
-	if (r == NULL || r->type != REDIS_REPLY_ERROR) {
+	if (auth.argc > 0) {
+		r = redisCommandArgv(c, auth.argc, auth.argv, auth.argvlen);
+		if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+			xasprintf(cause, "Redis refused the login%s%s: %s",
+			    addr->user ? " as user " : "",
+			    addr->user ? addr->user : "", r->str);
+			rc = -2;
+			goto out;
+		}
 		if (r != NULL)
 			freeReplyObject(r);
-		r = c->err ? NULL : redisCommand(c, "PING");
 	}
+	r = c->err ? NULL : redisCommand(c, "PING");
 	if (r == NULL)
 		*cause = xstrdup(c->errstr[0] ? c->errstr : "no answer");
-	else if (r->type == REDIS_REPLY_ERROR)
+	else if (r->type == REDIS_REPLY_ERROR) {
 		*cause = xstrdup(r->str);
+		if (strncmp(r->str, "NOAUTH", 6) == 0)
+			rc = -2;
+	} else
+		rc = 0;
+out:
 	if (r != NULL)
 		freeReplyObject(r);
-	redisFree(c);
-	return *cause != NULL ? -1 : 0;
+	if (c != NULL)
+		redisFree(c);
+	store_cmd_free(&auth);
+	return rc;
 }
 
 bool

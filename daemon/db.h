@@ -46,8 +46,9 @@ struct db *db_new(struct event_base *base, const struct store_addr *addr,
 void db_free(struct db *db);
 
 /*
- * Connect, AUTH and PING once, synchronously (heinzeld -t).  -1 with
- * *cause (caller frees) when Redis cannot be reached.
+ * Connect, AUTH and PING once, synchronously (heinzeld -t).  With *cause
+ * (caller frees): -1 when Redis cannot be reached, -2 when it refuses the
+ * credentials or the password file cannot be read.
  */
 int db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause);
 

@@ -114,7 +114,8 @@ heinzeld_load(const char *path, struct ruleset **rules,
 			log_warnx("%s: configuration not loaded", path);
 		goto fail;
 	}
-	if (store_addr_parse(cfg->redis_address, &addr, &cause) != 0) {
+	if (store_addr_config(&addr, cfg->redis_address, cfg->redis_user,
+	    cfg->redis_password_file, &cause) != 0) {
 		xasprintf(&errors, "%s: [redis] address: %s", path, cause);
 		free(cause);
 		heinzeld_errors(errors, mode);
@@ -306,7 +307,7 @@ main(int argc, char **argv)
 	struct event *sigs[4];
 	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	char *cause = NULL, *name;
-	int ch, test = 0, dump = 0, level = -1, i;
+	int ch, test = 0, dump = 0, level = -1, i, probe = 0;
 
 	memset(&d, 0, sizeof d);
 	d.conf_path = HEINZEL_SYSCONFDIR "/heinzel.conf";
@@ -359,18 +360,33 @@ main(int argc, char **argv)
 		return 0;
 	}
 	if (test) {
-		/* Not a syntax error: heinzeld starts and waits for Redis. */
-		if (store_addr_parse(d.cfg->redis_address, &addr, &cause) == 0) {
-			if (db_probe(&addr, d.cfg->redis_timeout_ms, &cause) != 0) {
-				name = store_addr_name(&addr);
+		/*
+		 * Redis down is not a configuration error: heinzeld starts
+		 * and waits for it.  Credentials it refuses are.
+		 */
+		if (store_addr_config(&addr, d.cfg->redis_address,
+		    d.cfg->redis_user, d.cfg->redis_password_file,
+		    &cause) == 0) {
+			probe = db_probe(&addr, d.cfg->redis_timeout_ms, &cause);
+			name = store_addr_name(&addr);
+			if (probe == -2)
+				fprintf(stderr, "error: Redis at %s: %s (check "
+				    "[redis] user and password_file)\n", name,
+				    cause);
+			else if (probe != 0)
 				fprintf(stderr, "warning: Redis at %s cannot be "
 				    "reached: %s (heinzeld would start and "
 				    "retry)\n", name, cause);
-				free(name);
-			}
+			free(name);
 			store_addr_free(&addr);
 		}
 		free(cause);
+		if (probe == -2) {
+			ruleset_unref(d.rules);
+			frontend_key_free(key);
+			config_free(d.cfg);
+			return 1;
+		}
 		printf("configuration OK (%zu rules)\n", ruleset_count(d.rules));
 		ruleset_unref(d.rules);
 		frontend_key_free(key);
@@ -383,7 +399,8 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	store_init(&d.store, d.cfg->redis_prefix);
-	if (store_addr_parse(d.cfg->redis_address, &addr, &cause) != 0)
+	if (store_addr_config(&addr, d.cfg->redis_address, d.cfg->redis_user,
+	    d.cfg->redis_password_file, &cause) != 0)
 		fatalx("%s", cause);
 	d.db = db_new(d.base, &addr, d.cfg->redis_timeout_ms, d.cfg->redis_max_inflight);
 	store_addr_free(&addr);

@@ -30,6 +30,7 @@
  *	outbox:dead	sorted set of notification ids given up on, by time
  *	notification:NID	hash of one notification: channel, kind, to, attempts, ...
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -497,8 +498,11 @@ store_addr_parse(const char *s, struct store_addr *a, char **cause)
 	if ((at = strrchr(p, '@')) != NULL) {
 		/* redis://:password@host or redis://user:password@host */
 		colon = memchr(p, ':', at - p);
-		if (colon != NULL)
+		if (colon != NULL) {
 			a->password = xstrndup(colon + 1, at - colon - 1);
+			if (colon > p)
+				a->user = xstrndup(p, colon - p);
+		}
 		p = at + 1;
 	}
 	slash = strchr(p, '/');
@@ -557,8 +561,90 @@ store_addr_free(struct store_addr *a)
 {
 	free(a->path);
 	free(a->host);
+	free(a->user);
+	if (a->password != NULL)
+		explicit_bzero(a->password, strlen(a->password));
 	free(a->password);
+	free(a->password_file);
 	memset(a, 0, sizeof *a);
+}
+
+int
+store_addr_config(struct store_addr *a, const char *address, const char *user,
+    const char *password_file, char **cause)
+{
+	if (store_addr_parse(address, a, cause) != 0)
+		return -1;
+	if (user != NULL && user[0] != '\0') {
+		if (a->user != NULL && strcmp(a->user, user) != 0) {
+			xasprintf(cause, "[redis] user %s contradicts the user in "
+			    "the address (%s)", user, a->user);
+			goto bad;
+		}
+		free(a->user);
+		a->user = xstrdup(user);
+	}
+	if (password_file != NULL && password_file[0] != '\0') {
+		if (a->password != NULL) {
+			xasprintf(cause, "[redis] password_file and a password "
+			    "in the address: set one");
+			goto bad;
+		}
+		a->password_file = xstrdup(password_file);
+	}
+	if (a->user != NULL && a->password == NULL && a->password_file == NULL) {
+		xasprintf(cause, "[redis] user %s needs a password_file",
+		    a->user);
+		goto bad;
+	}
+	return 0;
+bad:
+	store_addr_free(a);
+	return -1;
+}
+
+#define STORE_PASSWORD_MAX 4096
+
+int
+store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
+    char **cause)
+{
+	char buf[STORE_PASSWORD_MAX + 2];
+	size_t len;
+	FILE *fp;
+
+	store_cmd_init(cmd);
+	if (a->password_file == NULL) {
+		if (a->password == NULL)
+			return 0;
+		store_cmd_adds(cmd, "AUTH");
+		if (a->user != NULL)
+			store_cmd_adds(cmd, a->user);
+		store_cmd_adds(cmd, a->password);
+		return 0;
+	}
+	if ((fp = fopen(a->password_file, "r")) == NULL) {
+		xasprintf(cause, "[redis] password_file %s: %s",
+		    a->password_file, strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof buf, fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || len > STORE_PASSWORD_MAX) {
+		xasprintf(cause, "[redis] password_file %s: expected the "
+		    "password on the first line, 1 to %d bytes",
+		    a->password_file, STORE_PASSWORD_MAX);
+		explicit_bzero(buf, sizeof buf);
+		return -1;
+	}
+	store_cmd_adds(cmd, "AUTH");
+	if (a->user != NULL)
+		store_cmd_adds(cmd, a->user);
+	store_cmd_add(cmd, buf, len);
+	explicit_bzero(buf, sizeof buf);
+	return 0;
 }
 
 void

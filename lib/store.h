@@ -35,7 +35,9 @@ struct store_addr {
 	char *host;		/* TCP host, or NULL */
 	int port;
 	int db;
-	char *password;		/* or NULL */
+	char *user;		/* ACL user, or NULL (the default user) */
+	char *password;		/* from the address, or NULL */
+	char *password_file;	/* read at each connect, or NULL */
 };
 
 struct store {
@@ -112,8 +114,25 @@ enum store_script {
 	"  redis.call('DEL', key)\n" \
 	"end\n"
 
-/* Parse "unix:/path[?db=N]", "/path", "redis://[:pass@]host[:port][/db]". */
+/*
+ * Parse "unix:/path[?db=N]", "/path",
+ * "redis://[[user]:pass@]host[:port][/db]".
+ */
 int store_addr_parse(const char *s, struct store_addr *a, char **cause);
+/*
+ * Parse address and add [redis] user and password_file (either may be NULL
+ * or empty).  -1 with *cause when they contradict the address.
+ */
+int store_addr_config(struct store_addr *a, const char *address,
+    const char *user, const char *password_file, char **cause);
+/*
+ * The AUTH command to send first on a connection, reading password_file
+ * now (a changed password takes effect at the next connect); cmd is left
+ * empty when no password is set.  -1 with *cause when the file cannot be
+ * read.  The password never appears in a message.
+ */
+int store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
+    char **cause);
 void store_addr_free(struct store_addr *a);
 /* The address for messages, never with the password.  Caller frees. */
 char *store_addr_name(const struct store_addr *a);

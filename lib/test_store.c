@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "comment.h"
 #include "score.h"
@@ -101,6 +102,82 @@ test_addr_tcp(void **state)
 	assert_int_equal(store_addr_parse("http://host", &a, &cause), -1);
 	free(cause);
 	assert_int_equal(store_addr_parse("redis://host/abc", &a, &cause), -1);
+	free(cause);
+}
+
+static void
+test_addr_auth(void **state)
+{
+	char path[] = "/tmp/heinzel-test-pass-XXXXXX";
+	struct store_addr a;
+	struct store_cmd cmd;
+	char *cause = NULL;
+	FILE *fp;
+	int fd;
+
+	(void)state;
+	/* The address's own password: AUTH pass, or AUTH user pass. */
+	assert_int_equal(store_addr_config(&a, "redis://:pw@h", "", "", &cause), 0);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
+	assert_int_equal(cmd.argc, 2);
+	assert_string_equal(cmd.argv[1], "pw");
+	store_cmd_free(&cmd);
+	store_addr_free(&a);
+	assert_int_equal(store_addr_config(&a, "redis://u:pw@h", NULL, NULL,
+	    &cause), 0);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
+	assert_int_equal(cmd.argc, 3);
+	assert_string_equal(cmd.argv[1], "u");
+	assert_string_equal(cmd.argv[2], "pw");
+	store_cmd_free(&cmd);
+	store_addr_free(&a);
+
+	/* No password: no AUTH. */
+	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "", "", &cause), 0);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
+	assert_int_equal(cmd.argc, 0);
+	store_addr_free(&a);
+
+	/* The file, read at each call: a new password shows at once. */
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_non_null(fp = fdopen(fd, "w"));
+	fputs("first\n", fp);
+	fclose(fp);
+	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "site1", path,
+	    &cause), 0);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
+	assert_int_equal(cmd.argc, 3);
+	assert_string_equal(cmd.argv[1], "site1");
+	assert_string_equal(cmd.argv[2], "first");
+	store_cmd_free(&cmd);
+	assert_non_null(fp = fopen(path, "w"));
+	fputs("second\r\nignored\n", fp);
+	fclose(fp);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
+	assert_string_equal(cmd.argv[2], "second");
+	store_cmd_free(&cmd);
+	/* Empty, then gone: an error naming the file, never a password. */
+	assert_non_null(fp = fopen(path, "w"));
+	fclose(fp);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), -1);
+	assert_non_null(strstr(cause, path));
+	free(cause);
+	unlink(path);
+	assert_int_equal(store_addr_auth(&a, &cmd, &cause), -1);
+	assert_non_null(strstr(cause, "No such file"));
+	free(cause);
+	store_addr_free(&a);
+
+	/* Contradictions and a user without a password. */
+	assert_int_equal(store_addr_config(&a, "redis://:pw@h", "", "/f",
+	    &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_config(&a, "redis://u:pw@h", "v", "",
+	    &cause), -1);
+	free(cause);
+	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "u", "",
+	    &cause), -1);
 	free(cause);
 }
 
@@ -351,6 +428,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_unix),
 		cmocka_unit_test(test_addr_tcp),
+		cmocka_unit_test(test_addr_auth),
 		cmocka_unit_test(test_addr_redact),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_keys),
