@@ -111,15 +111,18 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 {
 	const struct ctl_moderate_verb *v = ctl_moderate_verb(a);
 	struct store_transition_result res;
+	struct store_thresholds th;
 	struct store_cmd cmd;
 	const char *cause, *error = NULL;
 	char msg[512];
 	redisReply *r;
 	json_t *to;
 
+	th.hold_score = ctl->cfg->hold_score;
+	th.reject_score = ctl->cfg->reject_score;
 	store_cmd_init(&cmd);
 	store_cmd_transition_from(&ctl->store, &cmd, NULL, id, a, from_mask,
-	    ctl->actor, clock_wall_ms());
+	    &th, ctl->actor, clock_wall_ms());
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);
 	if (store_transition_reply(r, &res, &cause) != 0)

@@ -2,7 +2,8 @@
  * rules check and rules test: the rule set as heinzeld loads it, without
  * a running heinzeld.  rules test scores as heinzeld does (scoring.h):
  * rules, built-in checks and the classifier, whose counts it reads from
- * Redis unless told not to.
+ * Redis unless told not to.  rules stats: what the moderators' decisions,
+ * counted per rule by the transition script (store.c), say of each rule.
  */
 #include <sys/stat.h>
 
@@ -14,6 +15,7 @@
 #include "bayes.h"
 #include "bayes_store.h"
 #include "checks.h"
+#include "clock.h"
 #include "comment.h"
 #include "config.h"
 #include "ctl.h"
@@ -407,6 +409,292 @@ ctl_rules_test(struct ctl *ctl, int argc, char **argv)
 		ctl_rules_report(ctl, rs, &s, verdict, &b);
 	score_free(&s);
 	comment_free(&c);
+	ruleset_unref(rs);
+	return CTL_OK;
+}
+
+/* ---- rules stats: what the moderators' decisions say of each rule ---- */
+
+/* One rule's counts, summed over the days asked for. */
+struct ctl_rulestat {
+	char *name;
+	long long published, refused, over_hold, over_reject;
+	bool in_set;		/* in the loaded rule set */
+	bool spam_side;		/* its points push towards spam */
+};
+
+struct ctl_rulestats {
+	struct ctl_rulestat *v;
+	size_t n, cap;
+	long long published, refused;	/* decided comments */
+};
+
+static struct ctl_rulestat *
+ctl_rulestats_get(struct ctl_rulestats *st, const char *name)
+{
+	struct ctl_rulestat *r;
+	size_t i;
+
+	for (i = 0; i < st->n; i++)
+		if (strcmp(st->v[i].name, name) == 0)
+			return &st->v[i];
+	if (st->n == st->cap)
+		st->v = xreallocarray(st->v, st->cap = st->cap ? st->cap * 2 :
+		    32, sizeof *st->v);
+	r = &st->v[st->n++];
+	memset(r, 0, sizeof *r);
+	r->name = xstrdup(name);
+	return r;
+}
+
+/* Add one HGETALL reply of {P}:rulestats[:DAY]. */
+static void
+ctl_rulestats_add(struct ctl_rulestats *st, const redisReply *r)
+{
+	static const char *const kinds[] = { "published", "refused",
+	    "over_hold", "over_reject" };
+	struct ctl_rulestat *rs;
+	const char *field, *sp;
+	long long n, *slot;
+	size_t i, k;
+
+	for (i = 0; i + 1 < r->elements; i += 2) {
+		if (r->element[i]->type != REDIS_REPLY_STRING ||
+		    r->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		field = r->element[i]->str;
+		n = strtoll(r->element[i + 1]->str, NULL, 10);
+		if ((sp = strchr(field, ' ')) == NULL) {
+			if (strcmp(field, "published") == 0)
+				st->published += n;
+			else if (strcmp(field, "refused") == 0)
+				st->refused += n;
+			continue;
+		}
+		for (k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+			if (strlen(kinds[k]) == (size_t)(sp - field) &&
+			    strncmp(field, kinds[k], (size_t)(sp - field)) == 0)
+				break;
+		if (k == sizeof kinds / sizeof kinds[0])
+			continue;
+		rs = ctl_rulestats_get(st, sp + 1);
+		slot = k == 0 ? &rs->published : k == 1 ? &rs->refused :
+		    k == 2 ? &rs->over_hold : &rs->over_reject;
+		*slot += n;
+	}
+}
+
+static int
+ctl_rulestats_cmp(const void *a, const void *b)
+{
+	const struct ctl_rulestat *x = a, *y = b;
+	long long hx = x->published + x->refused, hy = y->published + y->refused;
+
+	if (hx != hy)
+		return hx > hy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* Read the counts of the last days days (0: all time). */
+static void
+ctl_rulestats_read(struct ctl *ctl, unsigned long days,
+    struct ctl_rulestats *st)
+{
+	unsigned long long today = clock_wall_ms() / 86400000ULL, d;
+	redisReply *r;
+
+	if (days == 0) {
+		r = ctl_db_commandf(ctl, "HGETALL %s:rulestats",
+		    ctl->store.tag);
+		ctl_db_check(ctl, r, "reading the per-rule counts");
+		ctl_rulestats_add(st, r);
+		freeReplyObject(r);
+		return;
+	}
+	for (d = today - days + 1; d <= today; d++) {
+		r = ctl_db_commandf(ctl, "HGETALL %s:rulestats:%llu",
+		    ctl->store.tag, d);
+		ctl_db_check(ctl, r, "reading the per-rule counts");
+		ctl_rulestats_add(st, r);
+		freeReplyObject(r);
+	}
+}
+
+/* Mark what the loaded rule set says; add its rules that never fired. */
+static void
+ctl_rulestats_rules(struct ctl_rulestats *st, const struct ruleset *rs)
+{
+	struct ctl_rulestat *r;
+	struct rule_info ri;
+	double points;
+	size_t i;
+
+	for (i = 0; i < st->n; i++) {
+		/* Checks push towards spam; the classifier's bands either way. */
+		st->v[i].spam_side = !bayes_band_points(st->v[i].name,
+		    &points) || points > 0;
+	}
+	for (i = 0; rs != NULL && i < ruleset_count(rs); i++) {
+		ruleset_rule(rs, i, &ri);
+		r = ctl_rulestats_get(st, ri.name);
+		r->in_set = true;
+		r->spam_side = ri.score > 0;
+	}
+}
+
+static bool
+ctl_rulestat_hurts(const struct ctl_rulestat *r, unsigned long min_hits)
+{
+	long long hits = r->published + r->refused;
+
+	return r->spam_side && hits > 0 && hits >= (long long)min_hits &&
+	    r->refused * 2 < hits;
+}
+
+static bool
+ctl_rulestat_idle(const struct ctl_rulestat *r)
+{
+	return r->in_set && r->published + r->refused == 0;
+}
+
+static void
+ctl_rulestats_json(const struct ctl_rulestats *st, unsigned long days,
+    unsigned long min_hits)
+{
+	const struct ctl_rulestat *r;
+	json_t *rules, *flags;
+	long long hits;
+	size_t i;
+
+	rules = json_array();
+	for (i = 0; i < st->n; i++) {
+		r = &st->v[i];
+		hits = r->published + r->refused;
+		flags = json_array();
+		if (ctl_rulestat_hurts(r, min_hits))
+			json_array_append_new(flags, json_string("hurts"));
+		if (ctl_rulestat_idle(r))
+			json_array_append_new(flags, json_string("never_fires"));
+		json_array_append_new(rules, json_pack("{s:s, s:I, s:I, s:I, "
+		    "s:o, s:I, s:I, s:b, s:o}", "rule", r->name,
+		    "hits", (json_int_t)hits,
+		    "published", (json_int_t)r->published,
+		    "refused", (json_int_t)r->refused,
+		    "precision", hits ? json_real((double)r->refused /
+		    (double)hits) : json_null(),
+		    "over_hold", (json_int_t)r->over_hold,
+		    "over_reject", (json_int_t)r->over_reject,
+		    "in_rule_set", r->in_set, "flags", flags));
+	}
+	ctl_output_json(json_pack("{s:o, s:I, s:I, s:I, s:o}",
+	    "since_days", days ? json_integer((json_int_t)days) : json_null(),
+	    "min_hits", (json_int_t)min_hits,
+	    "published", (json_int_t)st->published,
+	    "refused", (json_int_t)st->refused, "rules", rules));
+}
+
+static void
+ctl_rulestats_text(struct ctl *ctl, const struct ctl_rulestats *st,
+    unsigned long days, unsigned long min_hits)
+{
+	const struct ctl_rulestat *r;
+	char prec[16];
+	long long hits;
+	size_t i, w = 4;
+
+	if (days)
+		printf("decisions of the last %lu day%s: ", days,
+		    days == 1 ? "" : "s");
+	else
+		printf("decisions: ");
+	printf("%lld published, %lld refused\n", st->published, st->refused);
+	if (st->n == 0) {
+		printf("no rule hit a decided comment\n");
+		return;
+	}
+	for (i = 0; i < st->n; i++)
+		if (strlen(st->v[i].name) > w)
+			w = strlen(st->v[i].name);
+	printf("%s%-*s %6s %9s %7s %9s %9s %11s  %s%s\n",
+	    ctl_color(ctl, CTL_BOLD), (int)w, "RULE", "HITS", "PUBLISHED",
+	    "REFUSED", "PRECISION", "OVER_HOLD", "OVER_REJECT", "FLAGS",
+	    ctl_color(ctl, CTL_RESET));
+	for (i = 0; i < st->n; i++) {
+		r = &st->v[i];
+		hits = r->published + r->refused;
+		if (hits)
+			snprintf(prec, sizeof prec, "%.0f%%", 100.0 *
+			    (double)r->refused / (double)hits);
+		else
+			snprintf(prec, sizeof prec, "-");
+		printf("%-*s %6lld %9lld %7lld %9s %9lld %11lld", (int)w,
+		    r->name, hits, r->published, r->refused, prec,
+		    r->over_hold, r->over_reject);
+		if (ctl_rulestat_hurts(r, min_hits))
+			printf("  %shurts%s", ctl_color(ctl, CTL_RED),
+			    ctl_color(ctl, CTL_RESET));
+		if (ctl_rulestat_idle(r))
+			printf("  %snever fires%s", ctl_color(ctl, CTL_YELLOW),
+			    ctl_color(ctl, CTL_RESET));
+		printf("\n");
+	}
+}
+
+int
+ctl_rules_stats(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "since", required_argument, NULL, 's' },
+		{ "min-hits", required_argument, NULL, 'm' },
+		{ "rules", required_argument, NULL, 'r' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct ctl_rulestats st;
+	struct ruleset *rs;
+	const char *dir = ctl->cfg->rules_dir;
+	unsigned long days = 0, min_hits = 10;
+	uint64_t ms;
+	char *errors = NULL;
+	size_t i;
+	int ch, json = 0;
+
+	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
+		if (ch == 's') {
+			ms = ctl_parse_duration(ctl, "--since", optarg);
+			days = (unsigned long)((ms + 86400000 - 1) / 86400000);
+			if (days == 0 || days > STORE_RULESTATS_DAYS)
+				ctl_usage_errx(ctl, "--since %s: from 1d to "
+				    "%dd (the per-day counts are kept that "
+				    "long)", optarg, STORE_RULESTATS_DAYS);
+		} else if (ch == 'm')
+			min_hits = ctl_parse_number(ctl, "--min-hits", optarg,
+			    1000000000UL);
+		else if (ch == 'r')
+			dir = optarg;
+		else if (ch == 'j')
+			json = 1;
+	}
+	if (optind < argc)
+		ctl_usage_errx(ctl, "%s: unexpected argument", argv[optind]);
+	if ((rs = ruleset_load(dir, &errors)) == NULL) {
+		ctl_rules_errors(errors ? errors : "");
+		free(errors);
+		ctl_fatalx("rules stats: %s: rules not loaded; see 'heinzelctl "
+		    "rules check'", dir);
+	}
+	memset(&st, 0, sizeof st);
+	ctl_rulestats_read(ctl, days, &st);
+	ctl_rulestats_rules(&st, rs);
+	if (st.n > 1)
+		qsort(st.v, st.n, sizeof *st.v, ctl_rulestats_cmp);
+	if (json)
+		ctl_rulestats_json(&st, days, min_hits);
+	else
+		ctl_rulestats_text(ctl, &st, days, min_hits);
+	for (i = 0; i < st.n; i++)
+		free(st.v[i].name);
+	free(st.v);
 	ruleset_unref(rs);
 	return CTL_OK;
 }

@@ -82,6 +82,7 @@ int ctl_stats_exec(struct ctl *, int, char **);
 int ctl_outbox_exec(struct ctl *, int, char **);
 int ctl_rules_check(struct ctl *, int, char **);
 int ctl_rules_test(struct ctl *, int, char **);
+int ctl_rules_stats(struct ctl *, int, char **);
 int ctl_learn_exec(struct ctl *, int, char **);
 int ctl_privacy_export(struct ctl *, int, char **);
 int ctl_privacy_erase(struct ctl *, int, char **);

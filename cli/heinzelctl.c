@@ -193,6 +193,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --json       print {\"total\", \"verdict\", \"parts\", \"bayes\",\n"
 	  "               \"hits\": [...]}\n",
 	  ctl_rules_test },
+	{ "rules stats", "[--since AGE] [--min-hits N] [--rules DIR] [--json]",
+	  "what the moderators' decisions say of each rule",
+	  "Every approve, reject, spam and unpublish counts the comment's hits\n"
+	  "(rules, checks, the classifier's band) as published or refused;\n"
+	  "a later change of decision moves the count.  Prints per rule its\n"
+	  "hits on decided comments, how many were published and refused, the\n"
+	  "precision (the share refused), and how many published comments its\n"
+	  "points alone pushed over hold_score (OVER_HOLD) or reject_score\n"
+	  "(OVER_REJECT).  Flags a rule that hurts (pushes towards spam, at\n"
+	  "least --min-hits hits, precision under 50 %) and one of the rule set\n"
+	  "that never fires.\n\n"
+	  "  --since AGE   only decisions of the last AGE, in whole UTC days\n"
+	  "                (1d to 400d; default: all time)\n"
+	  "  --min-hits N  hits a rule needs before it can be flagged (10)\n"
+	  "  --rules DIR   the rule set to compare with (default [rules] dir)\n"
+	  "  --json        print {\"published\", \"refused\", \"rules\": [...]}\n",
+	  ctl_rules_stats },
 	{ "help", "[COMMAND]", "what each command does", NULL, NULL },
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -558,8 +575,8 @@ main(int argc, char **argv)
 		return ctl_help(argc, argv);
 	if ((ctl.cmd = ctl_find(argc, argv, &words)) == NULL) {
 		if (strcmp(argv[0], "rules") == 0)
-			ctl_usage_errx(NULL, "rules: expected 'rules check' or "
-			    "'rules test'");
+			ctl_usage_errx(NULL, "rules: expected 'rules check', "
+			    "'rules test' or 'rules stats'");
 		if (strcmp(argv[0], "privacy") == 0)
 			ctl_usage_errx(NULL, "privacy: expected 'privacy export' "
 			    "or 'privacy erase'");

@@ -3,6 +3,7 @@
  * rendered on scrape; queue depths are read from Redis then, so they are
  * right whoever changed the queues (heinzelctl, another heinzeld).
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -225,6 +226,52 @@ metrics_head(struct evbuffer *out, const char *name, const char *type,
 	    name, type);
 }
 
+/* A rule name fit for a label value as it is: letters, digits, _ . - */
+static bool
+metrics_label_ok(const char *s)
+{
+	if (*s == '\0')
+		return false;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' &&
+		    *s != '-')
+			return false;
+	return true;
+}
+
+/*
+ * Per-rule counts of moderators' decisions from {P}:rulestats: fields
+ * "published NAME" and "refused NAME" (store.c).  Shared by every
+ * heinzeld on the Redis, so each reports the same totals.
+ */
+static void
+metrics_rule_decided(const redisReply *rs, struct evbuffer *out)
+{
+	const char *field, *name;
+	size_t i;
+
+	metrics_head(out, "heinzel_rule_decided_comments", "gauge",
+	    "Hits of each rule on comments a moderator published or refused "
+	    "(rejected, spam); a changed decision moves its count.");
+	for (i = 0; rs != NULL && i + 1 < rs->elements; i += 2) {
+		if (rs->element[i]->type != REDIS_REPLY_STRING ||
+		    rs->element[i + 1]->type != REDIS_REPLY_STRING)
+			continue;
+		field = rs->element[i]->str;
+		if (strncmp(field, "published ", 10) == 0)
+			name = field + 10;
+		else if (strncmp(field, "refused ", 8) == 0)
+			name = field + 8;
+		else
+			continue;
+		if (!metrics_label_ok(name))
+			continue;
+		evbuffer_add_printf(out, "heinzel_rule_decided_comments{rule=\"%s\","
+		    "decision=\"%s\"} %s\n", name, field[0] == 'p' ?
+		    "published" : "refused", rs->element[i + 1]->str);
+	}
+}
+
 void
 metrics_render(struct metrics *m, const struct db *db,
     const struct ruleset *rs, const redisReply *depths, unsigned int conns,
@@ -261,6 +308,7 @@ metrics_render(struct metrics *m, const struct db *db,
 		    "Notifications given up on (heinzelctl outbox).");
 		evbuffer_add_printf(out, "heinzel_outbox_dead %lld\n",
 		    d.outbox_dead);
+		metrics_rule_decided(d.rulestats, out);
 	}
 	metrics_head(out, "heinzel_notifications_total", "counter",
 	    "Notification attempts by channel and result: sent, failed (each "

@@ -202,6 +202,21 @@ bayes_band(double prob, double *points)
 	return NULL;
 }
 
+bool
+bayes_band_points(const char *name, double *points)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof bayes_bands / sizeof bayes_bands[0]; i++) {
+		if (bayes_bands[i].name != NULL &&
+		    strcmp(bayes_bands[i].name, name) == 0) {
+			*points = bayes_bands[i].points;
+			return true;
+		}
+	}
+	return false;
+}
+
 void
 bayes_score(const struct bayes_result *r, struct score *s)
 {

@@ -93,6 +93,9 @@ void bayes_classify_counts(const struct bayes_params *p, const struct bayes_coun
  */
 const char *bayes_band(double prob, double *points);
 
+/* Whether name is a band's pseudo-rule, and its points. */
+bool bayes_band_points(const char *name, double *points);
+
 /* Add the result's BAYES_* hit to s: at most one, none when not ready. */
 void bayes_score(const struct bayes_result *r, struct score *s);
 

@@ -23,6 +23,8 @@
  *	privacy:ip_mark	string, ms: comments created up to then hold no IP or user agent
  *	privacy:index	hash "until", "mark": entering older comments in email:SHA1 (privacy.c)
  *	stats		hash of counters
+ *	rulestats	hash of per-rule counts of moderators' decisions (all time)
+ *	rulestats:DAY	the same for the decisions of one UTC day (days since the epoch)
  *	outbox		stream of notification events and notifications to send
  *	outbox:seq	counter of notification ids
  *	receipt:SHA1	a receipt mail went to this address within receipt_interval
@@ -44,6 +46,9 @@
 #include "score.h"
 #include "store.h"
 #include "xmalloc.h"
+
+#define STORE_XSTR(x) #x
+#define STORE_STR(x) STORE_XSTR(x)
 
 static const char *const store_status_names[STORE__NSTATUS] = {
 	"pending", "approved", "spam", "rejected"
@@ -163,9 +168,59 @@ static const char store_lua_submit[] =
 	"return {'stored', ARGV[5], status}\n";
 
 /*
+ * Per-rule decided counts.  A moderator's decision labels the comment's
+ * hits: in {P}:rulestats (all time) and {P}:rulestats:DAY (the UTC day
+ * number of the decision, kept STORE_RULESTATS_DAYS days) each hit adds
+ * to "published NAME" or "refused NAME", and on a published comment to
+ * "over_hold NAME" / "over_reject NAME" when without the hit's points the
+ * comment would have stayed under hold_score / reject_score; "published"
+ * and "refused" alone count the comments.  The comment's "counted" field
+ * ("OUTCOME DAY HOLD REJECT") records what was added, so that a later
+ * change of decision takes exactly that back before adding the new one,
+ * and the same decision again adds nothing.
+ */
+#define STORE_LUA_RULESTATS \
+	"local function rulestats(base, ckey, to, now, hold, reject)\n" \
+	"  local outcome\n" \
+	"  if to == 'approved' then outcome = 'published'\n" \
+	"  elseif to == 'spam' or to == 'rejected' then outcome = 'refused'\n" \
+	"  else return end\n" \
+	"  local f = redis.call('HMGET', ckey, 'counted', 'hits', 'score')\n" \
+	"  local was, wday, whold, wreject =\n" \
+	"    string.match(f[1] or '', '^(%a+) (%d+) (%S+) (%S+)$')\n" \
+	"  if was == outcome then return end\n" \
+	"  local total = tonumber(f[3]) or 0\n" \
+	"  local function add(day, o, h, r, n)\n" \
+	"    local keys = {base .. 'rulestats'}\n" \
+	"    local dk = base .. 'rulestats:' .. day\n" \
+	"    if n > 0 or redis.call('EXISTS', dk) == 1 then keys[2] = dk end\n" \
+	"    local function incr(field)\n" \
+	"      for _, k in ipairs(keys) do\n" \
+	"        if redis.call('HINCRBY', k, field, n) <= 0 then redis.call('HDEL', k, field) end\n" \
+	"      end\n" \
+	"    end\n" \
+	"    incr(o)\n" \
+	"    for name, pts in string.gmatch(f[2] or '', '([^%s=]+)=(%S+)') do\n" \
+	"      local p = tonumber(pts) or 0\n" \
+	"      incr(o .. ' ' .. name)\n" \
+	"      if o == 'published' and p > 0 then\n" \
+	"        if total >= h and total - p < h then incr('over_hold ' .. name) end\n" \
+	"        if total >= r and total - p < r then incr('over_reject ' .. name) end\n" \
+	"      end\n" \
+	"    end\n" \
+	"    if n > 0 then redis.call('EXPIRE', dk, " STORE_STR(STORE_RULESTATS_DAYS) " * 86400) end\n" \
+	"  end\n" \
+	"  if was then add(wday, was, tonumber(whold), tonumber(wreject), -1) end\n" \
+	"  local day = tostring(math.floor(now / 86400000))\n" \
+	"  add(day, outcome, tonumber(hold), tonumber(reject), 1)\n" \
+	"  redis.call('HSET', ckey, 'counted', outcome .. ' ' .. day .. ' ' .. hold .. ' ' .. reject)\n" \
+	"end\n"
+
+/*
  * Transition.  KEYS: comment stats.  ARGV: action actor now_ms key_base
- * [from]: from, when given and not empty, lists the states the caller
- * accepts to move from (a compare-and-set).  The allowed moves are a table
+ * from hold_score reject_score: from, when not empty, lists the states the
+ * caller accepts to move from (a compare-and-set); the scores are the ones
+ * the per-rule counts judge "over hold" and "over reject" by (above).  The allowed moves are a table
  * so that the rule lives in one place.  A conflict names who moved the
  * comment last, so that the loser of a race can be told.  Refusing a
  * comment starts its e-mail address's [privacy] refused_email_keep;
@@ -174,6 +229,7 @@ static const char store_lua_submit[] =
 static const char store_lua_transition[] =
 	STORE_LUA_EMAIL_KEY
 	STORE_LUA_FORGET
+	STORE_LUA_RULESTATS
 	"local st = redis.call('HGET', KEYS[1], 'status')\n"
 	"if not st then return {'not_found'} end\n"
 	"local allowed = {\n"
@@ -217,6 +273,7 @@ static const char store_lua_transition[] =
 	"elseif to == 'spam' or to == 'rejected' then\n"
 	"  redis.call('ZADD', base .. 'privacy:refused', ARGV[3], id)\n"
 	"end\n"
+	"rulestats(base, KEYS[1], to, tonumber(ARGV[3]), ARGV[6], ARGV[7])\n"
 	"redis.call('HINCRBY', KEYS[2], 'moderated_' .. to, 1)\n"
 	"return {'done', st, to}\n";
 
@@ -254,7 +311,7 @@ static const char store_lua_published[] =
 
 /*
  * Depths.  KEYS: queue:pending queue:approved queue:spam queue:rejected
- * outbox outbox:retry outbox:dead.
+ * outbox outbox:retry outbox:dead rulestats (its fields and values last).
  */
 static const char store_lua_depths[] =
 	"local out = {}\n"
@@ -264,6 +321,7 @@ static const char store_lua_depths[] =
 	"out[6] = redis.call('XLEN', KEYS[5])\n"
 	"out[7] = redis.call('ZCARD', KEYS[6])\n"
 	"out[8] = redis.call('ZCARD', KEYS[7])\n"
+	"out[9] = redis.call('HGETALL', KEYS[8])\n"
 	"return out\n";
 
 /*
@@ -1111,15 +1169,17 @@ bad:
 void
 store_cmd_transition(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
-    const char *actor, uint64_t now_ms)
+    const struct store_thresholds *th, const char *actor, uint64_t now_ms)
 {
-	store_cmd_transition_from(st, cmd, sha, id, action, 0, actor, now_ms);
+	store_cmd_transition_from(st, cmd, sha, id, action, 0, th, actor,
+	    now_ms);
 }
 
 void
 store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
-    unsigned int from_mask, const char *actor, uint64_t now_ms)
+    unsigned int from_mask, const struct store_thresholds *th,
+    const char *actor, uint64_t now_ms)
 {
 	char from[64];
 	size_t off = 0;
@@ -1132,15 +1192,15 @@ store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, actor);
 	store_cmd_addf(cmd, "%" PRIu64, now_ms);
 	store_cmd_addf(cmd, "%s:", st->tag);
-	if (from_mask == 0)
-		return;
 	from[0] = '\0';
 	for (i = 0; i < STORE__NSTATUS; i++)
 		if (from_mask & (1U << i))
 			off += (size_t)snprintf(from + off, sizeof from - off,
 			    "%s%s", off ? " " : "", store_status_names[i]);
 	/* No state at all: "-" matches none, so the script reports a conflict. */
-	store_cmd_adds(cmd, off ? from : "-");
+	store_cmd_adds(cmd, from_mask == 0 ? "" : off ? from : "-");
+	store_cmd_addf(cmd, "%.17g", th->hold_score);
+	store_cmd_addf(cmd, "%.17g", th->reject_score);
 }
 
 int
@@ -1202,12 +1262,13 @@ store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha)
 {
 	int i;
 
-	store_cmd_script(cmd, STORE_SCRIPT_DEPTHS, sha, STORE__NSTATUS + 3);
+	store_cmd_script(cmd, STORE_SCRIPT_DEPTHS, sha, STORE__NSTATUS + 4);
 	for (i = 0; i < STORE__NSTATUS; i++)
 		store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_names[i]);
 	store_cmd_addf(cmd, "%s:outbox", st->tag);
 	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
 	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
+	store_cmd_addf(cmd, "%s:rulestats", st->tag);
 }
 
 int
@@ -1216,15 +1277,26 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 	size_t i;
 
 	memset(d, 0, sizeof *d);
-	/* Queues and oldest, then (since notifications) the outbox's three. */
+	/*
+	 * Queues and oldest, then (since notifications) the outbox's three,
+	 * then (since per-rule counts) the HGETALL of rulestats.
+	 */
 	if (r == NULL || r->type != REDIS_REPLY_ARRAY ||
 	    (r->elements != STORE__NSTATUS + 1 &&
-	    r->elements != STORE__NSTATUS + 4)) {
+	    r->elements != STORE__NSTATUS + 4 &&
+	    r->elements != STORE__NSTATUS + 5)) {
 		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
 		    "unexpected reply to the depths script";
 		return -1;
 	}
-	for (i = 0; i < r->elements; i++)
+	if (r->elements == STORE__NSTATUS + 5) {
+		d->rulestats = r->element[STORE__NSTATUS + 4];
+		if (d->rulestats->type != REDIS_REPLY_ARRAY) {
+			*cause = "unexpected reply to the depths script";
+			return -1;
+		}
+	}
+	for (i = 0; i < STORE__NSTATUS + 4 && i < r->elements; i++)
 		if (r->element[i]->type != REDIS_REPLY_INTEGER) {
 			*cause = "unexpected reply to the depths script";
 			return -1;
@@ -1232,7 +1304,7 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 	for (i = 0; i < STORE__NSTATUS; i++)
 		d->count[i] = r->element[i]->integer;
 	d->oldest_pending_ms = r->element[STORE__NSTATUS]->integer;
-	if (r->elements == STORE__NSTATUS + 4) {
+	if (r->elements >= STORE__NSTATUS + 4) {
 		d->outbox = r->element[STORE__NSTATUS + 1]->integer;
 		d->outbox_retry = r->element[STORE__NSTATUS + 2]->integer;
 		d->outbox_dead = r->element[STORE__NSTATUS + 3]->integer;

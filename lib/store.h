@@ -273,6 +273,15 @@ enum store_action { ACTION_APPROVE, ACTION_REJECT, ACTION_SPAM, ACTION_DELETE,
 
 const char *store_action_name(enum store_action a);
 
+/* The scores a moderator's decision is judged by in the per-rule counts. */
+struct store_thresholds {
+	double hold_score;
+	double reject_score;
+};
+
+/* How long {P}:rulestats:DAY is kept: rules stats --since goes this far. */
+#define STORE_RULESTATS_DAYS 400
+
 /*
  * One atomic state change of one comment: approve (from pending, spam or
  * rejected: publishes it), reject (from pending or spam), spam (from
@@ -281,11 +290,14 @@ const char *store_action_name(enum store_action a);
  * anywhere, removes every trace).  Records actor and time.  An approve adds the
  * author's e-mail, as the SHA1 of its lowercase form, to {P}:known_authors;
  * nothing removes it again (a later spam or delete neither), and adds an
- * "approved" event to the outbox in the same step.
+ * "approved" event to the outbox in the same step.  An approve, reject,
+ * spam or unpublish counts the comment's hits as published or refused in
+ * {P}:rulestats and {P}:rulestats:DAY (store.c), judged by th; a change
+ * of decision moves the counts, it never adds them twice.
  */
 void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
-    const char *actor, uint64_t now_ms);
+    const struct store_thresholds *th, const char *actor, uint64_t now_ms);
 
 /*
  * The same, but only from the states in from_mask (bits 1 << enum
@@ -295,7 +307,8 @@ void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
  */
 void store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *id, enum store_action action,
-    unsigned int from_mask, const char *actor, uint64_t now_ms);
+    unsigned int from_mask, const struct store_thresholds *th,
+    const char *actor, uint64_t now_ms);
 
 enum store_transition_outcome {
 	TRANSITION_DONE,	/* from -> to */
@@ -335,6 +348,8 @@ struct store_depths {
 	long long outbox;		/* entries of the outbox stream not yet done */
 	long long outbox_retry;		/* notifications waiting for another try */
 	long long outbox_dead;		/* notifications given up on */
+	/* {P}:rulestats as field/value pairs (borrowed from the reply), or NULL */
+	const redisReply *rulestats;
 };
 
 void store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha);

@@ -302,6 +302,44 @@ test_submit_reply(void **state)
 	assert_int_equal(store_submit_reply(NULL, &res, &cause), -1);
 }
 
+/* The depths script's reply: 4 queues, oldest, outbox 3, rulestats. */
+static void
+test_depths_reply(void **state)
+{
+	struct store_depths d;
+	const char *cause;
+	redisReply *r, *rs;
+	size_t i;
+
+	(void)state;
+	r = reply_array(9, "", "", "", "", "", "", "", "", "");
+	for (i = 0; i < 8; i++) {
+		r->element[i]->type = REDIS_REPLY_INTEGER;
+		r->element[i]->integer = (long long)i + 1;
+	}
+	rs = reply_array(2, "published X", "3");
+	free(r->element[8]->str);
+	free(r->element[8]);
+	r->element[8] = rs;
+	assert_int_equal(store_depths_reply(r, &d, &cause), 0);
+	assert_int_equal(d.count[STORE_PENDING], 1);
+	assert_int_equal(d.oldest_pending_ms, 5);
+	assert_int_equal(d.outbox, 6);
+	assert_int_equal(d.outbox_retry, 7);
+	assert_int_equal(d.outbox_dead, 8);
+	assert_ptr_equal(d.rulestats, rs);
+	r->element[8] = calloc(1, sizeof *r->element[8]);
+	r->element[8]->type = REDIS_REPLY_INTEGER;
+	assert_int_equal(store_depths_reply(r, &d, &cause), -1);
+	reply_free(rs);
+	free(r->element[8]);
+	r->elements = 8;
+	assert_int_equal(store_depths_reply(r, &d, &cause), 0);
+	assert_int_equal(d.outbox_dead, 8);
+	assert_null(d.rulestats);
+	reply_free(r);
+}
+
 static void
 test_transition_reply(void **state)
 {
@@ -435,6 +473,7 @@ main(void)
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_submit_reply),
 		cmocka_unit_test(test_transition_reply),
+		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),
 	};
