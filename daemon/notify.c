@@ -33,7 +33,8 @@
 
 #define NOTIFY_POLL_MS		1000	/* look at the outbox this often */
 #define NOTIFY_PARALLEL		8	/* deliveries at once */
-#define NOTIFY_CLAIM_EVERY_MS	30000	/* look for entries of lost consumers */
+#define NOTIFY_CLAIM_EVERY_MS	30000	/* at most this long between looks for
+					   entries of lost consumers */
 #define NOTIFY_DUE_BATCH	100
 
 enum notify_step {
@@ -566,11 +567,19 @@ notify_work(struct notify *n, int poll)
 			n->due_busy = 0;
 	}
 	free_slots = n->njobs < NOTIFY_PARALLEL ? NOTIFY_PARALLEL - n->njobs : 0;
+	/*
+	 * An entry idle longer than any delivery takes: its consumer (another
+	 * heinzeld, or this one under an older name) is gone.
+	 */
+	if (cfg->notify_takeover != 0)
+		idle = 1000ULL * cfg->notify_takeover;
+	else
+		idle = 2000ULL * (cfg->smtp_timeout >
+		    cfg->notify_webhook_timeout ? cfg->smtp_timeout :
+		    cfg->notify_webhook_timeout) + 60000;
 	if (poll && free_slots > 0 && !n->claim_busy &&
-	    now - n->last_claim_ms >= NOTIFY_CLAIM_EVERY_MS) {
-		/* Idle longer than any delivery takes: its consumer is gone. */
-		idle = 2000ULL * (cfg->smtp_timeout > cfg->notify_webhook_timeout ?
-		    cfg->smtp_timeout : cfg->notify_webhook_timeout) + 60000;
+	    now - n->last_claim_ms >= (idle / 2 < NOTIFY_CLAIM_EVERY_MS ?
+	    idle / 2 : NOTIFY_CLAIM_EVERY_MS)) {
 		n->last_claim_ms = now;
 		n->claim_busy = 1;
 		store_cmd_init(&cmd);

@@ -465,6 +465,9 @@ static const struct config_key config_keys[] = {
 	{ "notify", "webhook_timeout", CONFIG_UINT, F(notify_webhook_timeout),
 	  "10", 1, 3600, NULL,
 	  "Seconds one webhook request may take." },
+	{ "notify", "takeover_seconds", CONFIG_UINT, F(notify_takeover),
+	  "0", 0, 86400, NULL,
+	  "Seconds a notification may stay unacknowledged with another heinzeld before this one takes it over; 0 = twice the longer delivery timeout plus 60." },
 	{ "notify", "max_tries", CONFIG_UINT, F(notify_max_tries),
 	  "8", 1, 1000, NULL,
 	  "Delivery attempts before a notification goes to the dead letters." },
@@ -998,7 +1001,7 @@ static void
 config_check_all(struct config_parse *p)
 {
 	const struct config *cfg = p->cfg;
-	unsigned int hold, reject;
+	unsigned int hold, reject, longest;
 
 	if (cfg->hold_score > cfg->reject_score) {
 		hold = p->lines[config_find("rules", "hold_score")];
@@ -1008,6 +1011,14 @@ config_check_all(struct config_parse *p)
 		    "rules.reject_score (%g)", cfg->hold_score,
 		    cfg->reject_score);
 	}
+	longest = cfg->smtp_timeout > cfg->notify_webhook_timeout ?
+	    cfg->smtp_timeout : cfg->notify_webhook_timeout;
+	if (cfg->notify_takeover != 0 && cfg->notify_takeover < 2 * longest)
+		config_error(p, p->lines[config_find("notify", "takeover_seconds")],
+		    "notify.takeover_seconds (%u) must be 0 or at least twice the "
+		    "longer of smtp.timeout and notify.webhook_timeout (%u): a "
+		    "delivery still at work would be taken over and sent twice",
+		    cfg->notify_takeover, 2 * longest);
 	if (cfg->smtp_password[0] != '\0' && cfg->smtp_password_file[0] != '\0')
 		config_error(p, p->lines[config_find("smtp", "password_file")],
 		    "smtp.password and smtp.password_file: give one of them");

@@ -95,6 +95,7 @@ struct config {
 	unsigned int receipt_interval;	/* 3600 s between receipts to one address */
 	char *notify_webhook;		/* "" = none; http(s) URL for JSON POSTs */
 	unsigned int notify_webhook_timeout;	/* 10 s */
+	unsigned int notify_takeover;	/* s; 0 = from the timeouts */
 	unsigned int notify_max_tries;	/* 8 attempts in all */
 	unsigned int notify_retry_base;	/* 60 s before the first retry, doubling */
 	unsigned int notify_retry_max;	/* 3600 s longest wait */

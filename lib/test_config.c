@@ -642,6 +642,17 @@ test_error_kinds(void **state)
 		{ "[rules]\nhold_score = 7\n",
 		  "test.conf:2: rules.hold_score (7) must not be above "
 		  "rules.reject_score (6)" },
+		{ "[notify]\ntakeover_seconds = 59\n",
+		  "test.conf:2: notify.takeover_seconds (59) must be 0 or at "
+		  "least twice the longer of smtp.timeout and "
+		  "notify.webhook_timeout (60): a delivery still at work would "
+		  "be taken over and sent twice" },
+		{ "[smtp]\ntimeout = 5\n[notify]\nwebhook_timeout = 1\n"
+		  "takeover_seconds = 9\n",
+		  "test.conf:5: notify.takeover_seconds (9) must be 0 or at "
+		  "least twice the longer of smtp.timeout and "
+		  "notify.webhook_timeout (10): a delivery still at work would "
+		  "be taken over and sent twice" },
 		{ "[rules]\nreject_score = 2\n\nhold_score = 2.5\n",
 		  "test.conf:4: rules.hold_score (2.5) must not be above "
 		  "rules.reject_score (2)" },

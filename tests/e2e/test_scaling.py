@@ -1,10 +1,14 @@
-"""Sites sharing one Redis: heinzeld and heinzelctl under the least-privilege
-ACL user docs/scaling.md documents ([redis] user, password_file), a refused
-login, and a second site's user that cannot touch the first site's keys.
+"""Daemons and sites sharing one Redis.  Three heinzeld on one Redis behave
+as one (captchas, request ids, flood counters, the outbox, also when one is
+SIGKILLed); heinzeld and heinzelctl under the least-privilege ACL user
+docs/scaling.md documents ([redis] user, password_file), a refused login,
+and a second site's user that cannot touch the first site's keys.
 """
 
 import os
 import re
+import signal
+import socket
 import time
 
 import pytest
@@ -12,7 +16,9 @@ import redis
 
 from conftest import PREFIX, SRCDIR, TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, submit
-from test_notify import ADMIN, notify_conf, own, smtp, wait_for  # noqa: F401
+from helpers import assert_error
+from test_notify import (ADMIN, DOMAIN, notify_conf, own, smtp,  # noqa: F401
+    wait_for)
 
 SITE2 = "site2"
 
@@ -165,3 +171,81 @@ def test_refused_login(own, rdb, acl, tmp_path):
     os.unlink(path)
     rc, out = d.check("-t")
     assert rc == 1 and "password_file %s: No such file" % path in out, out
+
+
+# ---- several daemons, one Redis ----
+
+def pending_of(rdb, d):
+    """Outbox entries delivered to d's consumer and not acknowledged."""
+    name = "%s:%s" % (socket.gethostname(), d.socket)
+    return rdb.client.xpending_range(TAG + ":outbox", "notify", "-", "+",
+        1000, consumername=name)
+
+
+def test_three_daemons_one_redis(own, rdb, smtp):
+    relay = smtp()
+    conf = notify_conf(relay.port, webhook_timeout="1", takeover_seconds="2")
+    conf["smtp"]["timeout"] = "1"
+    conf["checks"] = {"flood_ip_limit": "0", "flood_email_limit": "3",
+        "flood_email_window": "600"}
+    ds = [own(conf) for _ in range(3)]
+    accepted = []
+
+    def one(i):
+        """A captcha from one live daemon answered at the next; the same
+        request again at the one after returns the stored id."""
+        live = [d for d in ds if d.alive()]
+        get, at, again = (live[(i + k) % len(live)] for k in range(3))
+        f = at.fields(get.captcha(), email="reader%d@example.org" % (i // 3),
+            request_id="load-%03d-%s" % (i, "0123456789abcdef"))
+        r = at.post_json("/v1/comments", f)
+        assert r.status == 202, r
+        r2 = again.post_json("/v1/comments", f)
+        assert r2.status == 202 and r2.data["id"] == r.data["id"], r2
+        accepted.append(r.data["id"])
+
+    # A slow relay keeps deliveries in flight, so the daemon killed below
+    # dies holding outbox entries.
+    relay.sink.delay = 0.3
+    for i in range(12):
+        one(i)
+    victim = ds[2]
+    wait_for(lambda: pending_of(rdb, victim), 5,
+        what="an outbox entry in flight at the daemon to be killed")
+    victim.proc.send_signal(signal.SIGKILL)
+    victim.proc.wait(5)
+    held = len(pending_of(rdb, victim))
+    assert held > 0
+    relay.sink.delay = 0
+    for i in range(12, 24):
+        one(i)
+
+    # Flood limits count across daemons: reader0 has used its three.
+    for d in ds[:2]:
+        assert_error(d.submit(email="reader0@example.org"), 429,
+            "rate_limited")
+
+    # Every 202 stored once.
+    assert len(set(accepted)) == 24
+    keys = rdb.client.keys(TAG + ":comment:*")
+    assert sorted(keys) == sorted("%s:comment:%s" % (TAG, c) for c in accepted)
+    assert rdb.client.zcard(TAG + ":queue:pending") == 24
+
+    # Every notification reaches the relay; the killed daemon's are taken
+    # over by the others.  A mail the relay had accepted when its sender
+    # died is sent again (SMTP has no way to ask): at most the entries it
+    # held, and with the same Message-ID, by which a reader's mail
+    # program folds them.
+    want = {"<%s.admin@%s>" % (c, DOMAIN) for c in accepted}
+
+    def all_sent():
+        return want <= {m["Message-ID"] for m in relay.sink.mails(ADMIN)}
+    wait_for(all_sent, 15, what="a mail for every comment")
+    wait_for(lambda: not pending_of(rdb, victim), 5,
+        what="the killed daemon's entries taken over")
+    wait_for(lambda: rdb.client.xpending(TAG + ":outbox", "notify")
+        ["pending"] == 0, 5, what="every outbox entry acknowledged")
+    ids = [m["Message-ID"] for m in relay.sink.mails(ADMIN)]
+    assert set(ids) == want
+    assert len(ids) - len(want) <= held, (len(ids), held)
+    assert any("notify: took over" in d.log() for d in ds[:2])
