@@ -17,8 +17,8 @@ import redis
 from conftest import PREFIX, SRCDIR, TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, submit
 from helpers import assert_error
-from test_notify import (ADMIN, DOMAIN, notify_conf, own, smtp,  # noqa: F401
-    wait_for)
+from test_notify import (ADMIN, DOMAIN, metric, notify_conf, own,  # noqa: F401
+    smtp, wait_for)
 
 SITE2 = "site2"
 
@@ -190,6 +190,7 @@ def test_three_daemons_one_redis(own, rdb, smtp):
         "flood_email_window": "600"}
     ds = [own(conf) for _ in range(3)]
     accepted = []
+    answered = {d.socket: 0 for d in ds}    # 202s each daemon gave
 
     def one(i):
         """A captcha from one live daemon answered at the next; the same
@@ -203,6 +204,8 @@ def test_three_daemons_one_redis(own, rdb, smtp):
         r2 = again.post_json("/v1/comments", f)
         assert r2.status == 202 and r2.data["id"] == r.data["id"], r2
         accepted.append(r.data["id"])
+        answered[at.socket] += 1
+        answered[again.socket] += 1
 
     # A slow relay keeps deliveries in flight, so the daemon killed below
     # dies holding outbox entries.
@@ -249,3 +252,17 @@ def test_three_daemons_one_redis(own, rdb, smtp):
     assert set(ids) == want
     assert len(ids) - len(want) <= held, (len(ids), held)
     assert any("notify: took over" in d.log() for d in ds[:2])
+
+    # Each daemon's /metrics counts what it answered; heinzelctl stats
+    # counts what is in Redis: each notification sent once, however often
+    # the relay saw it.
+    for d in ds[:2]:
+        assert metric(d, "heinzel_submissions_total", outcome="pending") == \
+            answered[d.socket]
+        assert metric(d, "heinzel_submissions_total",
+            outcome="rate_limited") == 1
+    stats = ctl_json(ds[0], "stats")
+    assert stats["queues"]["pending"] == 24, stats
+    assert stats["totals"]["notify_sent_mail"] == 24, stats
+    assert sum(metric(d, "heinzel_notifications_total", channel="mail",
+        result="sent") for d in ds[:2]) <= 24
