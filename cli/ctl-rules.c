@@ -4,6 +4,8 @@
  * rules, built-in checks and the classifier, whose counts it reads from
  * Redis unless told not to.  rules stats: what the moderators' decisions,
  * counted per rule by the transition script (store.c), say of each rule.
+ * rules replay: the same scoring over every decided comment, with
+ * candidate rules, against those decisions.
  */
 #include <sys/stat.h>
 
@@ -318,10 +320,12 @@ ctl_rules_bayes(struct ctl *ctl, const struct comment *c, bool off,
 		return;
 	}
 	/* Without Redis there is no scoring as heinzeld's: say how to go on. */
-	hint = ctl->redis_hint;
-	xasprintf(&ctl->redis_hint, "%s, or score without the classifier: "
-	    "--no-bayes", hint);
-	free(hint);
+	if (strstr(ctl->redis_hint, "--no-bayes") == NULL) {
+		hint = ctl->redis_hint;
+		xasprintf(&ctl->redis_hint, "%s, or score without the "
+		    "classifier: --no-bayes", hint);
+		free(hint);
+	}
 	tokenize_init(&t);
 	tokenize_comment(&t, c);
 	store_cmd_init(&cmd);
@@ -696,5 +700,295 @@ ctl_rules_stats(struct ctl *ctl, int argc, char **argv)
 		free(st.v[i].name);
 	free(st.v);
 	ruleset_unref(rs);
+	return CTL_OK;
+}
+
+/* ---- rules replay: a candidate rule set against past decisions ---- */
+
+#define CTL_REPLAY_BATCH 200	/* ids per read: memory stays bounded */
+
+/* Verdict counts before (as stored) and after (rescored). */
+struct ctl_replay_totals {
+	unsigned long pub_hold;		/* published at or over hold_score */
+	unsigned long pub_reject;	/* published at or over reject_score */
+	unsigned long ref_missed;	/* refused under hold_score */
+	unsigned long ref_reject;	/* refused at or over reject_score */
+};
+
+struct ctl_replay {
+	struct ctl *ctl;
+	struct ruleset *rs;
+	bool no_bayes;
+	json_t *changes;		/* --json: the changed comments */
+	unsigned long published, refused;
+	struct ctl_replay_totals before, after;
+	unsigned long new_fp_hold, new_fp_reject, new_missed;
+	char first_fp_reject[STORE_ID_LEN + 1];
+};
+
+/*
+ * The comment as heinzeld scored it, from its hash: every field it keeps.
+ * The honeypot's value is not kept; a stored HONEYPOT hit stands for it.
+ */
+static void
+ctl_replay_comment(const struct ctl_comment *cc, struct comment *c)
+{
+	const redisReply *k, *v;
+	size_t i;
+	int f;
+
+	comment_init(c);
+	for (i = 0; i + 1 < cc->r->elements; i += 2) {
+		k = cc->r->element[i];
+		v = cc->r->element[i + 1];
+		if (k->type != REDIS_REPLY_STRING || v->type != REDIS_REPLY_STRING)
+			continue;
+		if ((f = comment_field_lookup(k->str, k->len)) >= 0)
+			comment_set(c, (enum comment_field)f, v->str, v->len);
+	}
+	if (ctl_comment_has_rule(cc, CHECK_HONEYPOT))
+		comment_set(c, CF_HONEYPOT, "1", 1);
+}
+
+static void
+ctl_replay_count(struct ctl_replay_totals *t, bool published, enum verdict v)
+{
+	if (published) {
+		t->pub_hold += v != VERDICT_CLEAN;
+		t->pub_reject += v == VERDICT_SPAM;
+	} else {
+		t->ref_missed += v == VERDICT_CLEAN;
+		t->ref_reject += v == VERDICT_SPAM;
+	}
+}
+
+/* Tell one comment whose verdict the candidate changes for the worse. */
+static void
+ctl_replay_report(struct ctl_replay *rp, const struct ctl_comment *cc,
+    const char *what, const char *status, double was, const struct score *s)
+{
+	const char *body = ctl_comment_get(cc, "body");
+	char a[32], b[32], *hits, *text;
+
+	hits = score_hits_format(s);
+	if (rp->changes != NULL) {
+		json_array_append_new(rp->changes, json_pack("{s:s, s:s, s:s, "
+		    "s:s?, s:f, s:f, s:s}", "change", what, "id", cc->id,
+		    "status", status, "post", ctl_comment_get(cc, "post"),
+		    "score_before", was, "score_after", s->total,
+		    "hits", hits));
+		free(hits);
+		return;
+	}
+	score_format_points(was, a, sizeof a);
+	score_format_points(s->total, b, sizeof b);
+	text = ctl_output_fit(body ? body : "", 60);
+	printf("%s: %s (%s, post ", what, cc->id, status);
+	ctl_output_text(stdout, ctl_comment_get(cc, "post") ?
+	    ctl_comment_get(cc, "post") : "?");
+	printf("): score %s -> %s: %s\n  ", a, b, hits[0] ? hits : "no hit");
+	ctl_output_text(stdout, text);
+	printf("\n");
+	free(text);
+	free(hits);
+}
+
+/* Rescore one decided comment and compare. */
+static void
+ctl_replay_one(struct ctl_replay *rp, const char *id)
+{
+	const struct config *cfg = rp->ctl->cfg;
+	struct ctl_rules_bayes b;
+	struct ctl_comment *cc;
+	struct comment c;
+	struct score s, old;
+	enum verdict v0, v1;
+	const char *status, *score;
+	bool published;
+
+	if ((cc = ctl_db_comment(rp->ctl, id)) == NULL)
+		return;		/* deleted since the queue was read */
+	status = ctl_comment_get(cc, "status");
+	score = ctl_comment_get(cc, "score");
+	if (status == NULL || strcmp(status, "pending") == 0 ||
+	    store_status_parse(status) < 0) {
+		ctl_comment_free(cc);
+		return;
+	}
+	published = strcmp(status, "approved") == 0;
+	ctl_replay_comment(cc, &c);
+	ctl_rules_bayes(rp->ctl, &c, rp->no_bayes, &b);
+	score_init(&s);
+	scoring_score(cfg, rp->rs, &c, b.asked ? &b.res : NULL, &s);
+	score_init(&old);
+	old.total = score ? strtod(score, NULL) : 0;
+	v0 = score_verdict(&old, cfg->hold_score, cfg->reject_score);
+	v1 = score_verdict(&s, cfg->hold_score, cfg->reject_score);
+	if (published)
+		rp->published++;
+	else
+		rp->refused++;
+	ctl_replay_count(&rp->before, published, v0);
+	ctl_replay_count(&rp->after, published, v1);
+	if (published && v1 == VERDICT_SPAM && v0 != VERDICT_SPAM) {
+		if (rp->new_fp_reject++ == 0)
+			memcpy(rp->first_fp_reject, cc->id, sizeof cc->id);
+		ctl_replay_report(rp, cc, "new false positive at reject",
+		    status, old.total, &s);
+	} else if (published && v1 == VERDICT_HOLD && v0 == VERDICT_CLEAN) {
+		rp->new_fp_hold++;
+		ctl_replay_report(rp, cc, "new false positive at hold",
+		    status, old.total, &s);
+	} else if (!published && v1 == VERDICT_CLEAN && v0 != VERDICT_CLEAN) {
+		rp->new_missed++;
+		ctl_replay_report(rp, cc, "new miss", status, old.total, &s);
+	}
+	score_free(&s);
+	score_free(&old);
+	comment_free(&c);
+	ctl_comment_free(cc);
+}
+
+/*
+ * Every comment of one queue created at or after since_ms, oldest first,
+ * CTL_REPLAY_BATCH at a time.  The cursor is the last score read and how
+ * many ids at that score were read already, so no comment is read twice
+ * (ZSCAN may return one twice and cannot start at a time).
+ */
+static void
+ctl_replay_queue(struct ctl_replay *rp, enum store_status q, uint64_t since_ms)
+{
+	struct ctl *ctl = rp->ctl;
+	long long at = (long long)since_ms, sc;
+	unsigned long skip = 0;
+	redisReply *r;
+	size_t i, n;
+
+	for (;;) {
+		r = ctl_db_commandf(ctl, "ZRANGEBYSCORE %s:queue:%s %lld +inf "
+		    "WITHSCORES LIMIT %lu %d", ctl->store.tag,
+		    store_status_name(q), at, skip, CTL_REPLAY_BATCH);
+		ctl_db_check(ctl, r, "reading a queue");
+		if (r->type != REDIS_REPLY_ARRAY)
+			ctl_fatalx("Redis at %s: reading a queue: unexpected "
+			    "reply", ctl->redis_name);
+		n = r->elements / 2;
+		for (i = 0; i < n; i++) {
+			if (r->element[2 * i]->type != REDIS_REPLY_STRING ||
+			    r->element[2 * i + 1]->type != REDIS_REPLY_STRING)
+				continue;
+			sc = strtoll(r->element[2 * i + 1]->str, NULL, 10);
+			if (sc == at)
+				skip++;
+			else {
+				at = sc;
+				skip = 1;
+			}
+			if (store_id_valid(r->element[2 * i]->str))
+				ctl_replay_one(rp, r->element[2 * i]->str);
+		}
+		freeReplyObject(r);
+		if (n < CTL_REPLAY_BATCH)
+			break;
+	}
+}
+
+static json_t *
+ctl_replay_totals_json(const struct ctl_replay_totals *t)
+{
+	return json_pack("{s:I, s:I, s:I, s:I}",
+	    "published_over_hold", (json_int_t)t->pub_hold,
+	    "published_over_reject", (json_int_t)t->pub_reject,
+	    "refused_under_hold", (json_int_t)t->ref_missed,
+	    "refused_at_reject", (json_int_t)t->ref_reject);
+}
+
+int
+ctl_rules_replay(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "rules", required_argument, NULL, 'r' },
+		{ "since", required_argument, NULL, 's' },
+		{ "no-bayes", no_argument, NULL, 'B' },
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 }
+	};
+	static const enum store_status queues[] = { STORE_APPROVED,
+	    STORE_REJECTED, STORE_SPAM };
+	const char *dir = ctl->cfg->rules_dir;
+	struct ctl_replay rp;
+	uint64_t since = 0, now;
+	char *errors = NULL;
+	size_t i;
+	int ch, json = 0;
+
+	memset(&rp, 0, sizeof rp);
+	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
+		if (ch == 'r')
+			dir = optarg;
+		else if (ch == 's') {
+			if ((since = ctl_parse_duration(ctl, "--since",
+			    optarg)) == 0)
+				ctl_usage_errx(ctl, "--since %s: expected a "
+				    "duration such as 30d", optarg);
+		} else if (ch == 'B')
+			rp.no_bayes = true;
+		else if (ch == 'j')
+			json = 1;
+	}
+	if (optind < argc)
+		ctl_usage_errx(ctl, "%s: unexpected argument", argv[optind]);
+	if ((rp.rs = ruleset_load(dir, &errors)) == NULL) {
+		ctl_rules_errors(errors ? errors : "");
+		free(errors);
+		ctl_fatalx("rules replay: %s: rules not loaded; see 'heinzelctl "
+		    "rules check'", dir);
+	}
+	rp.ctl = ctl;
+	if (json)
+		rp.changes = json_array();
+	now = clock_wall_ms();
+	for (i = 0; i < sizeof queues / sizeof queues[0]; i++)
+		ctl_replay_queue(&rp, queues[i], since && since < now ?
+		    now - since : 0);
+	if (json) {
+		ctl_output_json(json_pack("{s:s, s:f, s:f, s:I, s:I, s:o, "
+		    "s:o, s:I, s:I, s:I, s:o}", "rules", dir,
+		    "hold_score", ctl->cfg->hold_score,
+		    "reject_score", ctl->cfg->reject_score,
+		    "published", (json_int_t)rp.published,
+		    "refused", (json_int_t)rp.refused,
+		    "before", ctl_replay_totals_json(&rp.before),
+		    "after", ctl_replay_totals_json(&rp.after),
+		    "new_false_positives_at_reject",
+		    (json_int_t)rp.new_fp_reject,
+		    "new_false_positives_at_hold", (json_int_t)rp.new_fp_hold,
+		    "new_misses", (json_int_t)rp.new_missed,
+		    "changes", rp.changes));
+	} else {
+		printf("replayed %lu decided comments (%lu published, %lu "
+		    "refused) with %s, hold_score %g, reject_score %g\n",
+		    rp.published + rp.refused, rp.published, rp.refused, dir,
+		    ctl->cfg->hold_score, ctl->cfg->reject_score);
+		printf("%-24s %8s %8s\n", "", "before", "after");
+		printf("%-24s %8lu %8lu\n", "published over hold",
+		    rp.before.pub_hold, rp.after.pub_hold);
+		printf("%-24s %8lu %8lu\n", "published over reject",
+		    rp.before.pub_reject, rp.after.pub_reject);
+		printf("%-24s %8lu %8lu\n", "refused under hold",
+		    rp.before.ref_missed, rp.after.ref_missed);
+		printf("%-24s %8lu %8lu\n", "refused at reject",
+		    rp.before.ref_reject, rp.after.ref_reject);
+		printf("new false positives: %lu at reject, %lu at hold; new "
+		    "misses: %lu\n", rp.new_fp_reject, rp.new_fp_hold,
+		    rp.new_missed);
+	}
+	ruleset_unref(rp.rs);
+	if (rp.new_fp_reject > 0) {
+		ctl_warnx("rules replay: %s would refuse %lu published "
+		    "comment%s (first %s)", dir, rp.new_fp_reject,
+		    rp.new_fp_reject == 1 ? "" : "s", rp.first_fp_reject);
+		return CTL_GATE;
+	}
 	return CTL_OK;
 }

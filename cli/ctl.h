@@ -22,6 +22,8 @@ struct ruleset;
 #define CTL_OK 0
 #define CTL_FAIL 1
 #define CTL_USAGE 2
+/* rules replay: the candidate rules would reject a published comment. */
+#define CTL_GATE 2
 
 /* stats follows the monitoring-plugin convention (Nagios, Icinga). */
 #define CTL_PLUGIN_OK 0
@@ -83,6 +85,7 @@ int ctl_outbox_exec(struct ctl *, int, char **);
 int ctl_rules_check(struct ctl *, int, char **);
 int ctl_rules_test(struct ctl *, int, char **);
 int ctl_rules_stats(struct ctl *, int, char **);
+int ctl_rules_replay(struct ctl *, int, char **);
 int ctl_learn_exec(struct ctl *, int, char **);
 int ctl_privacy_export(struct ctl *, int, char **);
 int ctl_privacy_erase(struct ctl *, int, char **);

@@ -210,6 +210,23 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --rules DIR   the rule set to compare with (default [rules] dir)\n"
 	  "  --json        print {\"published\", \"refused\", \"rules\": [...]}\n",
 	  ctl_rules_stats },
+	{ "rules replay", "[--rules DIR] [--since AGE] [--no-bayes] [--json]",
+	  "rescore decided comments with candidate rules; a deploy gate",
+	  "Rescores every decided comment still stored (approved: published;\n"
+	  "rejected and spam: refused), or those written within --since, with\n"
+	  "the rules of DIR, the checks and the classifier as it is now, the\n"
+	  "one scoring heinzeld uses, and compares with the score each got when\n"
+	  "it came in.  Prints each published comment now over hold_score or\n"
+	  "reject_score that was under it (a new false positive), each refused\n"
+	  "one now under hold_score that was not (a new miss), and the totals\n"
+	  "before and after.  Exits 2 when a published comment would now be\n"
+	  "rejected, naming the first on stderr.\n\n"
+	  "  --rules DIR   the candidate rules (default [rules] dir)\n"
+	  "  --since AGE   only comments written within AGE (30d, 12h)\n"
+	  "  --no-bayes    leave the classifier out (it learned from these\n"
+	  "                very decisions)\n"
+	  "  --json        print the totals and \"changes\": [...]\n",
+	  ctl_rules_replay },
 	{ "help", "[COMMAND]", "what each command does", NULL, NULL },
 };
 #define CTL_NCMDS (sizeof ctl_cmds / sizeof ctl_cmds[0])
@@ -576,7 +593,7 @@ main(int argc, char **argv)
 	if ((ctl.cmd = ctl_find(argc, argv, &words)) == NULL) {
 		if (strcmp(argv[0], "rules") == 0)
 			ctl_usage_errx(NULL, "rules: expected 'rules check', "
-			    "'rules test' or 'rules stats'");
+			    "'rules test', 'rules stats' or 'rules replay'");
 		if (strcmp(argv[0], "privacy") == 0)
 			ctl_usage_errx(NULL, "privacy: expected 'privacy export' "
 			    "or 'privacy erase'");

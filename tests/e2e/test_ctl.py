@@ -21,7 +21,8 @@ from ctl_helpers import (Pty, assert_state, ctl, ctl_args, ctl_env, ctl_json,
 from helpers import HEX20
 
 COMMANDS = ["list", "show", "approve", "reject", "spam", "delete", "review",
-    "stats", "purge", "rules check", "rules test", "rules stats"]
+    "stats", "purge", "rules check", "rules test", "rules stats",
+    "rules replay"]
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
