@@ -13,6 +13,7 @@
 #include "clock.h"
 #include "config.h"
 #include "ctl.h"
+#include "sentinel.h"
 #include "xmalloc.h"
 
 #define CTL_DB_BATCH 256	/* HGETALLs pipelined at once */
@@ -28,8 +29,8 @@ ctl_db_connect(struct ctl *ctl)
 	redisReply *r;
 	char *cause;
 
-	if (store_addr_config(&a, ctl->cfg->redis_address, ctl->cfg->redis_user,
-	    ctl->cfg->redis_password_file, &cause) != 0 ||
+	if (store_addr_config(&a, ctl->cfg, &cause) != 0 ||
+	    sentinel_resolve(&a, ms ? ms : 2000, &cause) < 0 ||
 	    store_addr_auth(&a, &auth, &cause) != 0)
 		ctl_fatalx("%s (check %s)", cause, ctl->redis_hint);
 	ctl->redis_name = store_addr_name(&a);

@@ -620,8 +620,7 @@ main(int argc, char **argv)
 	else
 		ctl.redis_hint = xstrdup("-c CONFIG or --redis; no "
 		    "configuration file was found");
-	if (store_addr_config(&addr, ctl.cfg->redis_address, ctl.cfg->redis_user,
-	    ctl.cfg->redis_password_file, &errors) != 0)
+	if (store_addr_config(&addr, ctl.cfg, &errors) != 0)
 		ctl_usage_errx(NULL, "Redis address %s (check %s)", errors,
 		    ctl.redis_hint);
 	store_addr_free(&addr);

@@ -20,11 +20,13 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "sentinel.h"
 #include "xmalloc.h"
 
 #define DB_BACKOFF_MIN_MS 100
 #define DB_BACKOFF_MAX_MS 5000
 #define DB_DOWN_LOG_MS 60000	/* repeat "still unreachable" this often */
+#define DB_SENTINEL_BACKOFF_MAX_MS 500	/* a failover is over in seconds */
 
 enum db_state { DB_CLOSED, DB_CONNECTING, DB_LOADING, DB_READY };
 
@@ -59,6 +61,8 @@ struct db {
 	struct db_stats stats;
 
 	char *name;			/* the address for messages, no password */
+	bool resolved;			/* a Sentinel has named a master */
+	bool readonly;			/* a reply said READONLY: drop */
 	char *down_cause;		/* why Redis is out of reach, NULL when up */
 	uint64_t down_since_ms;		/* monotonic */
 	uint64_t down_logged_ms;
@@ -101,6 +105,9 @@ db_schedule_reconnect(struct db *db)
 	db->backoff_ms *= 2;
 	if (db->backoff_ms > DB_BACKOFF_MAX_MS)
 		db->backoff_ms = DB_BACKOFF_MAX_MS;
+	if (db->addr.sentinels != NULL &&
+	    db->backoff_ms > DB_SENTINEL_BACKOFF_MAX_MS)
+		db->backoff_ms = DB_SENTINEL_BACKOFF_MAX_MS;
 }
 
 /*
@@ -215,10 +222,18 @@ db_reply(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	if (reply == NULL)
 		db->stats.failures++;
+	else if (reply->type == REDIS_REPLY_ERROR &&
+	    strncmp(reply->str, "READONLY", 8) == 0)
+		db->readonly = true;
 	db_arm_timer(db);
 	req->cb(reply, req->arg);
 	store_cmd_free(&req->cmd);
 	free(req);
+	if (db->readonly && db->ac != NULL) {
+		/* The master became a replica (a failover): look again. */
+		db->readonly = false;
+		db_drop(db, "the server is a read-only replica now");
+	}
 }
 
 /*
@@ -339,6 +354,21 @@ db_setup_cb(redisReply *reply, void *arg)
 		db_drop(db, reply->str);
 }
 
+/* With Sentinels: the server they named must still be the master. */
+static void
+db_role_cb(redisReply *reply, void *arg)
+{
+	struct db *db = arg;
+
+	if (reply == NULL || db->ac == NULL)
+		return;
+	if (reply->type != REDIS_REPLY_ARRAY || reply->elements == 0 ||
+	    reply->element[0]->type != REDIS_REPLY_STRING ||
+	    strcmp(reply->element[0]->str, "master") != 0)
+		db_drop(db, reply->type == REDIS_REPLY_ERROR ? reply->str :
+		    "the server the Sentinels named is not a master");
+}
+
 static void
 db_auth_cb(redisReply *reply, void *arg)
 {
@@ -390,6 +420,10 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 		store_cmd_addf(&cmd, "%d", db->addr.db);
 		db_queue(db, &cmd, db_setup_cb, db);
 	}
+	if (db->addr.sentinels != NULL) {
+		store_cmd_add(&cmd, "ROLE", 4);
+		db_queue(db, &cmd, db_role_cb, db);
+	}
 	store_cmd_add(&cmd, "INFO", 4);
 	store_cmd_add(&cmd, "persistence", 11);
 	db_queue(db, &cmd, db_persistence_cb, db);
@@ -428,14 +462,28 @@ db_connect(struct db *db)
 {
 	redisAsyncContext *ac;
 	char *cause;
+	int changed;
 
 	/* The password file is read now, so a new password needs no restart. */
 	store_cmd_free(&db->auth);
-	if (store_addr_auth(&db->addr, &db->auth, &cause) != 0) {
+	if (store_addr_auth(&db->addr, &db->auth, &cause) != 0 ||
+	    (changed = sentinel_resolve(&db->addr, db->timeout_ms, &cause)) < 0) {
 		db_unreachable(db, cause);
 		free(cause);
 		db_schedule_reconnect(db);
 		return;
+	}
+	if (changed > 0 || (db->addr.sentinels != NULL && !db->resolved)) {
+		free(db->name);
+		db->name = store_addr_name(&db->addr);
+		if (db->resolved) {
+			db->stats.switches++;
+			log_warnx("redis: the Sentinels name %s the master of %s "
+			    "now", db->name, db->addr.master_name);
+		} else
+			log_info("redis: the Sentinels name %s the master of %s",
+			    db->name, db->addr.master_name);
+		db->resolved = true;
 	}
 	if (db->addr.path != NULL)
 		ac = redisAsyncConnectUnix(db->addr.path);
@@ -466,6 +514,7 @@ db_new(struct event_base *base, const struct store_addr *addr,
     unsigned int timeout_ms, unsigned int max_inflight)
 {
 	struct db *db = xcalloc(1, sizeof *db);
+	size_t i;
 
 	db->base = base;
 	db->addr.path = addr->path ? xstrdup(addr->path) : NULL;
@@ -474,6 +523,14 @@ db_new(struct event_base *base, const struct store_addr *addr,
 	db->addr.password = addr->password ? xstrdup(addr->password) : NULL;
 	db->addr.password_file = addr->password_file ?
 	    xstrdup(addr->password_file) : NULL;
+	if (addr->sentinels != NULL) {
+		for (i = 0; addr->sentinels[i] != NULL; i++)
+			;
+		db->addr.sentinels = xcalloc(i + 1, sizeof *db->addr.sentinels);
+		for (i = 0; addr->sentinels[i] != NULL; i++)
+			db->addr.sentinels[i] = xstrdup(addr->sentinels[i]);
+		db->addr.master_name = xstrdup(addr->master_name);
+	}
 	db->addr.port = addr->port;
 	db->addr.db = addr->db;
 	db->name = store_addr_name(addr);
@@ -512,7 +569,7 @@ db_free(struct db *db)
 }
 
 int
-db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause)
+db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct store_cmd auth;
@@ -523,6 +580,10 @@ db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause)
 	*cause = NULL;
 	if (store_addr_auth(addr, &auth, cause) != 0)
 		return -2;
+	if (sentinel_resolve(addr, timeout_ms, cause) < 0) {
+		store_cmd_free(&auth);
+		return -1;
+	}
 	if (addr->path != NULL)
 		c = redisConnectUnixWithTimeout(addr->path, tv);
 	else

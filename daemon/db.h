@@ -38,6 +38,7 @@ struct db_stats {
 	unsigned long long failures;	/* NULL replies */
 	unsigned long long timeouts;
 	unsigned long long reconnects;
+	unsigned long long switches;	/* to another master named by Sentinels */
 	unsigned int inflight;
 };
 
@@ -46,11 +47,12 @@ struct db *db_new(struct event_base *base, const struct store_addr *addr,
 void db_free(struct db *db);
 
 /*
- * Connect, AUTH and PING once, synchronously (heinzeld -t).  With *cause
+ * Connect (to the master the Sentinels name, if any; addr then holds it),
+ * AUTH and PING once, synchronously (heinzeld -t).  With *cause
  * (caller frees): -1 when Redis cannot be reached, -2 when it refuses the
  * credentials or the password file cannot be read.
  */
-int db_probe(const struct store_addr *addr, unsigned int timeout_ms, char **cause);
+int db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause);
 
 /* Connected, authenticated and scripts loaded. */
 bool db_up(const struct db *db);

@@ -114,8 +114,7 @@ heinzeld_load(const char *path, struct ruleset **rules,
 			log_warnx("%s: configuration not loaded", path);
 		goto fail;
 	}
-	if (store_addr_config(&addr, cfg->redis_address, cfg->redis_user,
-	    cfg->redis_password_file, &cause) != 0) {
+	if (store_addr_config(&addr, cfg, &cause) != 0) {
 		xasprintf(&errors, "%s: [redis] address: %s", path, cause);
 		free(cause);
 		heinzeld_errors(errors, mode);
@@ -364,9 +363,7 @@ main(int argc, char **argv)
 		 * Redis down is not a configuration error: heinzeld starts
 		 * and waits for it.  Credentials it refuses are.
 		 */
-		if (store_addr_config(&addr, d.cfg->redis_address,
-		    d.cfg->redis_user, d.cfg->redis_password_file,
-		    &cause) == 0) {
+		if (store_addr_config(&addr, d.cfg, &cause) == 0) {
 			probe = db_probe(&addr, d.cfg->redis_timeout_ms, &cause);
 			name = store_addr_name(&addr);
 			if (probe == -2)
@@ -399,8 +396,7 @@ main(int argc, char **argv)
 	if ((d.base = event_base_new()) == NULL)
 		fatalx("cannot create the event loop");
 	store_init(&d.store, d.cfg->redis_prefix);
-	if (store_addr_config(&addr, d.cfg->redis_address, d.cfg->redis_user,
-	    d.cfg->redis_password_file, &cause) != 0)
+	if (store_addr_config(&addr, d.cfg, &cause) != 0)
 		fatalx("%s", cause);
 	d.db = db_new(d.base, &addr, d.cfg->redis_timeout_ms, d.cfg->redis_max_inflight);
 	store_addr_free(&addr);

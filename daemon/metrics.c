@@ -325,6 +325,10 @@ metrics_render(struct metrics *m, const struct db *db,
 	metrics_head(out, "heinzel_redis_reconnects_total", "counter",
 	    "Connection attempts to Redis after the first.");
 	evbuffer_add_printf(out, "heinzel_redis_reconnects_total %llu\n", ds->reconnects);
+	metrics_head(out, "heinzel_redis_master_switches_total", "counter",
+	    "Times the Redis Sentinels named another master.");
+	evbuffer_add_printf(out, "heinzel_redis_master_switches_total %llu\n",
+	    ds->switches);
 	metrics_head(out, "heinzel_redis_timeouts_total", "counter",
 	    "Redis commands that timed out.");
 	evbuffer_add_printf(out, "heinzel_redis_timeouts_total %llu\n", ds->timeouts);

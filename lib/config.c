@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "sentinel.h"
 #include "log.h"
 #include "mail.h"
 #include "utf8.h"
@@ -330,6 +331,12 @@ static const struct config_key config_keys[] = {
 	{ "redis", "password_file", CONFIG_STRING, F(redis_password_file),
 	  "", 0, 0, NULL,
 	  "File with the Redis password on its first line; read at each connect." },
+	{ "redis", "sentinels", CONFIG_LIST, F(redis_sentinels),
+	  "", 0, 0, sentinel_check,
+	  "HOST:PORT of Redis Sentinels that name the master; empty = use address." },
+	{ "redis", "master_name", CONFIG_STRING, F(redis_master_name),
+	  "", 0, 0, NULL,
+	  "Name of the master the Sentinels watch." },
 	{ "redis", "prefix", CONFIG_STRING, F(redis_prefix),
 	  "heinzel", 0, 0, config_check_prefix,
 	  "Prefix of every Redis key: 1 to 64 of A-Z a-z 0-9 _ . -" },

@@ -35,6 +35,8 @@ struct config {
 	char *redis_address;		/* unix:/run/redis/redis.sock | redis://host:port/db */
 	char *redis_user;		/* ACL user; "" = the default user */
 	char *redis_password_file;	/* "" = no password, or the address's */
+	char **redis_sentinels;		/* HOST:PORT of each; empty = none */
+	char *redis_master_name;	/* the master they watch */
 	char *redis_prefix;		/* heinzel */
 	unsigned int redis_timeout_ms;	/* 2000: command timeout */
 	unsigned int redis_max_inflight;	/* 1000 commands */

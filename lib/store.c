@@ -41,6 +41,7 @@
 #include <string.h>
 
 #include "comment.h"
+#include "config.h"
 #include "log.h"
 #include "random.h"
 #include "score.h"
@@ -617,6 +618,8 @@ store_addr_name(const struct store_addr *a)
 void
 store_addr_free(struct store_addr *a)
 {
+	size_t i;
+
 	free(a->path);
 	free(a->host);
 	free(a->user);
@@ -624,15 +627,35 @@ store_addr_free(struct store_addr *a)
 		explicit_bzero(a->password, strlen(a->password));
 	free(a->password);
 	free(a->password_file);
+	for (i = 0; a->sentinels != NULL && a->sentinels[i] != NULL; i++)
+		free(a->sentinels[i]);
+	free(a->sentinels);
+	free(a->master_name);
 	memset(a, 0, sizeof *a);
 }
 
 int
-store_addr_config(struct store_addr *a, const char *address, const char *user,
-    const char *password_file, char **cause)
+store_addr_config(struct store_addr *a, const struct config *cfg,
+    char **cause)
 {
-	if (store_addr_parse(address, a, cause) != 0)
+	const char *user = cfg->redis_user;
+	const char *password_file = cfg->redis_password_file;
+	size_t i;
+
+	if (store_addr_parse(cfg->redis_address, a, cause) != 0)
 		return -1;
+	if (cfg->redis_sentinels != NULL && cfg->redis_sentinels[0] != NULL) {
+		if (cfg->redis_master_name[0] == '\0') {
+			xasprintf(cause, "[redis] sentinels needs master_name");
+			goto bad;
+		}
+		for (i = 0; cfg->redis_sentinels[i] != NULL; i++)
+			;
+		a->sentinels = xcalloc(i + 1, sizeof *a->sentinels);
+		for (i = 0; cfg->redis_sentinels[i] != NULL; i++)
+			a->sentinels[i] = xstrdup(cfg->redis_sentinels[i]);
+		a->master_name = xstrdup(cfg->redis_master_name);
+	}
 	if (user != NULL && user[0] != '\0') {
 		if (a->user != NULL && strcmp(a->user, user) != 0) {
 			xasprintf(cause, "[redis] user %s contradicts the user in "

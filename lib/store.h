@@ -38,6 +38,8 @@ struct store_addr {
 	char *user;		/* ACL user, or NULL (the default user) */
 	char *password;		/* from the address, or NULL */
 	char *password_file;	/* read at each connect, or NULL */
+	char **sentinels;	/* "HOST:PORT", NULL-terminated, or NULL */
+	char *master_name;	/* the master the Sentinels watch */
 };
 
 struct store {
@@ -120,11 +122,12 @@ enum store_script {
  */
 int store_addr_parse(const char *s, struct store_addr *a, char **cause);
 /*
- * Parse address and add [redis] user and password_file (either may be NULL
- * or empty).  -1 with *cause when they contradict the address.
+ * The [redis] section: parse address and add user, password_file and the
+ * Sentinels.  -1 with *cause when they contradict each other.
  */
-int store_addr_config(struct store_addr *a, const char *address,
-    const char *user, const char *password_file, char **cause);
+struct config;
+int store_addr_config(struct store_addr *a, const struct config *cfg,
+    char **cause);
 /*
  * The AUTH command to send first on a connection, reading password_file
  * now (a changed password takes effect at the next connect); cmd is left

@@ -11,8 +11,11 @@
 #include <unistd.h>
 
 #include "comment.h"
+#include "config.h"
 #include "score.h"
+#include "sentinel.h"
 #include "store.h"
+#include "xmalloc.h"
 
 static void
 test_addr_unix(void **state)
@@ -105,6 +108,26 @@ test_addr_tcp(void **state)
 	free(cause);
 }
 
+/* store_addr_config over a [redis] section of address, user, password_file. */
+static int
+addr_config(struct store_addr *a, const char *address, const char *user,
+    const char *password_file, char **cause)
+{
+	struct config *cfg = config_new();
+	char *errors = NULL, *text;
+	int rc;
+
+	xasprintf(&text, "[redis]\naddress = %s\nuser = %s\n"
+	    "password_file = %s\n", address, user ? user : "",
+	    password_file ? password_file : "");
+	assert_int_equal(config_load_buffer(cfg, "t", text, strlen(text),
+	    &errors), 0);
+	rc = store_addr_config(a, cfg, cause);
+	free(text);
+	config_free(cfg);
+	return rc;
+}
+
 static void
 test_addr_auth(void **state)
 {
@@ -117,13 +140,13 @@ test_addr_auth(void **state)
 
 	(void)state;
 	/* The address's own password: AUTH pass, or AUTH user pass. */
-	assert_int_equal(store_addr_config(&a, "redis://:pw@h", "", "", &cause), 0);
+	assert_int_equal(addr_config(&a, "redis://:pw@h", "", "", &cause), 0);
 	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
 	assert_int_equal(cmd.argc, 2);
 	assert_string_equal(cmd.argv[1], "pw");
 	store_cmd_free(&cmd);
 	store_addr_free(&a);
-	assert_int_equal(store_addr_config(&a, "redis://u:pw@h", NULL, NULL,
+	assert_int_equal(addr_config(&a, "redis://u:pw@h", NULL, NULL,
 	    &cause), 0);
 	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
 	assert_int_equal(cmd.argc, 3);
@@ -133,7 +156,7 @@ test_addr_auth(void **state)
 	store_addr_free(&a);
 
 	/* No password: no AUTH. */
-	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "", "", &cause), 0);
+	assert_int_equal(addr_config(&a, "unix:/r.sock", "", "", &cause), 0);
 	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
 	assert_int_equal(cmd.argc, 0);
 	store_addr_free(&a);
@@ -144,7 +167,7 @@ test_addr_auth(void **state)
 	assert_non_null(fp = fdopen(fd, "w"));
 	fputs("first\n", fp);
 	fclose(fp);
-	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "site1", path,
+	assert_int_equal(addr_config(&a, "unix:/r.sock", "site1", path,
 	    &cause), 0);
 	assert_int_equal(store_addr_auth(&a, &cmd, &cause), 0);
 	assert_int_equal(cmd.argc, 3);
@@ -170,15 +193,61 @@ test_addr_auth(void **state)
 	store_addr_free(&a);
 
 	/* Contradictions and a user without a password. */
-	assert_int_equal(store_addr_config(&a, "redis://:pw@h", "", "/f",
+	assert_int_equal(addr_config(&a, "redis://:pw@h", "", "/f",
 	    &cause), -1);
 	free(cause);
-	assert_int_equal(store_addr_config(&a, "redis://u:pw@h", "v", "",
+	assert_int_equal(addr_config(&a, "redis://u:pw@h", "v", "",
 	    &cause), -1);
 	free(cause);
-	assert_int_equal(store_addr_config(&a, "unix:/r.sock", "u", "",
+	assert_int_equal(addr_config(&a, "unix:/r.sock", "u", "",
 	    &cause), -1);
 	free(cause);
+}
+
+static void
+test_addr_sentinels(void **state)
+{
+	static const char nomaster[] = "[redis]\nsentinels = 127.0.0.1:1\n";
+	static const char ok[] = "[redis]\naddress = redis://h/3\n"
+	    "sentinels = 127.0.0.1:1, [::1]:2\nmaster_name = m\n";
+	struct config *cfg;
+	struct store_addr a;
+	char *cause = NULL, *errors = NULL;
+
+	(void)state;
+	assert_null(sentinel_check("10.0.0.1:26379"));
+	assert_null(sentinel_check("[::1]:26379"));
+	assert_non_null(sentinel_check("10.0.0.1"));
+	assert_non_null(sentinel_check(":26379"));
+	assert_non_null(sentinel_check("h:0"));
+	assert_non_null(sentinel_check("h:70000"));
+	assert_non_null(sentinel_check("[::1:2"));
+
+	cfg = config_new();
+	assert_int_equal(config_load_buffer(cfg, "t", nomaster,
+	    strlen(nomaster), &errors), 0);
+	assert_int_equal(store_addr_config(&a, cfg, &cause), -1);
+	assert_non_null(strstr(cause, "master_name"));
+	free(cause);
+	config_free(cfg);
+
+	cfg = config_new();
+	assert_int_equal(config_load_buffer(cfg, "t", ok, strlen(ok),
+	    &errors), 0);
+	assert_int_equal(store_addr_config(&a, cfg, &cause), 0);
+	config_free(cfg);
+	assert_string_equal(a.sentinels[1], "[::1]:2");
+	assert_null(a.sentinels[2]);
+	assert_string_equal(a.master_name, "m");
+	assert_int_equal(a.db, 3);
+	/* Nobody listens there: the cause names each Sentinel asked. */
+	assert_int_equal(sentinel_resolve(&a, 200, &cause), -1);
+	assert_non_null(strstr(cause, "no Sentinel named the master m"));
+	assert_non_null(strstr(cause, "127.0.0.1:1: "));
+	assert_non_null(strstr(cause, "[::1]:2: "));
+	assert_string_equal(a.host, "h");
+	free(cause);
+	store_addr_free(&a);
 }
 
 static void
@@ -467,6 +536,7 @@ main(void)
 		cmocka_unit_test(test_addr_unix),
 		cmocka_unit_test(test_addr_tcp),
 		cmocka_unit_test(test_addr_auth),
+		cmocka_unit_test(test_addr_sentinels),
 		cmocka_unit_test(test_addr_redact),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_keys),

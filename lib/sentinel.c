@@ -1,0 +1,137 @@
+/*
+ * Redis Sentinel lookups (see sentinel.h).  Sentinels are asked without a
+ * password: they listen on addresses only heinzel and Redis reach.
+ */
+#include <sys/time.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sentinel.h"
+#include "strbuf.h"
+#include "xmalloc.h"
+
+/* Split "HOST:PORT" / "[V6]:PORT"; -1 when malformed. */
+static int
+sentinel_split(const char *s, char **host, int *port)
+{
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hlen;
+	char *end;
+	long v;
+
+	if (colon == NULL || colon == s)
+		return -1;
+	hlen = colon - s;
+	if (s[0] == '[') {
+		if (hlen < 3 || colon[-1] != ']')
+			return -1;
+		h = s + 1;
+		hlen -= 2;
+	}
+	v = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	if (host != NULL)
+		*host = xstrndup(h, hlen);
+	if (port != NULL)
+		*port = (int)v;
+	return 0;
+}
+
+const char *
+sentinel_check(const char *s)
+{
+	return sentinel_split(s, NULL, NULL) == 0 ? NULL :
+	    "expected HOST:PORT of a Sentinel";
+}
+
+static void
+sentinel_note(struct strbuf *why, const char *sentinel, const char *msg)
+{
+	strbuf_adds(why, "; ");
+	strbuf_adds(why, sentinel);
+	strbuf_adds(why, ": ");
+	strbuf_adds(why, msg);
+}
+
+/* Ask one Sentinel; 0 with *host and *port, or -1 with why appended. */
+static int
+sentinel_ask(const char *sentinel, const char *name, struct timeval tv,
+    char **host, int *port, struct strbuf *why)
+{
+	redisContext *c;
+	redisReply *r = NULL;
+	char *shost;
+	int sport, rc = -1;
+
+	if (sentinel_split(sentinel, &shost, &sport) != 0)
+		return -1;
+	c = redisConnectWithTimeout(shost, sport, tv);
+	free(shost);
+	if (c == NULL || c->err) {
+		sentinel_note(why, sentinel, c ? c->errstr : "out of memory");
+		goto out;
+	}
+	redisSetTimeout(c, tv);
+	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", name);
+	if (r == NULL)
+		sentinel_note(why, sentinel, c->errstr[0] ? c->errstr :
+		    "no answer");
+	else if (r->type == REDIS_REPLY_ERROR)
+		sentinel_note(why, sentinel, r->str);
+	else if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+	    r->element[0]->type != REDIS_REPLY_STRING ||
+	    r->element[1]->type != REDIS_REPLY_STRING ||
+	    atoi(r->element[1]->str) < 1 || atoi(r->element[1]->str) > 65535)
+		sentinel_note(why, sentinel, "knows no such master");
+	else {
+		*host = xstrdup(r->element[0]->str);
+		*port = atoi(r->element[1]->str);
+		rc = 0;
+	}
+out:
+	if (r != NULL)
+		freeReplyObject(r);
+	if (c != NULL)
+		redisFree(c);
+	return rc;
+}
+
+int
+sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
+{
+	struct timeval tv;
+	struct strbuf why = STRBUF_INIT;
+	char *host, *text;
+	int i, port, changed;
+
+	if (a->sentinels == NULL || a->sentinels[0] == NULL)
+		return 0;
+	/* A dead Sentinel must not hold the others up for long. */
+	if (timeout_ms > 1000)
+		timeout_ms = 1000;
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	for (i = 0; a->sentinels[i] != NULL; i++) {
+		if (sentinel_ask(a->sentinels[i], a->master_name, tv, &host,
+		    &port, &why) != 0)
+			continue;
+		changed = a->host == NULL || strcmp(a->host, host) != 0 ||
+		    a->port != port;
+		free(a->host);
+		a->host = host;
+		a->port = port;
+		free(a->path);
+		a->path = NULL;
+		free(strbuf_finish(&why, NULL));
+		return changed;
+	}
+	text = strbuf_finish(&why, NULL);
+	xasprintf(cause, "no Sentinel named the master %s%s", a->master_name,
+	    text);
+	free(text);
+	return -1;
+}
