@@ -6,12 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "corpus.h"
+#include "csv.h"
 #include "xmalloc.h"
-
-#define CORPUS_MAX_FIELDS 16
 
 static const struct {
 	const char *author;
@@ -110,93 +108,37 @@ corpus_add(struct corpus *c, const char *author, size_t alen,
 	e->spam = spam;
 }
 
-/*
- * Parse one RFC 4180 record starting at *pp: fields are unquoted, or
- * quoted with "" for a quote and line breaks allowed inside.  Returns the
- * number of fields (their text in place, NUL-terminated), -1 at the end.
- */
-static int
-corpus_csv_record(char **pp, char *end, char **fields, size_t *lens)
-{
-	char *p = *pp, *w;
-	int n = 0;
-
-	if (p >= end)
-		return -1;
-	for (;;) {
-		w = p;
-		if (n < CORPUS_MAX_FIELDS)
-			fields[n] = w;
-		if (p < end && *p == '"') {
-			p++;
-			while (p < end) {
-				if (*p == '"' && p + 1 < end && p[1] == '"') {
-					*w++ = '"';
-					p += 2;
-				} else if (*p == '"') {
-					p++;
-					break;
-				} else
-					*w++ = *p++;
-			}
-			/* Anything between the closing quote and the comma is kept. */
-			while (p < end && *p != ',' && *p != '\n' && *p != '\r')
-				*w++ = *p++;
-		} else {
-			while (p < end && *p != ',' && *p != '\n' && *p != '\r')
-				*w++ = *p++;
-		}
-		if (n < CORPUS_MAX_FIELDS)
-			lens[n] = (size_t)(w - fields[n]);
-		n++;
-		if (p < end && *p == ',') {
-			*w = '\0';
-			p++;
-			continue;
-		}
-		if (p < end && *p == '\r')
-			p++;
-		if (p < end && *p == '\n')
-			p++;
-		*w = '\0';
-		break;
-	}
-	*pp = p;
-	return n;
-}
-
 static int
 corpus_load_csv(struct corpus *c, char *buf, size_t len, const char *path,
     char **cause)
 {
-	char *p = buf, *end = buf + len, *f[CORPUS_MAX_FIELDS];
-	size_t l[CORPUS_MAX_FIELDS];
-	int n, i, author = -1, content = -1, class = -1, line = 1;
+	struct csv_reader r;
+	struct csv_record rec;
+	int author, content, class;
 
-	n = corpus_csv_record(&p, end, f, l);
-	for (i = 0; i < n && i < CORPUS_MAX_FIELDS; i++) {
-		if (strcasecmp(f[i], "AUTHOR") == 0)
-			author = i;
-		else if (strcasecmp(f[i], "CONTENT") == 0)
-			content = i;
-		else if (strcasecmp(f[i], "CLASS") == 0)
-			class = i;
-	}
+	csv_init(&r, buf, len);
+	if (csv_next(&r, &rec) == 0)
+		rec.n = 0;
+	author = csv_column(&rec, "AUTHOR");
+	content = csv_column(&rec, "CONTENT");
+	class = csv_column(&rec, "CLASS");
 	if (content < 0) {
 		xasprintf(cause, "%s: no CONTENT column in the header", path);
 		return -1;
 	}
-	while ((n = corpus_csv_record(&p, end, f, l)) >= 0) {
-		line++;
-		if (n == 1 && l[0] == 0)
+	while (csv_next(&r, &rec) == 1) {
+		if (csv_blank(&rec))
 			continue;
-		if (n <= content || n > CORPUS_MAX_FIELDS) {
-			xasprintf(cause, "%s: record %d: %d fields", path, line, n);
+		if (rec.error != NULL || rec.n <= content ||
+		    rec.n > CSV_MAX_FIELDS) {
+			xasprintf(cause, "%s:%lu: %s", path, rec.line,
+			    rec.error ? rec.error : "too few or too many fields");
 			return -1;
 		}
-		corpus_add(c, author >= 0 && author < n ? f[author] : "",
-		    author >= 0 && author < n ? l[author] : 0, f[content],
-		    l[content], class >= 0 && class < n && f[class][0] == '1');
+		corpus_add(c, author >= 0 && author < rec.n ?
+		    rec.field[author] : "", author >= 0 && author < rec.n ?
+		    rec.len[author] : 0, rec.field[content], rec.len[content],
+		    class >= 0 && class < rec.n && rec.field[class][0] == '1');
 	}
 	return 0;
 }
@@ -238,7 +180,7 @@ corpus_load(struct corpus *c, const char *path, char **cause)
 	nl = memchr(p, '\n', (size_t)(buf + len - p));
 	end = nl ? nl : buf + len;
 	if (memmem(p, (size_t)(end - p), "CONTENT", 7) != NULL)
-		rc = corpus_load_csv(c, p, (size_t)(buf + len - p), path, cause);
+		rc = corpus_load_csv(c, buf, len, path, cause);
 	else {
 		while (p < buf + len) {
 			nl = memchr(p, '\n', (size_t)(buf + len - p));

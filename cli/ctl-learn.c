@@ -4,21 +4,26 @@
  * turns a rescue from spam into untrain + train), and `heinzelctl learn`
  * imports labelled comments in bulk or shows what was learned.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "bayes.h"
 #include "bayes_store.h"
 #include "clock.h"
 #include "comment.h"
 #include "config.h"
+#include "csv.h"
 #include "ctl.h"
 #include "fault.h"
 #include "tokenize.h"
 #include "utf8.h"
 #include "xmalloc.h"
+
+#define CTL_LEARN_MAX_CSV (256 * 1024 * 1024)	/* read whole, parsed in place */
 
 /* The fields the tokenizer reads, from a stored comment. */
 static const enum comment_field ctl_learn_fields[] = {
@@ -119,6 +124,127 @@ ctl_learn_file(struct ctl *ctl, const char *path, enum bayes_learn op,
 	return 0;
 }
 
+/* Whether path is read as CSV: --csv, or a name ending in .csv. */
+static bool
+ctl_learn_is_csv(const char *path, bool csv)
+{
+	size_t n = strlen(path);
+
+	return csv || (n > 4 && strcasecmp(path + n - 4, ".csv") == 0);
+}
+
+/* A CLASS cell: 1 or spam, 0 or ham; -1 for anything else. */
+static int
+ctl_learn_class(const char *s)
+{
+	if (strcmp(s, "1") == 0 || strcasecmp(s, "spam") == 0)
+		return BAYES_LEARN_SPAM;
+	if (strcmp(s, "0") == 0 || strcasecmp(s, "ham") == 0)
+		return BAYES_LEARN_HAM;
+	return -1;
+}
+
+/*
+ * A CSV file with a header line: a body (or CONTENT, as the YouTube spam
+ * collection names it) column, optionally author, email, url, lang, and
+ * CLASS (1 or spam, 0 or ham) when op is -1.  A row that is not a
+ * comment is skipped with its line; an unclosed quote ends the file.
+ */
+static int
+ctl_learn_csv(struct ctl *ctl, const char *path, int op,
+    unsigned long *learned, unsigned long *skipped)
+{
+	struct bayes_learn_result res;
+	struct csv_reader r;
+	struct csv_record hdr, rec;
+	struct comment c;
+	struct tokens t;
+	struct fault f;
+	int col[CSV_MAX_FIELDS], i, class, body = -1, cls, rc = 0;
+	char *buf, *cause;
+	size_t len, j;
+
+	if ((buf = ctl_read_file(path, CTL_LEARN_MAX_CSV, &len, &cause)) ==
+	    NULL) {
+		ctl_warnx("%s", cause);
+		free(cause);
+		return -1;
+	}
+	csv_init(&r, buf, len);
+	if (csv_next(&r, &hdr) == 0 || hdr.error != NULL) {
+		ctl_warnx("%s:1: %s", path, hdr.error && len > 0 ? hdr.error :
+		    "no header line (body, author, ..., CLASS)");
+		free(buf);
+		return -1;
+	}
+	for (i = 0; i < hdr.n && i < CSV_MAX_FIELDS; i++) {
+		for (j = 0; j < hdr.len[i]; j++)
+			hdr.field[i][j] = (char)tolower((unsigned char)
+			    hdr.field[i][j]);
+		if (strcmp(hdr.field[i], "content") == 0)
+			col[i] = CF_BODY;
+		else
+			col[i] = comment_field_lookup(hdr.field[i], hdr.len[i]);
+		/* Only what a reader writes; no captcha or honeypot. */
+		if (col[i] != CF_BODY && col[i] != CF_AUTHOR &&
+		    col[i] != CF_EMAIL && col[i] != CF_URL && col[i] != CF_LANG)
+			col[i] = -1;
+		if (col[i] == CF_BODY)
+			body = i;
+	}
+	class = csv_column(&hdr, "CLASS");
+	if (body < 0 || (op < 0 && class < 0)) {
+		ctl_warnx("%s:%lu: the header names no %s column", path,
+		    hdr.line, body < 0 ? "body (or CONTENT)" :
+		    "CLASS; or say --spam or --ham");
+		free(buf);
+		return -1;
+	}
+	while (csv_next(&r, &rec) == 1) {
+		if (csv_blank(&rec))
+			continue;
+		if (rec.error != NULL) {
+			ctl_warnx("%s:%lu: %s; the rest of the file is not read",
+			    path, rec.line, rec.error);
+			(*skipped)++;
+			rc = -1;
+			break;
+		}
+		if (rec.n != hdr.n) {
+			ctl_warnx("%s:%lu: skipped: %d field%s, the header has "
+			    "%d", path, rec.line, rec.n, rec.n == 1 ? "" : "s",
+			    hdr.n);
+			(*skipped)++;
+			continue;
+		}
+		cls = op;
+		if (op < 0 && (cls = ctl_learn_class(rec.field[class])) < 0) {
+			ctl_warnx("%s:%lu: skipped: CLASS is not 1 (spam) or 0 "
+			    "(ham)", path, rec.line);
+			(*skipped)++;
+			continue;
+		}
+		comment_init(&c);
+		for (i = 0; i < rec.n && i < CSV_MAX_FIELDS; i++)
+			if (col[i] >= 0 && rec.len[i] > 0)
+				comment_set(&c, (enum comment_field)col[i],
+				    rec.field[i], rec.len[i]);
+		tokenize_init(&t);
+		if (tokenize_learn_comment(&t, &c, &f) != 0) {
+			ctl_warnx("%s:%lu: skipped: %s%s%s", path, rec.line,
+			    f.field ? f.field : "", f.field ? ": " : "",
+			    f.message);
+			(*skipped)++;
+		} else if (ctl_learn_tokens(ctl, (enum bayes_learn)cls, NULL,
+		    &t, &res) == 0)
+			(*learned)++;
+		tokenize_free(&t);
+		comment_free(&c);
+	}
+	free(buf);
+	return rc;
+}
+
 static int
 ctl_learn_stats(struct ctl *ctl, bool json)
 {
@@ -162,13 +288,14 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		{ "spam", no_argument, NULL, 's' },
 		{ "ham", no_argument, NULL, 'g' },
 		{ "stats", no_argument, NULL, 't' },
+		{ "csv", no_argument, NULL, 'c' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum bayes_learn op = BAYES_LEARN_HAM;
 	unsigned long learned = 0, skipped = 0;
-	int ch, mode = 0, rc = CTL_OK;
-	bool json = false;
+	int ch, i, mode = 0, rc = CTL_OK;
+	bool json = false, csv = false;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
@@ -183,6 +310,9 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		case 'j':
 			json = true;
 			break;
+		case 'c':
+			csv = true;
+			break;
 		}
 	}
 	argc -= optind;
@@ -192,12 +322,19 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 			ctl_usage_errx(ctl, "learn --stats takes no file");
 		return ctl_learn_stats(ctl, json);
 	}
-	if (mode == 0)
-		ctl_usage_errx(ctl, "say what the comments are: --spam or --ham");
 	if (argc == 0)
-		ctl_usage_errx(ctl, "name a file of comments (JSON lines), or - for stdin");
+		ctl_usage_errx(ctl, "name a file of comments (JSON lines or "
+		    "CSV), or - for stdin");
+	for (i = 0; mode == 0 && i < argc; i++)
+		if (!ctl_learn_is_csv(argv[i], csv))
+			ctl_usage_errx(ctl, "say what the comments of %s are: "
+			    "--spam or --ham (only a CSV file can say it in a "
+			    "CLASS column)", argv[i]);
 	for (; argc > 0; argc--, argv++)
-		if (ctl_learn_file(ctl, argv[0], op, &learned, &skipped) != 0)
+		if ((ctl_learn_is_csv(argv[0], csv) ?
+		    ctl_learn_csv(ctl, argv[0], mode == 0 ? -1 : (int)op,
+		    &learned, &skipped) :
+		    ctl_learn_file(ctl, argv[0], op, &learned, &skipped)) != 0)
 			rc = CTL_FAIL;
 	if (json) {
 		json_t *o = json_pack("{s:I, s:I}", "learned", (json_int_t)learned,
@@ -207,7 +344,7 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		json_decref(o);
 	} else
 		printf("learned %lu comment%s as %s, skipped %lu\n", learned,
-		    learned == 1 ? "" : "s",
+		    learned == 1 ? "" : "s", mode == 0 ? "their CLASS says" :
 		    op == BAYES_LEARN_SPAM ? "spam" : "ham", skipped);
 	return skipped > 0 && rc == CTL_OK ? CTL_FAIL : rc;
 }

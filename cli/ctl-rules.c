@@ -75,33 +75,6 @@ ctl_rules_check(struct ctl *ctl, int argc, char **argv)
 	return CTL_OK;
 }
 
-/* The whole of FILE, or stdin for "-". */
-static char *
-ctl_rules_read(const char *path, size_t *len)
-{
-	FILE *fp = stdin;
-	size_t cap = 4096, n;
-	char *buf;
-
-	if (strcmp(path, "-") != 0 && (fp = fopen(path, "r")) == NULL)
-		ctl_fatalx("rules test: %s: %s", path, strerror(errno));
-	buf = xmalloc(cap);
-	*len = 0;
-	while ((n = fread(buf + *len, 1, cap - *len, fp)) > 0) {
-		*len += n;
-		if (*len > CTL_RULES_MAX_INPUT)
-			ctl_fatalx("rules test: %s: more than %d bytes", path,
-			    CTL_RULES_MAX_INPUT);
-		if (*len == cap)
-			buf = xreallocarray(buf, cap *= 2, 1);
-	}
-	if (ferror(fp))
-		ctl_fatalx("rules test: %s: %s", path, strerror(errno));
-	if (fp != stdin)
-		fclose(fp);
-	return buf;
-}
-
 /* The rule's description from a loaded set, "" if none. */
 static const char *
 ctl_rules_find(const struct ruleset *rs, const char *name)
@@ -358,7 +331,7 @@ ctl_rules_test(struct ctl *ctl, int argc, char **argv)
 	struct score s;
 	struct fault f;
 	enum verdict verdict;
-	char *buf, *errors = NULL;
+	char *buf, *cause, *errors = NULL;
 	size_t len;
 	int ch, json = 0, rc;
 	bool no_bayes = false;
@@ -382,7 +355,9 @@ ctl_rules_test(struct ctl *ctl, int argc, char **argv)
 		    "rules check'", dir);
 	}
 
-	buf = ctl_rules_read(path, &len);
+	if ((buf = ctl_read_file(path, CTL_RULES_MAX_INPUT, &len,
+	    &cause)) == NULL)
+		ctl_fatalx("rules test: %s", cause);
 	comment_init(&c);
 	fault_clear(&f);
 	rc = comment_from_json(&c, buf, len, &f);

@@ -73,6 +73,11 @@ unsigned long ctl_parse_number(struct ctl *ctl, const char *opt, const char *s,
     unsigned long max);
 uint64_t ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s);
 void ctl_check_id(struct ctl *ctl, const char *id);
+/*
+ * The whole of path ("-": stdin), NUL-terminated, at most max bytes;
+ * NULL with *cause (caller frees) naming the file and the error.
+ */
+char *ctl_read_file(const char *path, size_t max, size_t *len, char **cause);
 
 /* Commands. */
 int ctl_list_exec(struct ctl *, int, char **);

@@ -120,16 +120,21 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --days N  keep spam for N days instead (0 purges all spam)\n"
 	  "  --json    print {\"purged\": N, \"days\": N}\n",
 	  ctl_moderate_purge },
-	{ "learn", "--spam|--ham FILE...|- | --stats [--json]",
+	{ "learn", "[--spam|--ham] [--csv] FILE...|- | --stats [--json]",
 	  "teach the Bayes classifier, or show what it learned",
 	  "Approving a comment teaches the classifier a good comment, moving it\n"
 	  "to spam teaches it spam ([bayes] learn).  This imports more at once:\n"
 	  "FILE holds one JSON object a line with the fields of POST\n"
-	  "/v1/comments (body at least; author, url, email, lang are used too).\n"
-	  "The classifier scores once it learned [bayes] min_spam spam and\n"
-	  "min_ham good comments.\n\n"
+	  "/v1/comments (body at least; author, url, email, lang are used too),\n"
+	  "or, named *.csv or with --csv, CSV with a header line: a body (or\n"
+	  "CONTENT) column, author, email, url, lang if there, and CLASS (1 or\n"
+	  "spam, 0 or ham) when neither --spam nor --ham is given.  A row that\n"
+	  "is not a comment is skipped, named by its line on stderr.  The\n"
+	  "classifier scores once it learned [bayes] min_spam spam and min_ham\n"
+	  "good comments.\n\n"
 	  "  --spam   the comments are spam\n"
 	  "  --ham    the comments are good\n"
+	  "  --csv    read FILE (or stdin) as CSV whatever its name\n"
 	  "  --stats  how many of each it learned, and the tokens it knows\n"
 	  "  --json   print the result as JSON\n",
 	  ctl_learn_exec },
@@ -356,6 +361,43 @@ ctl_parse_duration(struct ctl *ctl, const char *opt, const char *s)
 		ctl_usage_errx(ctl, "%s %s: expected a duration such as 45s, "
 		    "30m, 2h or 7d", opt, s);
 	return secs * 1000;
+}
+
+char *
+ctl_read_file(const char *path, size_t max, size_t *len, char **cause)
+{
+	FILE *fp = stdin;
+	size_t cap = 4096, n;
+	char *buf;
+
+	if (strcmp(path, "-") != 0 && (fp = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(cap);
+	*len = 0;
+	while ((n = fread(buf + *len, 1, cap - 1 - *len, fp)) > 0) {
+		*len += n;
+		if (*len > max) {
+			xasprintf(cause, "%s: more than %zu bytes", path, max);
+			goto fail;
+		}
+		if (*len == cap - 1)
+			buf = xreallocarray(buf, cap *= 2, 1);
+	}
+	if (ferror(fp)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	if (fp != stdin)
+		fclose(fp);
+	buf[*len] = '\0';
+	return buf;
+fail:
+	if (fp != stdin)
+		fclose(fp);
+	free(buf);
+	return NULL;
 }
 
 void

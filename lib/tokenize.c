@@ -792,25 +792,32 @@ tokenize_default(struct comment *c, enum comment_field fi, const char *v)
 }
 
 int
+tokenize_learn_comment(struct tokens *t, struct comment *c, struct fault *f)
+{
+	struct comment_limits lim = { 1000000, false };
+
+	fault_clear(f);
+	/* Learning needs no post, name or address. */
+	tokenize_default(c, CF_POST, "-");
+	tokenize_default(c, CF_AUTHOR, "-");
+	tokenize_default(c, CF_EMAIL, "learn@example.invalid");
+	if (comment_validate(c, &lim, f) != 0)
+		return -1;
+	tokenize_comment(t, c);
+	return 0;
+}
+
+int
 tokenize_learn_json(struct tokens *t, const char *json, size_t len,
     struct fault *f)
 {
-	struct comment_limits lim = { 1000000, false };
 	struct comment c;
 	int rc = -1;
 
 	fault_clear(f);
 	comment_init(&c);
-	if (comment_from_json(&c, json, len, f) == 0) {
-		/* Learning needs no post, name or address. */
-		tokenize_default(&c, CF_POST, "-");
-		tokenize_default(&c, CF_AUTHOR, "-");
-		tokenize_default(&c, CF_EMAIL, "learn@example.invalid");
-		if (comment_validate(&c, &lim, f) == 0) {
-			tokenize_comment(t, &c);
-			rc = 0;
-		}
-	}
+	if (comment_from_json(&c, json, len, f) == 0)
+		rc = tokenize_learn_comment(t, &c, f);
 	comment_free(&c);
 	return rc;
 }

@@ -92,6 +92,9 @@ void tokenize_comment(struct tokens *t, const struct comment *c);
 struct fault;
 int tokenize_learn_json(struct tokens *t, const char *json, size_t len,
     struct fault *f);
+/* The same for a comment already read (a CSV row); fills in defaults. */
+int tokenize_learn_comment(struct tokens *t, struct comment *c,
+    struct fault *f);
 
 /* The tokens joined by newlines (caller frees); *len gets its length. */
 char *tokenize_join(const struct tokens *t, size_t *len);

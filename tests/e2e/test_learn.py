@@ -73,3 +73,78 @@ def test_learn_bulk_import(heinzeld, rdb, tmp_path):
     st = ctl_json(d, "learn", "--stats")
     assert st["spam"] == 4 and st["ham"] == 0 and st["ready"] is False, st
     assert st["tokens"] > 10, st
+
+
+def csv_row(*cells):
+    return ",".join('"%s"' % c.replace('"', '""') for c in cells)
+
+
+def test_learn_csv_with_class_column(heinzeld, rdb, tmp_path):
+    """The YouTube collection's layout: CONTENT and CLASS, quoted cells
+    with commas, quotes and line breaks; labels from CLASS."""
+    d = heinzeld(BAYES, launch=False)
+    f = tmp_path / "labelled.csv"
+    rows = ["COMMENT_ID,AUTHOR,DATE,CONTENT,CLASS"]
+    for i in range(3):
+        rows.append(csv_row("s%d" % i, "Shop %d" % i, "2015-01-01",
+            SPAM[i] % i, "1"))
+        rows.append(csv_row("h%d" % i, "Leserin", "2015-01-01",
+            'Zitat: "Tomaten", Zeile eins\nund %s' % (HAM[i] % i), "0"))
+    f.write_text("\ufeff" + "\r\n".join(rows) + "\r\n", encoding="utf-8")
+    r = ctl(d, "learn", str(f), "--json")
+    assert r.rc == 0 and r.json == {"learned": 6, "skipped": 0}, r
+    st = ctl_json(d, "learn", "--stats")
+    assert (st["spam"], st["ham"]) == (3, 3), st
+    # --spam overrides the column: every row is spam.
+    r = ctl(d, "learn", "--spam", str(f))
+    assert r.rc == 0 and r.out == "learned 6 comments as spam, skipped 0\n", r
+    st = ctl_json(d, "learn", "--stats")
+    assert (st["spam"], st["ham"]) == (9, 3), st
+
+
+def test_learn_csv_names_the_line_of_a_malformed_row(heinzeld, rdb, tmp_path):
+    d = heinzeld(BAYES, launch=False)
+    f = tmp_path / "train.txt"          # not *.csv: --csv says it
+    f.write_text("author,body,class\n"
+        + csv_row("A", SPAM[0] % 1, "spam") + "\n"
+        + csv_row("B", "zwei\nZeilen " + HAM[0] % 2, "ham") + "\n"
+        + "C,three,fields,too many\n"                        # line 5
+        + csv_row("D", HAM[1] % 3, "maybe") + "\n"           # line 6
+        + csv_row("E", "", "1") + "\n"                       # line 7
+        + "\n"
+        + csv_row("F", HAM[2] % 4, "0") + "\n"               # line 9
+        + csv_row("G", SPAM[1] % 5, "1") + "\n"             # line 10
+        + 'H,"never closed,1\n',                             # line 11
+        encoding="utf-8")
+    r = ctl(d, "learn", "--csv", str(f), "--json")
+    assert r.rc == 1 and r.json == {"learned": 4, "skipped": 4}, r
+    err = r.err_lines()
+    assert err[0] == ("heinzelctl: %s:5: skipped: 4 fields, the header has 3"
+        % f), r
+    assert err[1] == ("heinzelctl: %s:6: skipped: CLASS is not 1 (spam) or 0"
+        " (ham)" % f), r
+    assert err[2].startswith("heinzelctl: %s:7: skipped: body" % f), r
+    assert err[3] == ("heinzelctl: %s:11: a quoted field is not closed; the "
+        "rest of the file is not read" % f), r
+    assert len(err) == 4, r
+    st = ctl_json(d, "learn", "--stats")
+    assert (st["spam"], st["ham"]) == (2, 2), st
+
+
+def test_learn_csv_usage_and_header(heinzeld, rdb, tmp_path):
+    d = heinzeld(BAYES, launch=False)
+    f = tmp_path / "nolabel.csv"
+    f.write_text("author,body\n%s\n" % csv_row("A", HAM[0] % 1),
+        encoding="utf-8")
+    r = ctl(d, "learn", str(f))
+    assert r.rc == 1 and "nolabel.csv:1: the header names no CLASS" in r.err, r
+    r = ctl(d, "learn", "--ham", str(f))
+    assert r.rc == 0 and r.out.startswith("learned 1 comment as ham"), r
+    g = tmp_path / "nobody.csv"
+    g.write_text("author,text,class\nA,hallo,0\n", encoding="utf-8")
+    r = ctl(d, "learn", str(g))
+    assert r.rc == 1 and "nobody.csv:1: the header names no body" in r.err, r
+    j = tmp_path / "x.jsonl"
+    j.write_text('{"body": "x"}\n')
+    r = ctl(d, "learn", str(j))
+    assert r.rc == 2 and "--spam or --ham" in r.err and "x.jsonl" in r.err, r
