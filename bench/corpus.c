@@ -117,8 +117,7 @@ corpus_load_csv(struct corpus *c, char *buf, size_t len, const char *path,
 	int author, content, class;
 
 	csv_init(&r, buf, len);
-	if (csv_next(&r, &rec) == 0)
-		rec.n = 0;
+	csv_next(&r, &rec);
 	author = csv_column(&rec, "AUTHOR");
 	content = csv_column(&rec, "CONTENT");
 	class = csv_column(&rec, "CLASS");

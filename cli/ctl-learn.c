@@ -172,7 +172,7 @@ ctl_learn_csv(struct ctl *ctl, const char *path, int op,
 	}
 	csv_init(&r, buf, len);
 	if (csv_next(&r, &hdr) == 0 || hdr.error != NULL) {
-		ctl_warnx("%s:1: %s", path, hdr.error && len > 0 ? hdr.error :
+		ctl_warnx("%s:1: %s", path, hdr.error != NULL ? hdr.error :
 		    "no header line (body, author, ..., CLASS)");
 		free(buf);
 		return -1;

@@ -21,11 +21,11 @@ csv_next(struct csv_reader *r, struct csv_record *rec)
 	char *p = r->p, *end = r->end, *w, *start;
 	bool closed;
 
-	if (p >= end)
-		return 0;
 	rec->n = 0;
 	rec->line = r->line;
 	rec->error = NULL;
+	if (p >= end)
+		return 0;
 	for (;;) {
 		start = w = p;
 		if (p < end && *p == '"') {

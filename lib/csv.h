@@ -28,7 +28,7 @@ struct csv_record {
 void csv_init(struct csv_reader *r, char *buf, size_t len);
 
 /*
- * The next record: 1, or 0 at the end.  A quoted field not closed before
+ * The next record: 1, or 0 at the end (rec then has no fields).  A quoted field not closed before
  * the end sets error (the record runs to the end); text after a closing
  * quote is kept, as spreadsheets read it.
  */

@@ -54,6 +54,8 @@ test_records_and_lines(void **state)
 	assert_string_equal(rec.field[0], "Bob");
 	assert_string_equal(rec.field[2], "1");
 	assert_int_equal(csv_next(&r, &rec), 0);
+	assert_int_equal(rec.n, 0);
+	assert_null(rec.error);
 	free(buf);
 }
 

@@ -144,6 +144,10 @@ def test_learn_csv_usage_and_header(heinzeld, rdb, tmp_path):
     g.write_text("author,text,class\nA,hallo,0\n", encoding="utf-8")
     r = ctl(d, "learn", str(g))
     assert r.rc == 1 and "nobody.csv:1: the header names no body" in r.err, r
+    e = tmp_path / "empty.csv"
+    e.write_bytes(b"\xef\xbb\xbf")
+    r = ctl(d, "learn", "--ham", str(e))
+    assert r.rc == 1 and "empty.csv:1: no header line" in r.err, r
     j = tmp_path / "x.jsonl"
     j.write_text('{"body": "x"}\n')
     r = ctl(d, "learn", str(j))
