@@ -595,6 +595,7 @@ main(int argc, char **argv)
 	const char *conf = NULL, *redis = NULL, *prefix = NULL, *nc;
 	struct ctl ctl;
 	int ch, rc, words;
+	size_t i;
 	char *errors;
 	struct store_addr addr;
 
@@ -655,6 +656,12 @@ main(int argc, char **argv)
 	if (redis != NULL) {
 		free(ctl.cfg->redis_address);
 		ctl.cfg->redis_address = xstrdup(redis);
+		/* The address given wins over the file's Sentinels too. */
+		for (i = 0; ctl.cfg->redis_sentinels != NULL &&
+		    ctl.cfg->redis_sentinels[i] != NULL; i++)
+			free(ctl.cfg->redis_sentinels[i]);
+		if (ctl.cfg->redis_sentinels != NULL)
+			ctl.cfg->redis_sentinels[0] = NULL;
 		ctl.redis_hint = xstrdup("--redis");
 	} else if (ctl.conf_path != NULL)
 		xasprintf(&ctl.redis_hint, "[redis] address in %s",

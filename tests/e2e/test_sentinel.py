@@ -17,7 +17,7 @@ import redis
 
 import helpers
 from conftest import Heinzeld, TAG, _stop_process, _wait
-from ctl_helpers import ctl_json
+from ctl_helpers import ctl_json, ctl_raw
 from test_notify import metric
 
 MASTER = "heinzelmaster"
@@ -197,3 +197,13 @@ def test_failover_is_followed(cluster):
         assert sorted(ids) == sorted(stored)
     finally:
         d.cleanup()
+
+
+def test_ctl_redis_option_wins_over_sentinels(heinzeld_factory, rdb):
+    """heinzelctl --redis ADDRESS asks no Sentinel of the file."""
+    d = heinzeld_factory({"redis": {"sentinels": "127.0.0.1:1",
+        "master_name": MASTER}}, launch=False)
+    r = ctl_raw(["-c", d.conf, "list"])
+    assert r.rc != 0 and "no Sentinel named the master" in r.err, r
+    r = ctl_raw(["-c", d.conf, "--redis", "unix:" + rdb.socket, "list"])
+    assert r.rc == 0, r
