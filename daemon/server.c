@@ -90,6 +90,7 @@ struct request {
 	struct tokens tokens;		/* for the classifier */
 	enum verdict verdict;
 	char id[STORE_ID_LEN + 1];
+	enum store_status stored;	/* while WAIT runs ([redis] min_replicas) */
 	struct captcha captcha;
 	char *post;
 	unsigned int limit;	/* comments per page of the public list */
@@ -824,6 +825,75 @@ server_privacy_policy(struct server *srv, struct evhttp_request *req)
 
 /* ---- POST /v1/comments ---- */
 
+/* The comment r->id is stored (and replicated as asked): answer. */
+static void
+server_submit_stored(struct request *r, enum store_status status)
+{
+	struct fault f;
+
+	metrics_outcome(r->srv->metrics, store_status_name(status));
+	if (status == STORE_SPAM) {
+		r->verdict = VERDICT_SPAM;
+		fault_set(&f, 403, "spam", NULL, "the comment looks like "
+		    "spam; it was kept for review and will not be published");
+		request_reply_fault(r, &f);
+		return;
+	}
+	if (r->return_to != NULL) {
+		request_redirect(r, store_status_name(status), NULL);
+		return;
+	}
+	request_reply_printf(r, 202, "{\"id\":\"%s\",\"status\":\"%s\"}\n",
+	    r->id, store_status_name(status));
+}
+
+/* Stored, but not on enough replicas in time: the retry finds the id. */
+static void
+server_unreplicated(struct request *r)
+{
+	metrics_outcome(r->srv->metrics, "unavailable");
+	request_fail(r, 503, "unavailable", NULL, "the comment was stored but "
+	    "not yet confirmed by enough Redis replicas; send the same request "
+	    "again (with its request_id it is not stored twice)");
+}
+
+static void
+server_replicated_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+
+	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER ||
+	    reply->integer < (long long)r->srv->cfg->redis_min_replicas) {
+		if (reply != NULL)
+			log_warnx("redis: comment %s reached %lld of %u replicas",
+			    r->id, reply->type == REDIS_REPLY_INTEGER ?
+			    reply->integer : -1LL,
+			    r->srv->cfg->redis_min_replicas);
+		server_unreplicated(r);
+		return;
+	}
+	server_submit_stored(r, r->stored);
+}
+
+/*
+ * [redis] min_replicas: WAIT for them, for at most half the command
+ * timeout so that the connection's own timeout never fires first.
+ */
+static void
+server_wait_replicas(struct request *r, enum store_status status)
+{
+	const struct config *cfg = r->srv->cfg;
+	struct store_cmd cmd;
+
+	r->stored = status;
+	store_cmd_init(&cmd);
+	store_cmd_adds(&cmd, "WAIT");
+	store_cmd_addf(&cmd, "%u", cfg->redis_min_replicas);
+	store_cmd_addf(&cmd, "%u", cfg->redis_timeout_ms / 2);
+	if (db_command(r->srv->db, &cmd, -1, server_replicated_cb, r) != 0)
+		server_unreplicated(r);
+}
+
 static void
 server_submit_cb(redisReply *reply, void *arg)
 {
@@ -847,20 +917,10 @@ server_submit_cb(redisReply *reply, void *arg)
 		memcpy(r->id, res.id, sizeof r->id);
 		if (res.outcome == SUBMIT_STORED)
 			metrics_rule_hits(r->srv->metrics, &r->score);
-		metrics_outcome(r->srv->metrics, store_status_name(res.status));
-		if (res.status == STORE_SPAM) {
-			r->verdict = VERDICT_SPAM;
-			fault_set(&f, 403, "spam", NULL, "the comment looks like "
-			    "spam; it was kept for review and will not be published");
-			request_reply_fault(r, &f);
-			return;
-		}
-		if (r->return_to != NULL) {
-			request_redirect(r, store_status_name(res.status), NULL);
-			return;
-		}
-		request_reply_printf(r, 202, "{\"id\":\"%s\",\"status\":\"%s\"}\n",
-		    r->id, store_status_name(res.status));
+		if (res.status != STORE_SPAM && r->srv->cfg->redis_min_replicas > 0)
+			server_wait_replicas(r, res.status);
+		else
+			server_submit_stored(r, res.status);
 		return;
 	case SUBMIT_CAPTCHA_UNKNOWN:
 	case SUBMIT_CAPTCHA_WRONG:

@@ -63,13 +63,15 @@ class Cluster:
         except redis.exceptions.RedisError:
             return False
 
-    def start(self):
+    def start(self, sentinels=True):
         self._server("master")
         self._server("replica", "--replicaof", "127.0.0.1",
             str(self.ports["master"]))
         r = self.client("replica")
         assert _wait(lambda: r.info("replication")["master_link_status"]
             == "up", 10)
+        if not sentinels:
+            return
         for i in range(3):
             name = "sentinel%d" % i
             port = self.ports[name] = free_port()
@@ -115,17 +117,27 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-@pytest.fixture
-def cluster():
+def _cluster(sentinels):
     if not os.access(shutil.which("redis-server") or "/usr/bin/redis-server",
             os.X_OK):
         pytest.skip("redis-server is not installed")
     c = Cluster()
     try:
-        c.start()
+        c.start(sentinels)
         yield c
     finally:
         c.cleanup()
+
+
+@pytest.fixture
+def cluster():
+    yield from _cluster(True)
+
+
+@pytest.fixture
+def replicated():
+    """A master and one replica, no Sentinels."""
+    yield from _cluster(False)
 
 
 def test_failover_is_followed(cluster):
@@ -207,3 +219,45 @@ def test_ctl_redis_option_wins_over_sentinels(heinzeld_factory, rdb):
     assert r.rc != 0 and "no Sentinel named the master" in r.err, r
     r = ctl_raw(["-c", d.conf, "--redis", "unix:" + rdb.socket, "list"])
     assert r.rc == 0, r
+
+
+def test_min_replicas(replicated):
+    """[redis] min_replicas = 1: a 202 only once the replica has the
+    comment; a 503 when it does not confirm in time, and the request_id
+    retry then returns the stored id."""
+    d = Heinzeld("/nonexistent", {"redis": {
+        "address": "redis://127.0.0.1:%d/0" % replicated.ports["master"],
+        "min_replicas": "1", "timeout_ms": "1000"}})
+    try:
+        d.start()
+        replica = replicated.client("replica")
+        r = d.submit()
+        assert r.status == 202, r
+        assert replica.hget("%s:comment:%s" % (TAG, r.data["id"]),
+            "status") == "pending"
+
+        f = d.fields(request_id="minrep-0123456789abcdef")
+        replicated.procs["replica"].send_signal(signal.SIGSTOP)
+        try:
+            t = time.monotonic()
+            r = d.post_json("/v1/comments", f)
+            took = time.monotonic() - t
+        finally:
+            replicated.procs["replica"].send_signal(signal.SIGCONT)
+        assert r.status == 503 and r.header("Retry-After"), r
+        assert "not yet confirmed" in r.data["message"], r
+        assert 0.4 < took < 2, took     # WAIT for half of timeout_ms
+        cid = replicated.client("master").get(
+            "%s:request:minrep-0123456789abcdef" % TAG)
+        assert cid, "the comment was stored on the master"
+        assert "reached 0 of 1 replicas" in d.log()
+
+        r = d.post_json("/v1/comments", f)
+        assert r.status == 202 and r.data["id"] == cid, r
+        assert replica.hget("%s:comment:%s" % (TAG, cid), "status") \
+            == "pending"
+        assert metric(d, "heinzel_submissions_total", outcome="pending") == 2
+        assert metric(d, "heinzel_submissions_total",
+            outcome="unavailable") == 1
+    finally:
+        d.cleanup()
