@@ -171,25 +171,14 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 static int
 ctl_moderate_confirm(const struct ctl_moderate_verb *v, size_t n, int status)
 {
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int yes;
-
 	if (!isatty(STDIN_FILENO)) {
 		ctl_warnx("%s: %zu %s comment%s match; add --yes to act on "
 		    "them without a terminal to ask on", v->name, n,
 		    store_status_name(status), n == 1 ? "" : "s");
 		return CTL_USAGE;
 	}
-	fflush(stdout);
-	fprintf(stderr, "%s %zu %s comment%s? [y/N] ", v->ask, n,
-	    store_status_name(status), n == 1 ? "" : "s");
-	len = getline(&line, &cap, stdin);
-	yes = len > 0 && (strcmp(line, "y\n") == 0 ||
-	    strcmp(line, "Y\n") == 0 || strcmp(line, "yes\n") == 0);
-	free(line);
-	if (!yes) {
+	if (!ctl_ask("%s %zu %s comment%s?", v->ask, n,
+	    store_status_name(status), n == 1 ? "" : "s")) {
 		ctl_warnx("%s: nothing done", v->name);
 		return CTL_FAIL;
 	}

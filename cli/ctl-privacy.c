@@ -155,10 +155,6 @@ ctl_privacy_confirm(struct ctl *ctl, const char *email)
 {
 	struct privacy_read p;
 	size_t comments, notes;
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	int yes;
 
 	if (!isatty(STDIN_FILENO)) {
 		ctl_warnx("privacy erase: add --yes to erase without a "
@@ -168,15 +164,9 @@ ctl_privacy_confirm(struct ctl *ctl, const char *email)
 	memset(&p, 0, sizeof p);
 	ctl_privacy_read(ctl, email, &p, &comments, &notes);
 	privacy_read_free(&p);
-	fflush(stdout);
-	fprintf(stderr, "Erase %zu comment%s, %zu notification%s and every "
-	    "other record of this address for good? [y/N] ", comments,
-	    comments == 1 ? "" : "s", notes, notes == 1 ? "" : "s");
-	len = getline(&line, &cap, stdin);
-	yes = len > 0 && (strcmp(line, "y\n") == 0 ||
-	    strcmp(line, "Y\n") == 0 || strcmp(line, "yes\n") == 0);
-	free(line);
-	if (!yes) {
+	if (!ctl_ask("Erase %zu comment%s, %zu notification%s and every "
+	    "other record of this address for good?", comments,
+	    comments == 1 ? "" : "s", notes, notes == 1 ? "" : "s")) {
 		ctl_warnx("privacy erase: nothing done");
 		return CTL_FAIL;
 	}

@@ -56,6 +56,8 @@ struct ctl_cmd {
 
 /* heinzelctl.c */
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Ask a yes/no question on stderr, answered on stdin: true for y or yes. */
+bool ctl_ask(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_fatalx(const char *fmt, ...)
     __attribute__((format(printf, 1, 2), noreturn));
 void ctl_usage_errx(struct ctl *ctl, const char *fmt, ...)

@@ -276,6 +276,27 @@ ctl_warnx(const char *fmt, ...)
 	va_end(ap);
 }
 
+bool
+ctl_ask(const char *fmt, ...)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	va_list ap;
+	bool yes;
+
+	fflush(stdout);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" [y/N] ", stderr);
+	len = getline(&line, &cap, stdin);
+	yes = len > 0 && (strcmp(line, "y\n") == 0 ||
+	    strcmp(line, "Y\n") == 0 || strcmp(line, "yes\n") == 0);
+	free(line);
+	return yes;
+}
+
 void
 ctl_fatalx(const char *fmt, ...)
 {
