@@ -1,5 +1,5 @@
 """Blog comments are not YouTube comments: the default rules on comments
-written for a blog (tests/e2e/data/blog_comments.json, 22 genuine and 20
+written for a blog (tests/e2e/data/blog_comments.json, 32 genuine and 30
 spam, German and English, written for these tests).
 
 Every comment is scored by `heinzelctl rules test --no-bayes --json` with the
@@ -12,9 +12,12 @@ learnt.  hold_score is 3, reject_score 6.
 - Blog spam (essay writing, SEO, support hotlines, casinos, loans,
   locksmiths, movers; keyword in the name or website field, fluent prose):
   every one at or above hold, and at least SPAM_AT_REJECT of them at reject.
-  Measured: before the rules for trade keywords in the name and website
-  fields, service offers and sales calls, 16 of 20 at hold and 6 at
-  reject; with them, 20 at hold and 20 at reject (lowest 6.0).
+  Measured on the first 20: before the rules for trade keywords in the
+  name and website fields, service offers and sales calls, 16 at hold and
+  6 at reject; with them, 20 and 20.  The last 10 were written after those
+  rules and scored unseen: 8 at hold, 2 at reject; after a second round of
+  general patterns (plumbers, assignments, betting; prices and call-out
+  fees), 10 and 7.  All 30: 30 at hold, 27 at reject.
 """
 
 import json
@@ -28,7 +31,7 @@ from ctl_helpers import ctl
 DATA = os.path.join(SRCDIR, "tests", "e2e", "data", "blog_comments.json")
 HOLD = 3.0
 REJECT = 6.0
-SPAM_AT_REJECT = 20
+SPAM_AT_REJECT = 27
 
 
 def _comments():
