@@ -539,10 +539,12 @@ def test_purge_off_when_keep_days_is_0(heinzeld, rdb):
 
 
 def test_purge_in_batches(heinzeld, rdb):
-    # No heinzeld running: its janitor would purge the same comments at once.
+    # No heinzeld of its own, and spam younger than the default
+    # spam_keep_days: the janitors of the module's running daemons would
+    # purge older spam at the same moment.
     daemon = heinzeld(launch=False)
     c = rdb.client
-    t = int(time.time() * 1000) - 30 * 86400 * 1000
+    t = int(time.time() * 1000) - 2 * 86400 * 1000
     pipe = c.pipeline(transaction=False)
     for i in range(2500):
         cid = "%012x%08x" % (t + i, i)
@@ -551,7 +553,7 @@ def test_purge_in_batches(heinzeld, rdb):
         pipe.zadd(key("queue", "spam"), {cid: t + i})
         pipe.zadd(key("post", "p"), {cid: t + i})
     pipe.execute()
-    assert ctl_json(daemon, "purge")["purged"] == 2500
+    assert ctl_json(daemon, "purge", "--days", "1")["purged"] == 2500
     assert c.zcard(key("queue", "spam")) == 0 and c.zcard(key("post", "p")) == 0
 
 
