@@ -28,6 +28,7 @@ ctl_db_connect(struct ctl *ctl)
 	redisContext *c;
 	redisReply *r;
 	char *cause;
+	bool refused;
 
 	if (store_addr_config(&a, ctl->cfg, &cause) != 0 ||
 	    sentinel_resolve(&a, ms ? ms : 2000, &cause) < 0 ||
@@ -38,28 +39,18 @@ ctl_db_connect(struct ctl *ctl)
 		ms = 2000;
 	tv.tv_sec = ms / 1000;
 	tv.tv_usec = (ms % 1000) * 1000;
-	if (a.path != NULL)
-		c = redisConnectUnixWithTimeout(a.path, tv);
-	else
-		c = redisConnectWithTimeout(a.host, a.port, tv);
-	if (c == NULL || c->err) {
+	c = sentinel_connect(&a, &auth, tv, &cause, &refused);
+	store_cmd_free(&auth);
+	if (c == NULL && refused)
+		ctl_fatalx("Redis at %s refused the login%s%s: %s "
+		    "(check [redis] user and password_file, or %s)",
+		    ctl->redis_name, a.user ? " as user " : "",
+		    a.user ? a.user : "", cause, ctl->redis_hint);
+	if (c == NULL)
 		ctl_fatalx("cannot reach Redis at %s: %s (is redis-server "
-		    "running? check %s)", ctl->redis_name,
-		    c != NULL ? c->errstr : "out of memory", ctl->redis_hint);
-	}
-	redisSetTimeout(c, tv);
+		    "running? check %s)", ctl->redis_name, cause,
+		    ctl->redis_hint);
 	ctl->rc = c;
-	if (auth.argc > 0) {
-		r = redisCommandArgv(c, auth.argc, auth.argv, auth.argvlen);
-		store_cmd_free(&auth);
-		if (r == NULL || r->type == REDIS_REPLY_ERROR)
-			ctl_fatalx("Redis at %s refused the login%s%s: %s "
-			    "(check [redis] user and password_file, or %s)",
-			    ctl->redis_name, a.user ? " as user " : "",
-			    a.user ? a.user : "", r ? r->str : c->errstr,
-			    ctl->redis_hint);
-		freeReplyObject(r);
-	}
 	if (a.db != 0) {
 		r = redisCommand(c, "SELECT %d", a.db);
 		if (r == NULL || r->type == REDIS_REPLY_ERROR)

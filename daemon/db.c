@@ -573,8 +573,10 @@ db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause)
 {
 	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct store_cmd auth;
-	redisContext *c;
+	redisContext *c = NULL;
 	redisReply *r = NULL;
+	char *err;
+	bool refused;
 	int rc = -1;
 
 	*cause = NULL;
@@ -584,26 +586,17 @@ db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause)
 		store_cmd_free(&auth);
 		return -1;
 	}
-	if (addr->path != NULL)
-		c = redisConnectUnixWithTimeout(addr->path, tv);
-	else
-		c = redisConnectWithTimeout(addr->host, addr->port, tv);
-	if (c == NULL || c->err) {
-		*cause = xstrdup(c ? c->errstr : "out of memory");
-		goto out;
-	}
-	redisSetTimeout(c, tv);
-	if (auth.argc > 0) {
-		r = redisCommandArgv(c, auth.argc, auth.argv, auth.argvlen);
-		if (r != NULL && r->type == REDIS_REPLY_ERROR) {
+	c = sentinel_connect(addr, &auth, tv, &err, &refused);
+	if (c == NULL) {
+		if (refused) {
 			xasprintf(cause, "Redis refused the login%s%s: %s",
 			    addr->user ? " as user " : "",
-			    addr->user ? addr->user : "", r->str);
+			    addr->user ? addr->user : "", err);
+			free(err);
 			rc = -2;
-			goto out;
-		}
-		if (r != NULL)
-			freeReplyObject(r);
+		} else
+			*cause = err;
+		goto out;
 	}
 	r = c->err ? NULL : redisCommand(c, "PING");
 	if (r == NULL)

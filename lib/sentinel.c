@@ -135,3 +135,38 @@ sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
 	free(text);
 	return -1;
 }
+
+redisContext *
+sentinel_connect(const struct store_addr *a, const struct store_cmd *auth,
+    struct timeval tv, char **cause, bool *refused)
+{
+	redisContext *c;
+	redisReply *r;
+
+	*refused = false;
+	if (a->path != NULL)
+		c = redisConnectUnixWithTimeout(a->path, tv);
+	else
+		c = redisConnectWithTimeout(a->host, a->port, tv);
+	if (c == NULL || c->err) {
+		*cause = xstrdup(c != NULL ? c->errstr : "out of memory");
+		if (c != NULL)
+			redisFree(c);
+		return NULL;
+	}
+	redisSetTimeout(c, tv);
+	if (auth->argc == 0)
+		return c;
+	r = redisCommandArgv(c, auth->argc, auth->argv, auth->argvlen);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		*refused = r != NULL;
+		*cause = xstrdup(r != NULL ? r->str : c->errstr[0] ? c->errstr :
+		    "no answer");
+		if (r != NULL)
+			freeReplyObject(r);
+		redisFree(c);
+		return NULL;
+	}
+	freeReplyObject(r);
+	return c;
+}

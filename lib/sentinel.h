@@ -6,6 +6,11 @@
 #ifndef HEINZEL_SENTINEL_H
 #define HEINZEL_SENTINEL_H
 
+#include <stdbool.h>
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
 #include "store.h"
 
 /* "HOST:PORT" (or "[V6]:PORT") well formed: NULL, else what is wrong. */
@@ -18,5 +23,15 @@ const char *sentinel_check(const char *s);
  */
 int sentinel_resolve(struct store_addr *a, unsigned int timeout_ms,
     char **cause);
+
+/*
+ * Connect to a (resolved) address, blocking at most tv per step, and send
+ * the login command auth (none when auth->argc is 0).  The context, or NULL
+ * with *cause (caller frees): *refused tells a refused login (cause is
+ * Redis's error) from an unreachable server (cause is hiredis's).
+ */
+redisContext *sentinel_connect(const struct store_addr *a,
+    const struct store_cmd *auth, struct timeval tv, char **cause,
+    bool *refused);
 
 #endif
