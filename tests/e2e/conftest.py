@@ -236,9 +236,10 @@ class Heinzeld:
 
     # -- process --
 
-    def start(self, wait=True):
+    def start(self, wait=True, argv=None):
+        """argv: another command line than heinzeld -c CONF."""
         self.logf = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([HEINZELD, "-c", self.conf],
+        self.proc = subprocess.Popen(argv or [HEINZELD, "-c", self.conf],
             stdin=subprocess.DEVNULL, stdout=self.logf,
             stderr=subprocess.STDOUT)
         DAEMONS.append(self)

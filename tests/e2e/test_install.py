@@ -163,8 +163,8 @@ def test_man_pages(installed):
         assert p.returncode == 0 and not p.stderr, "%s: %s" % (page, p.stderr)
 
 
-def _unit(installed):
-    units = installed.find("heinzeld.service")
+def _unit(installed, name="heinzeld.service"):
+    units = installed.find(name)
     assert len(units) == 1, "units installed: %r" % units
     return units[0]
 
@@ -224,17 +224,42 @@ def test_unit_matches_the_installed_files(installed):
     assert "MemoryDenyWriteExecute" not in v, "would break PCRE2's JIT"
 
 
-def test_systemd_analyze_verify(installed, tmp_path):
+def test_template_unit(installed):
+    """heinzeld@SITE: the same service for /etc/heinzel/SITE.conf, beside
+    the plain unit, with the runtime directory the instances share kept
+    when one of them stops."""
+    plain = _unit_values(installed.path(_unit(installed)))
+    t = _unit(installed, "heinzeld@.service")
+    assert os.path.dirname(t) == os.path.dirname(_unit(installed))
+    v = _unit_values(installed.path(t))
+    heinzeld = os.path.join(installed.sbindir, "heinzeld")
+    conf = os.path.join(installed.confdir, "%i.conf")
+    assert v["ExecStart"] == ["%s -c %s" % (heinzeld, conf)]
+    assert v["ExecStartPre"] == ["%s -t -c %s" % (heinzeld, conf)]
+    assert v["ExecReload"][0] == "%s -t -c %s" % (heinzeld, conf)
+    assert v["RuntimeDirectory"] == plain["RuntimeDirectory"] == ["heinzel"]
+    assert v["RuntimeDirectoryPreserve"] == ["yes"]
+    assert plain["RuntimeDirectoryPreserve"] == ["no"]
+    assert "%i" in v["Description"][0]
+    # Everything else as in the plain unit: one source, one hardening.
+    for key in set(plain) | set(v):
+        if key not in ("ExecStart", "ExecStartPre", "ExecReload",
+                "RuntimeDirectoryPreserve", "Description"):
+            assert v.get(key) == plain.get(key), key
+
+
+@pytest.mark.parametrize("name", ["heinzeld.service", "heinzeld@.service"])
+def test_systemd_analyze_verify(installed, tmp_path, name):
     analyze = shutil.which("systemd-analyze")
     if analyze is None:
         pytest.skip("systemd-analyze is not installed")
-    unit = installed.path(_unit(installed))
+    unit = installed.path(_unit(installed, name))
     with open(unit) as f:
         text = f.read()
     # verify wants the programs it names to exist: use the destdir's.
     for d in sorted({installed.sbindir, installed.bindir}, key=len, reverse=True):
         text = text.replace(d + "/", installed.path(d) + "/")
-    copy = tmp_path / "heinzeld.service"
+    copy = tmp_path / name
     copy.write_text(text)
 
     # Documentation=man:... is checked with man(1): show it ours.

@@ -10,11 +10,12 @@ import re
 import signal
 import socket
 import time
+from pathlib import Path
 
 import pytest
 import redis
 
-from conftest import PREFIX, SRCDIR, TAG
+from conftest import HEINZELD, PREFIX, SRCDIR, TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, submit
 from helpers import assert_error
 from test_notify import (ADMIN, DOMAIN, metric, notify_conf, own,  # noqa: F401
@@ -266,3 +267,90 @@ def test_three_daemons_one_redis(own, rdb, smtp):
     assert stats["totals"]["notify_sent_mail"] == 24, stats
     assert sum(metric(d, "heinzel_notifications_total", channel="mail",
         result="sent") for d in ds[:2]) <= 24
+
+
+# ---- one host, several sites (heinzeld@.service) ----
+
+def unit_command(site, confdir):
+    """heinzeld@SITE's ExecStart from the built template unit, with the
+    build's heinzeld and confdir for the installed configuration dir."""
+    unit = Path(HEINZELD).parents[1] / "etc" / "heinzeld@.service"
+    with open(unit) as f:
+        [line] = [l for l in f if l.startswith("ExecStart=")]
+    argv = line.split("=", 1)[1].replace("%i", site).split()
+    assert argv[0].endswith("/heinzeld") and argv[1] == "-c", argv
+    assert os.path.basename(argv[2]) == site + ".conf", argv
+    return [HEINZELD, "-c", os.path.join(confdir, site + ".conf")]
+
+
+def test_two_sites_one_redis(heinzeld_factory, rdb, smtp, tmp_path):
+    """Two sites on one host and one Redis, each heinzeld started as
+    heinzeld@SITE starts it (SITE.conf, socket SITE.sock in the shared
+    runtime directory, a prefix of its own): neither sees the other's
+    comments, captchas, flood counters or notifications."""
+    relay = smtp()
+    confdir, rundir = tmp_path / "etc", tmp_path / "run"
+    confdir.mkdir()
+    rundir.mkdir()
+    sites = {}
+    for site in ("blog1", "blog2"):
+        conf = notify_conf(relay.port, admin="editor@%s.example.org" % site)
+        conf["redis"] = {"prefix": site}
+        conf["server"] = {"socket": str(rundir / (site + ".sock"))}
+        conf["checks"] = {"flood_email_limit": "1",
+            "flood_email_window": "600"}
+        d = heinzeld_factory(conf, launch=False)
+        d.socket = conf["server"]["socket"]
+        d.conf = str(confdir / (site + ".conf"))
+        with open(d.conf, "w") as f:
+            f.write(d.text)
+        d.start(argv=unit_command(site, str(confdir)))
+        sites[site] = d
+    a, b = sites["blog1"], sites["blog2"]
+    assert sorted(os.listdir(rundir)) == ["blog1.sock", "blog2.sock"]
+
+    # A captcha of one site is unknown to the other.
+    c = a.captcha()
+    assert_error(b.submit(c), 403, "captcha")
+    assert not rdb.client.exists("{blog2}:captcha:" + c["id"])
+
+    # The same request_id and e-mail address at both: two comments, one per
+    # site, and each site's flood counter its own (limit 1).
+    ids = {}
+    for site, d in sites.items():
+        f = d.fields(d.captcha(), email="reader@example.org",
+            request_id="same-request-0123456789abcdef")
+        r = d.post_json("/v1/comments", f)
+        assert r.status == 202, (site, r)
+        ids[site] = r.data["id"]
+    for d in sites.values():
+        assert_error(d.submit(email="reader@example.org"), 429,
+            "rate_limited")
+    for site in sites:
+        other = "blog2" if site == "blog1" else "blog1"
+        assert rdb.client.hget("{%s}:comment:%s" % (site, ids[site]),
+            "status") == "pending"
+        assert not rdb.client.exists("{%s}:comment:%s" % (other, ids[site]))
+    # Every key either site wrote is under its own prefix.
+    for k in rdb.client.keys("*"):
+        if "blog" in k:
+            assert k.startswith(("{blog1}:", "{blog2}:")), k
+
+    # heinzelctl of each site lists its own comment only.
+    for site, d in sites.items():
+        assert [x["id"] for x in ctl_json(d, "list")] == [ids[site]]
+
+    # Each site's moderators get their own site's mail, once.
+    for site in sites:
+        [m] = relay.sink.wait("editor@%s.example.org" % site)
+        assert ids[site] in m["Message-ID"]
+    time.sleep(1.5)     # a notifier poll: nothing crosses over late
+    for site in sites:
+        mails = relay.sink.mails("editor@%s.example.org" % site)
+        assert [m["Message-ID"] for m in mails] == \
+            ["<%s.admin@%s>" % (ids[site], DOMAIN)], mails
+
+    # One site stopping leaves the other's socket and service alone.
+    assert a.stop() == 0
+    assert sorted(os.listdir(rundir)) == ["blog2.sock"]
+    assert b.get("/v1/health").status == 200
