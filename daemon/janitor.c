@@ -3,15 +3,21 @@
  * spam_keep_days, then prunes the classifier's rare old tokens, both in
  * batches so that no single script blocks Redis for long; a full batch is
  * followed at once by the next.  heinzelctl purge does the first by hand.
+ * Several heinzeld on one Redis would each scan the spam queue and every
+ * token in that time; the first to set {P}:lock:janitor (SET NX PX, for the
+ * interval) does it and the others wait for the next period.  A daemon
+ * that dies holding it is taken over when the lock expires.
  * On a timer of its own, a tenth of the shorter [privacy] keep time (at
  * least a second, at most a minute), it erases the personal data whose
  * time is up (privacy.h); every step is idempotent, so several heinzeld
  * on one Redis may all run it.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "bayes_store.h"
 #include "clock.h"
@@ -39,6 +45,7 @@ struct janitor {
 	unsigned long pruned;
 	struct event *privacy_timer;
 	struct privacy_expired expired;	/* this run */
+	char owner[300];		/* the lock's value: "host:pid" */
 };
 
 static void janitor_run(struct janitor *j);
@@ -230,14 +237,53 @@ janitor_privacy_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-janitor_timer_cb(evutil_socket_t fd, short what, void *arg)
+janitor_locked_cb(redisReply *reply, void *arg)
 {
 	struct janitor *j = arg;
 
-	(void)fd;
-	(void)what;
+	if (reply == NULL) {
+		janitor_schedule(j, JANITOR_FIRST);
+		return;
+	}
+	if (reply->type == REDIS_REPLY_NIL) {
+		log_debug("janitor: another heinzeld purges and prunes in this "
+		    "period");
+		janitor_schedule(j, JANITOR_INTERVAL);
+		return;
+	}
+	if (reply->type != REDIS_REPLY_STATUS) {
+		log_warnx("janitor: lock: %s", reply->type ==
+		    REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+		janitor_schedule(j, JANITOR_INTERVAL);
+		return;
+	}
+	log_debug("janitor: purge and prune");
 	j->purged = 0;
 	janitor_run(j);
+}
+
+/* Once per JANITOR_INTERVAL across all daemons: whoever sets the lock. */
+static void
+janitor_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct janitor *j = arg;
+	struct store_cmd cmd;
+
+	(void)fd;
+	(void)what;
+	if ((*j->cfg)->spam_keep_days == 0 || !db_up(j->db)) {
+		janitor_run(j);		/* reschedules */
+		return;
+	}
+	store_cmd_init(&cmd);
+	store_cmd_add(&cmd, "SET", 3);
+	store_cmd_addf(&cmd, "%s:lock:janitor", j->store->tag);
+	store_cmd_add(&cmd, j->owner, strlen(j->owner));
+	store_cmd_add(&cmd, "NX", 2);
+	store_cmd_add(&cmd, "PX", 2);
+	store_cmd_addf(&cmd, "%d", JANITOR_INTERVAL * 1000);
+	if (db_command(j->db, &cmd, -1, janitor_locked_cb, j) != 0)
+		janitor_schedule(j, JANITOR_FIRST);
 }
 
 struct janitor *
@@ -245,7 +291,12 @@ janitor_new(struct event_base *base, struct db *db, const struct store *st,
     const struct config *const *cfg)
 {
 	struct janitor *j = xcalloc(1, sizeof *j);
+	char host[256];
 
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "localhost");
+	host[sizeof host - 1] = '\0';
+	snprintf(j->owner, sizeof j->owner, "%s:%ld", host, (long)getpid());
 	j->db = db;
 	j->store = st;
 	j->cfg = cfg;

@@ -354,3 +354,59 @@ def test_two_sites_one_redis(heinzeld_factory, rdb, smtp, tmp_path):
     assert a.stop() == 0
     assert sorted(os.listdir(rundir)) == ["blog2.sock"]
     assert b.get("/v1/health").status == 200
+
+
+# ---- timers across daemons ----
+
+def commands_on(rdb, needle):
+    """Commands in Redis's SLOWLOG (logging every command, also those a
+    script calls) that name needle."""
+    out = []
+    for e in rdb.client.slowlog_get(100000):
+        cmd = e["command"]
+        args = (cmd.decode() if isinstance(cmd, bytes) else cmd).split()
+        if any(needle in a for a in args):
+            out.append(args)
+    return out
+
+
+def scripts_on(rdb, first_key):
+    """Scripts run (EVALSHA, EVAL) whose first key is first_key."""
+    return [a for a in commands_on(rdb, first_key) if a[0].upper() in
+        ("EVALSHA", "EVAL") and len(a) > 3 and a[3] == first_key]
+
+
+def test_janitor_once_per_period(own, rdb):
+    """Three heinzeld on one Redis: the purge of old spam and the pruning
+    of the classifier, each a scan of a whole key, run once per period
+    across them (the first to take {P}:lock:janitor), not once per daemon."""
+    c = rdb.client
+    old = (c.config_get("slowlog-log-slower-than")["slowlog-log-slower-than"],
+        c.config_get("slowlog-max-len")["slowlog-max-len"])
+    c.config_set("slowlog-max-len", 100000)
+    c.config_set("slowlog-log-slower-than", 0)
+    c.slowlog_reset()
+    try:
+        ds = [own({"redis": {"prefix": "jan"}}) for _ in range(3)]
+        started = time.monotonic()
+        # Each janitor first looks 2 s after its start.
+        wait_for(lambda: scripts_on(rdb, "{jan}:queue:spam"), 5,
+            what="a purge")
+        time.sleep(max(0, started + 3.5 - time.monotonic()))
+        purges = scripts_on(rdb, "{jan}:queue:spam")
+        prunes = scripts_on(rdb, "{jan}:bayes:tokens")
+        locks = [a for a in commands_on(rdb, "{jan}:lock:janitor")
+            if a[0].upper() == "SET"]
+    finally:
+        c.config_set("slowlog-log-slower-than", old[0])
+        c.config_set("slowlog-max-len", old[1])
+    assert len(purges) == 1, purges
+    assert len(prunes) == 1, prunes
+    assert len(locks) == 3, locks
+    assert 590000 < c.pttl("{jan}:lock:janitor") <= 600000
+    ran = [d for d in ds if "janitor: purge and prune" in d.log()]
+    assert len(ran) == 1
+    assert c.get("{jan}:lock:janitor").endswith(":%d" % ran[0].proc.pid)
+    for d in ds:
+        if d is not ran[0]:
+            assert "another heinzeld purges and prunes" in d.log()
