@@ -57,6 +57,12 @@ test_words_english(void **state)
 	want(&t, "for 1,000", 1);
 	want(&t, "think", 1);
 	want(&t, "panic it's", 0);
+	/* Sparse pairs: up to three words between, within a sentence. */
+	want(&t, "for ~1 items", 1);
+	want(&t, "it's ~2 1,000", 1);
+	want(&t, "it's ~3 items", 1);
+	want(&t, "it's ~4 at", 0);
+	want(&t, "don't ~1 it's", 0);
 	/* Case folded, the original spelling gone. */
 	want(&t, "PANIC", 0);
 	/* meta:len:N is log2 of 58 characters. */
@@ -239,7 +245,8 @@ test_limits(void **state)
 	tok(&t, "spam spam spam spam");
 	want(&t, "spam", 1);
 	want(&t, "spam spam", 1);
-	assert_int_equal(t.n, 3);
+	want(&t, "spam ~2 spam", 1);
+	assert_int_equal(t.n, 5);	/* and spam ~1 spam, meta:len:4 */
 	tokenize_free(&t);
 
 	for (i = 0, n = 0; i < 2000 && n + 8 < sizeof buf; i++)

@@ -35,8 +35,9 @@ struct tokenize_scan {
 	size_t wlen;		/* bytes of the word, may exceed what is kept */
 	int latin, other;	/* scripts seen in the word */
 	int last_digit;
-	char prev[TOKENIZE_MAX_LEN + 1];
-	size_t plen;
+	/* The last words of the sentence, newest first, for word pairs. */
+	char prev[TOKENIZE_PAIR_WINDOW][TOKENIZE_MAX_LEN + 1];
+	size_t plen[TOKENIZE_PAIR_WINDOW];
 };
 
 /*
@@ -579,20 +580,43 @@ tokenize_word_add(struct tokenize_scan *sc, unsigned int cp)
 	sc->last_digit = n == 1 && buf[0] >= '0' && buf[0] <= '9';
 }
 
-/* The pair of the previous word and this one: "check out", "my channel". */
+/*
+ * Pairs of this word with each of the last TOKENIZE_PAIR_WINDOW words of
+ * the sentence, rspamd's orthogonal sparse bigrams: "check out" for
+ * neighbours, "check ~1 video" with one word between them ("check my
+ * video"), up to ~3.  A skip pair survives the filler words spam
+ * varies: "check out my video" and "check out this video" share
+ * "check ~2 video".
+ */
 static void
 tokenize_bigram(struct tokenize_scan *sc)
 {
-	char pair[2 * TOKENIZE_MAX_LEN + 1];
+	char pair[2 * TOKENIZE_MAX_LEN + 8];
+	size_t k, n;
 
-	if (sc->plen > 0) {
-		memcpy(pair, sc->prev, sc->plen);
-		pair[sc->plen] = ' ';
-		memcpy(pair + sc->plen + 1, sc->word, sc->wlen);
-		tokenize_emit(sc, "", pair, sc->plen + 1 + sc->wlen);
+	for (k = 0; k < TOKENIZE_PAIR_WINDOW && sc->plen[k] > 0; k++) {
+		memcpy(pair, sc->prev[k], sc->plen[k]);
+		n = sc->plen[k];
+		if (k == 0)
+			pair[n++] = ' ';
+		else
+			n += (size_t)snprintf(pair + n, sizeof pair - n, " ~%zu ", k);
+		memcpy(pair + n, sc->word, sc->wlen);
+		tokenize_emit(sc, "", pair, n + sc->wlen);
 	}
-	memcpy(sc->prev, sc->word, sc->wlen);
-	sc->plen = sc->wlen;
+	memmove(sc->prev[1], sc->prev[0],
+	    (TOKENIZE_PAIR_WINDOW - 1) * sizeof sc->prev[0]);
+	memmove(sc->plen + 1, sc->plen,
+	    (TOKENIZE_PAIR_WINDOW - 1) * sizeof sc->plen[0]);
+	memcpy(sc->prev[0], sc->word, sc->wlen);
+	sc->plen[0] = sc->wlen;
+}
+
+/* A sentence ends: no pairs across it. */
+static void
+tokenize_pairs_end(struct tokenize_scan *sc)
+{
+	memset(sc->plen, 0, sizeof sc->plen);
 }
 
 /* The word read so far becomes a token. */
@@ -605,7 +629,7 @@ tokenize_word_end(struct tokenize_scan *sc)
 	if (sc->wlen == 0)
 		return;
 	if (sc->wlen > TOKENIZE_MAX_LEN) {
-		sc->plen = 0;
+		tokenize_pairs_end(sc);
 		n = snprintf(buf, sizeof buf, "%zu", sc->wlen / 10 * 10);
 		tokenize_emit(sc, "long:", buf, (size_t)n);
 	} else if (sc->wlen >= TOKENIZE_MIN_LEN)
@@ -717,18 +741,18 @@ tokenize_text(struct tokens *t, const char *prefix, const char *s, size_t len)
 			tokenize_word_end(&sc);
 			/* Pairs run within a sentence, across spaces and commas. */
 			if (cp != ' ' && cp != ',')
-				sc.plen = 0;
+				tokenize_pairs_end(&sc);
 			if (cp == '@' && boundary && tokenize_class(next) == TC_WORD)
 				tokenize_emit(&sc, "meta:", "mention", 7);
 			break;
 		case TC_SYMBOL:
 			tokenize_word_end(&sc);
-			sc.plen = 0;
+			tokenize_pairs_end(&sc);
 			tokenize_emit(&sc, "", s + i, cplen);
 			break;
 		case TC_IDEO:
 			tokenize_word_end(&sc);
-			sc.plen = 0;
+			tokenize_pairs_end(&sc);
 			n = tokenize_fold(cp, buf);
 			tokenize_emit(&sc, "", buf, n);
 			break;

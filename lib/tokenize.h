@@ -14,6 +14,10 @@
  *
  * Besides words:
  *	check out		a pair of neighbouring words in one sentence
+ *	check ~1 video		a pair with k words between them (k = 1..3):
+ *				each word pairs with the TOKENIZE_PAIR_WINDOW
+ *				words before it in its sentence (rspamd's
+ *				orthogonal sparse bigrams)
  *	host:www.example.org	the host of a link (http(s)://, www. or a
  *				bare name with a common top-level domain)
  *	url:example.org		its registrable-ish domain (last two labels,
@@ -36,7 +40,7 @@
  * first three groups (IPv6), "lang:".
  *
  * Tokens never hold line breaks, tabs or other control characters (a word
- * pair holds one space), so a newline can join them (tokenize_join).  A
+ * pair holds spaces), so a newline can join them (tokenize_join).  A
  * message keeps its first TOKENIZE_MAX unique tokens, in order of
  * appearance.
  */
@@ -52,6 +56,7 @@ struct comment;
 #define TOKENIZE_MIN_LEN	2	/* bytes; shorter words are skipped */
 #define TOKENIZE_MAX_LEN	40	/* bytes; longer words become long:N */
 #define TOKENIZE_MAX_HOST	60	/* bytes; a longer host gives no host: token */
+#define TOKENIZE_PAIR_WINDOW	4	/* words back a pair reaches (1: neighbours) */
 
 /* The unique tokens of one message. */
 struct tokens {
