@@ -11,7 +11,11 @@
  * scored: what learning from every moderation decision would give.
  *
  *	accuracy [--rules DIR] [--config FILE] [--hold N] [--reject N]
- *	    [--slice N] [--json] [--dump] FILE.csv...
+ *	    [--slice N] [--curve N,N...] [--json] [--dump] FILE.csv...
+ *
+ * --curve adds the learning curve: for each N, Bayes is trained on the
+ * first N comments of the other files only (N moderation decisions, taken
+ * from the files in turn, each in its order) and the held-out file scored.
  *
  * --dump prints one line per comment instead of the report: file, class,
  * rules total, Bayes probability, total with Bayes, hits, text.  For
@@ -83,13 +87,19 @@ struct accuracy {
 	size_t nrules, caprules;
 	unsigned long skipped;
 	int dump;
+	size_t *first, *count;			/* each file's samples */
+	size_t *curve;				/* decisions, ascending */
+	size_t ncurve;
+	struct tally *curve_tally;		/* [file * ncurve + j] */
+	struct bayes_counts *curve_trained;	/* what Bayes saw there */
 };
 
 static void __attribute__((noreturn))
 accuracy_usage(void)
 {
 	fprintf(stderr, "usage: accuracy [--rules DIR] [--config FILE] "
-	    "[--hold N] [--reject N] [--slice N] [--json] [--dump]\n"
+	    "[--hold N] [--reject N] [--slice N] [--curve N,N...]\n"
+	    "    [--json] [--dump]\n"
 	    "    [--bayes-min N] [--bayes-s S] [--bayes-x X] [--bayes-min-dev D] "
 	    "FILE.csv...\n");
 	exit(2);
@@ -227,6 +237,15 @@ accuracy_load(struct accuracy *a, const char *path, int file, size_t slice)
 
 /* ---- scoring ---- */
 
+/* Rules and built-in checks, as heinzeld scores before Bayes. */
+static void
+accuracy_score_rules(struct accuracy *a, const struct sample *s, struct score *sc)
+{
+	score_init(sc);
+	ruleset_score(a->rs, &s->c, sc);
+	checks_score(a->cfg, &s->c, sc);
+}
+
 static struct rulestat *
 accuracy_rulestat(struct accuracy *a, const char *name)
 {
@@ -310,9 +329,7 @@ accuracy_fold(struct accuracy *a, int f)
 		s = &a->s[i];
 		if (s->file != f)
 			continue;
-		score_init(&sc);
-		ruleset_score(a->rs, &s->c, &sc);
-		checks_score(a->cfg, &s->c, &sc);
+		accuracy_score_rules(a, s, &sc);
 		rules_total = sc.total;
 		accuracy_count(a, &a->tally[f][MODE_RULES], s->spam, rules_total);
 		for (h = 0; h < sc.nhits; h++) {
@@ -362,6 +379,48 @@ accuracy_fold(struct accuracy *a, int f)
 	}
 	bayes_mem_free(mem);
 	bayes_mem_free(live);
+}
+
+/*
+ * The learning curve for file f: Bayes trained on the first n decisions
+ * of the other files, one comment of each file in turn, each file in its
+ * (date) order, as a moderator deciding the comments of several posts
+ * would train it; then the held-out file scored.  Fewer than n when the
+ * other files hold fewer.
+ */
+static void
+accuracy_curve_fold(struct accuracy *a, int f, size_t n, struct tally *t,
+    struct bayes_counts *trained)
+{
+	struct bayes_mem *mem = bayes_mem_new();
+	struct bayes_result br;
+	struct sample *s;
+	struct score sc;
+	size_t i, round, learned = 0;
+	bool more = true;
+	int g;
+
+	for (round = 0; more && learned < n; round++) {
+		more = false;
+		for (g = 0; g < a->nfiles && learned < n; g++) {
+			if (g == f || round >= a->count[g])
+				continue;
+			s = &a->s[a->first[g] + round];
+			bayes_mem_learn(mem, &s->t, s->spam, 1);
+			learned++;
+			more = true;
+		}
+	}
+	bayes_mem_counts(mem, trained);
+	for (i = a->first[f]; i < a->first[f] + a->count[f]; i++) {
+		s = &a->s[i];
+		accuracy_score_rules(a, s, &sc);
+		bayes_classify(&a->bp, trained, &s->t, bayes_mem_lookup_cb, mem, &br);
+		bayes_score(&br, &sc);
+		accuracy_count(a, t, s->spam, sc.total);
+		score_free(&sc);
+	}
+	bayes_mem_free(mem);
 }
 
 /* ---- the report ---- */
@@ -429,6 +488,47 @@ accuracy_rule_cmp(const void *x, const void *y)
 	return strcmp(a->name, b->name);
 }
 
+/* One point of the curve: its tally and what Bayes was trained on. */
+static json_t *
+accuracy_point_json(const struct accuracy *a, const struct tally *t,
+    const struct bayes_counts *c)
+{
+	json_t *o = accuracy_tally_json(a, t);
+
+	json_object_set_new(o, "trained_spam", json_integer((json_int_t)c->nspam));
+	json_object_set_new(o, "trained_ham", json_integer((json_int_t)c->nham));
+	return o;
+}
+
+static json_t *
+accuracy_curve_json(const struct accuracy *a)
+{
+	json_t *curve = json_array(), *pt, *files, *f;
+	struct bayes_counts sumc;
+	struct tally sum;
+	size_t j, at;
+	int k;
+
+	for (j = 0; j < a->ncurve; j++) {
+		pt = json_object();
+		files = json_array();
+		memset(&sum, 0, sizeof sum);
+		memset(&sumc, 0, sizeof sumc);
+		json_object_set_new(pt, "decisions", json_integer((json_int_t)a->curve[j]));
+		for (k = 0; k < a->nfiles; k++) {
+			at = (size_t)k * a->ncurve + j;
+			f = accuracy_point_json(a, &a->curve_tally[at], &a->curve_trained[at]);
+			json_object_set_new(f, "file", json_string(a->files[k]));
+			json_array_append_new(files, f);
+			accuracy_tally_add(&sum, &a->curve_tally[at]);
+		}
+		json_object_set_new(pt, "files", files);
+		json_object_set_new(pt, "overall", accuracy_tally_json(a, &sum));
+		json_array_append_new(curve, pt);
+	}
+	return curve;
+}
+
 static void
 accuracy_json(struct accuracy *a, const struct tally *all)
 {
@@ -463,6 +563,8 @@ accuracy_json(struct accuracy *a, const struct tally *all)
 		json_array_append_new(rules, r);
 	}
 	json_object_set_new(root, "rules", rules);
+	if (a->ncurve > 0)
+		json_object_set_new(root, "curve", accuracy_curve_json(a));
 	json_object_set_new(root, "skipped", json_integer((json_int_t)a->skipped));
 	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	putchar('\n');
@@ -483,6 +585,36 @@ accuracy_text_line(const struct accuracy *a, const char *name, const char *mode,
 		    100 * accuracy_ratio(t->fp[k], t->ham));
 	(void)a;
 	putchar('\n');
+}
+
+static void
+accuracy_curve_text(const struct accuracy *a)
+{
+	const struct bayes_counts *c;
+	struct tally sum;
+	char trained[48];
+	size_t j, at;
+	int k;
+
+	printf("\nlearning curve: Bayes trained on the first N decisions of the "
+	    "other files (spam+ham\ntrained), the held-out file scored with "
+	    "rules, checks and Bayes:\n");
+	printf("N      trained   held-out file             mode    spam   ham   "
+	    "hold %-4g: prec  recall  FP rate   reject %-4g: prec recall FP rate\n",
+	    a->thr[AT_HOLD], a->thr[AT_REJECT]);
+	for (j = 0; j < a->ncurve; j++) {
+		memset(&sum, 0, sizeof sum);
+		for (k = 0; k < a->nfiles; k++) {
+			at = (size_t)k * a->ncurve + j;
+			c = &a->curve_trained[at];
+			snprintf(trained, sizeof trained, "%lu+%lu", c->nspam, c->nham);
+			printf("%-6zu %-9s ", a->curve[j], trained);
+			accuracy_text_line(a, a->files[k], "bayes", &a->curve_tally[at]);
+			accuracy_tally_add(&sum, &a->curve_tally[at]);
+		}
+		printf("%-6zu %-9s ", a->curve[j], "");
+		accuracy_text_line(a, "overall", "bayes", &sum);
+	}
 }
 
 static void
@@ -515,6 +647,8 @@ accuracy_text(struct accuracy *a, const struct tally *all)
 		    a->rules[i].fp[AT_HOLD], a->rules[i].fp[AT_REJECT],
 		    a->rules[i].fpb[AT_HOLD], a->rules[i].fpb[AT_REJECT]);
 	}
+	if (a->ncurve > 0)
+		accuracy_curve_text(a);
 }
 
 static double
@@ -532,6 +666,32 @@ accuracy_number(const char *s, const char *what)
 	return v;
 }
 
+/* --curve 50,100,300,1000: decisions, ascending. */
+static void
+accuracy_parse_curve(struct accuracy *a, const char *list)
+{
+	char *copy = xstrdup(list), *tok, *save = NULL;
+	double v;
+
+	for (tok = strtok_r(copy, ",", &save); tok != NULL;
+	    tok = strtok_r(NULL, ",", &save)) {
+		v = accuracy_number(tok, "--curve");
+		if (v < 1 || v > 1e7 || v != (double)(size_t)v ||
+		    (a->ncurve > 0 && (size_t)v <= a->curve[a->ncurve - 1])) {
+			fprintf(stderr, "accuracy: --curve: not a whole number "
+			    "above the one before: %s\n", tok);
+			exit(2);
+		}
+		a->curve = xreallocarray(a->curve, a->ncurve + 1, sizeof *a->curve);
+		a->curve[a->ncurve++] = (size_t)v;
+	}
+	free(copy);
+	if (a->ncurve == 0) {
+		fprintf(stderr, "accuracy: --curve: no numbers\n");
+		exit(2);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -543,6 +703,7 @@ main(int argc, char **argv)
 		{ "slice", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "dump", no_argument, NULL, 'd' },
+		{ "curve", required_argument, NULL, 'C' },
 		{ "bayes-s", required_argument, NULL, 's' },
 		{ "bayes-x", required_argument, NULL, 'x' },
 		{ "bayes-min-dev", required_argument, NULL, 'm' },
@@ -585,6 +746,9 @@ main(int argc, char **argv)
 		case 'd':
 			a.dump = 1;
 			break;
+		case 'C':
+			accuracy_parse_curve(&a, optarg);
+			break;
 		case 's':
 			a.bp.s = accuracy_number(optarg, "--bayes-s");
 			break;
@@ -623,12 +787,26 @@ main(int argc, char **argv)
 	a.files = xcalloc((size_t)argc, sizeof *a.files);
 	a.nfiles = argc;
 	a.tally = xcalloc((size_t)argc, sizeof *a.tally);
+	a.first = xcalloc((size_t)argc, sizeof *a.first);
+	a.count = xcalloc((size_t)argc, sizeof *a.count);
 	for (k = 0; k < argc; k++) {
 		a.files[k] = xstrdup(basename(argv[k]));
+		a.first[k] = a.n;
 		accuracy_load(&a, argv[k], k, (size_t)slice);
+		a.count[k] = a.n - a.first[k];
 	}
 	for (k = 0; k < argc; k++)
 		accuracy_fold(&a, k);
+	if (a.ncurve > 0 && !a.dump) {
+		a.curve_tally = xcalloc((size_t)argc * a.ncurve, sizeof *a.curve_tally);
+		a.curve_trained = xcalloc((size_t)argc * a.ncurve,
+		    sizeof *a.curve_trained);
+		for (k = 0; k < argc; k++)
+			for (i = 0; i < a.ncurve; i++)
+				accuracy_curve_fold(&a, k, a.curve[i],
+				    &a.curve_tally[(size_t)k * a.ncurve + i],
+				    &a.curve_trained[(size_t)k * a.ncurve + i]);
+	}
 
 	if (!a.dump) {
 		memset(all, 0, sizeof all);
@@ -651,6 +829,11 @@ main(int argc, char **argv)
 	for (k = 0; k < argc; k++)
 		free(a.files[k]);
 	free(a.files);
+	free(a.first);
+	free(a.count);
+	free(a.curve);
+	free(a.curve_tally);
+	free(a.curve_trained);
 	free(a.rules);
 	free(a.tally);
 	free(a.s);

@@ -196,6 +196,44 @@ def test_bayes_scores_once_trained(tmp_path):
     assert all(h.count("BAYES_") <= 1 for h in hits), out
 
 
+def test_learning_curve(tmp_path):
+    """--curve: Bayes trained on the first N decisions of the other files."""
+    paths = write_files(tmp_path)
+    rep = run_json("--rules", RULES, "--bayes-min", "1", "--curve", "1,2,3,100",
+                   *paths)
+    assert [p["decisions"] for p in rep["curve"]] == [1, 2, 3, 100]
+    sizes = {name: len(rows) for name, rows in FILES.items()}
+    for point in rep["curve"]:
+        n = point["decisions"]
+        assert [f["file"] for f in point["files"]] == list(FILES)
+        for f, name in zip(point["files"], FILES):
+            others = [FILES[o] for o in FILES if o != name]
+            # One comment of each other file in turn, each in its order.
+            order = [rows[i] for i in range(max(map(len, others)))
+                     for rows in others if i < len(rows)][:n]
+            assert f["trained_spam"] == sum(1 for r in order if r[2]), (n, f)
+            assert f["trained_ham"] == sum(1 for r in order if not r[2]), (n, f)
+            assert f["spam"] + f["ham"] == sizes[name]
+        o = point["overall"]
+        for at in ("hold", "reject"):
+            assert o[at]["tp"] == sum(f[at]["tp"] for f in point["files"])
+            assert o[at]["fp"] == sum(f[at]["fp"] for f in point["files"])
+    # All the other files learnt: the same as the "bayes" pass.
+    for f, g in zip(rep["curve"][-1]["files"], rep["files"]):
+        for at in ("hold", "reject"):
+            assert f[at]["tp"] == g["bayes"][at]["tp"], (f, g)
+            assert f[at]["fp"] == g["bayes"][at]["fp"], (f, g)
+    # One decision is too few even for --bayes-min 1 (no ham yet): rules only.
+    for f, g in zip(rep["curve"][0]["files"], rep["files"]):
+        assert f["reject"]["tp"] == g["rules"]["reject"]["tp"]
+    rc, out, err = run("--rules", RULES, "--curve", "50,100", *paths)
+    assert rc == 0, err
+    assert "learning curve" in out and "overall" in out.split("learning curve")[1]
+    for bad in ("0", "100,50", "x", ",", "10,10"):
+        rc, out, err = run("--rules", RULES, "--curve", bad, *paths)
+        assert rc == 2 and "--curve" in err, (bad, err)
+
+
 def test_text_report(tmp_path):
     paths = write_files(tmp_path)
     rc, out, err = run("--rules", RULES, *paths)
