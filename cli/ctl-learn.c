@@ -21,9 +21,10 @@
 #include "fault.h"
 #include "tokenize.h"
 #include "utf8.h"
+#include "wxr.h"
 #include "xmalloc.h"
 
-#define CTL_LEARN_MAX_CSV (256 * 1024 * 1024)	/* read whole, parsed in place */
+#define CTL_LEARN_MAX_FILE (256 * 1024 * 1024)	/* CSV and WXR: read whole */
 
 /* The fields the tokenizer reads, from a stored comment. */
 static const enum comment_field ctl_learn_fields[] = {
@@ -164,7 +165,7 @@ ctl_learn_csv(struct ctl *ctl, const char *path, int op,
 	char *buf, *cause;
 	size_t len, j;
 
-	if ((buf = ctl_read_file(path, CTL_LEARN_MAX_CSV, &len, &cause)) ==
+	if ((buf = ctl_read_file(path, CTL_LEARN_MAX_FILE, &len, &cause)) ==
 	    NULL) {
 		ctl_warnx("%s", cause);
 		free(cause);
@@ -245,6 +246,95 @@ ctl_learn_csv(struct ctl *ctl, const char *path, int op,
 	return rc;
 }
 
+/* Whether path is read as a WordPress export: --wxr, or a name ending in .xml. */
+static bool
+ctl_learn_is_wxr(const char *path, bool wxr)
+{
+	size_t n = strlen(path);
+
+	return wxr || (n > 4 && strcasecmp(path + n - 4, ".xml") == 0);
+}
+
+/* A WXR import under way. */
+struct ctl_learn_wxr {
+	struct ctl *ctl;
+	const char *path;
+	unsigned long *learned, *skipped;
+};
+
+/*
+ * One comment of the export: approved ones are ham, spam is spam, the
+ * rest (pending, trash, pingbacks, plugins' notes) is left alone.  An
+ * e-mail or website heinzeld would refuse is left out rather than the
+ * comment: WordPress kept what the reader typed there.
+ */
+static void
+ctl_learn_wxr_comment(void *arg, const struct wxr_comment *wc)
+{
+	struct ctl_learn_wxr *w = arg;
+	struct bayes_learn_result res;
+	enum wxr_label label = wxr_label(wc);
+	struct comment c;
+	struct tokens t;
+	struct fault f;
+
+	if (label == WXR_LEAVE)
+		return;
+	if (wc->truncated) {
+		ctl_warnx("%s:%lu: skipped: a field is longer than %d bytes",
+		    w->path, wc->line, WXR_FIELD_MAX);
+		(*w->skipped)++;
+		return;
+	}
+	comment_init(&c);
+	if (wc->len[WXR_AUTHOR] > 0)
+		comment_set(&c, CF_AUTHOR, wc->field[WXR_AUTHOR], wc->len[WXR_AUTHOR]);
+	if (comment_email_valid(wc->field[WXR_EMAIL]))
+		comment_set(&c, CF_EMAIL, wc->field[WXR_EMAIL], wc->len[WXR_EMAIL]);
+	if (comment_url_valid(wc->field[WXR_URL]))
+		comment_set(&c, CF_URL, wc->field[WXR_URL], wc->len[WXR_URL]);
+	comment_set(&c, CF_BODY, wc->field[WXR_CONTENT], wc->len[WXR_CONTENT]);
+	tokenize_init(&t);
+	if (tokenize_learn_comment(&t, &c, &f) != 0) {
+		ctl_warnx("%s:%lu: skipped: %s%s%s", w->path, wc->line,
+		    f.field ? f.field : "", f.field ? ": " : "", f.message);
+		(*w->skipped)++;
+	} else if (ctl_learn_tokens(w->ctl, label == WXR_SPAM ?
+	    BAYES_LEARN_SPAM : BAYES_LEARN_HAM, NULL, &t, &res) == 0)
+		(*w->learned)++;
+	tokenize_free(&t);
+	comment_free(&c);
+}
+
+/*
+ * A WordPress export (WXR).  The whole file is checked before the first
+ * comment is learned: a malformed one teaches nothing.
+ */
+static int
+ctl_learn_wxr(struct ctl *ctl, const char *path, unsigned long *learned,
+    unsigned long *skipped)
+{
+	struct ctl_learn_wxr w = { ctl, path, learned, skipped };
+	const char *why;
+	unsigned long line;
+	char *buf, *cause;
+	size_t len;
+	int rc;
+
+	if ((buf = ctl_read_file(path, CTL_LEARN_MAX_FILE, &len, &cause)) ==
+	    NULL) {
+		ctl_warnx("%s", cause);
+		free(cause);
+		return -1;
+	}
+	if ((rc = wxr_parse(buf, len, NULL, NULL, &line, &why)) != 0)
+		ctl_warnx("%s:%lu: %s; nothing learned from it", path, line, why);
+	else
+		rc = wxr_parse(buf, len, ctl_learn_wxr_comment, &w, &line, &why);
+	free(buf);
+	return rc;
+}
+
 static int
 ctl_learn_stats(struct ctl *ctl, bool json)
 {
@@ -289,13 +379,14 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		{ "ham", no_argument, NULL, 'g' },
 		{ "stats", no_argument, NULL, 't' },
 		{ "csv", no_argument, NULL, 'c' },
+		{ "wxr", no_argument, NULL, 'w' },
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
 	enum bayes_learn op = BAYES_LEARN_HAM;
 	unsigned long learned = 0, skipped = 0;
 	int ch, i, mode = 0, rc = CTL_OK;
-	bool json = false, csv = false;
+	bool json = false, csv = false, wxr = false;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
 		switch (ch) {
@@ -313,6 +404,9 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		case 'c':
 			csv = true;
 			break;
+		case 'w':
+			wxr = true;
+			break;
 		}
 	}
 	argc -= optind;
@@ -323,19 +417,33 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		return ctl_learn_stats(ctl, json);
 	}
 	if (argc == 0)
-		ctl_usage_errx(ctl, "name a file of comments (JSON lines or "
-		    "CSV), or - for stdin");
-	for (i = 0; mode == 0 && i < argc; i++)
-		if (!ctl_learn_is_csv(argv[i], csv))
+		ctl_usage_errx(ctl, "name a file of comments (JSON lines, CSV "
+		    "or a WordPress export), or - for stdin");
+	if (csv && wxr)
+		ctl_usage_errx(ctl, "give one of --csv or --wxr");
+	for (i = 0; i < argc; i++) {
+		if (ctl_learn_is_wxr(argv[i], wxr) && !csv) {
+			if (mode != 0)
+				ctl_usage_errx(ctl, "%s is a WordPress export: "
+				    "each comment's status says what it is "
+				    "(leave out --spam and --ham)", argv[i]);
+		} else if (mode == 0 && !ctl_learn_is_csv(argv[i], csv))
 			ctl_usage_errx(ctl, "say what the comments of %s are: "
 			    "--spam or --ham (only a CSV file can say it in a "
-			    "CLASS column)", argv[i]);
-	for (; argc > 0; argc--, argv++)
-		if ((ctl_learn_is_csv(argv[0], csv) ?
-		    ctl_learn_csv(ctl, argv[0], mode == 0 ? -1 : (int)op,
-		    &learned, &skipped) :
-		    ctl_learn_file(ctl, argv[0], op, &learned, &skipped)) != 0)
+			    "CLASS column, a WordPress export by the status)",
+			    argv[i]);
+	}
+	for (; argc > 0; argc--, argv++) {
+		if (ctl_learn_is_wxr(argv[0], wxr) && !csv)
+			i = ctl_learn_wxr(ctl, argv[0], &learned, &skipped);
+		else if (ctl_learn_is_csv(argv[0], csv))
+			i = ctl_learn_csv(ctl, argv[0], mode == 0 ? -1 :
+			    (int)op, &learned, &skipped);
+		else
+			i = ctl_learn_file(ctl, argv[0], op, &learned, &skipped);
+		if (i != 0)
 			rc = CTL_FAIL;
+	}
 	if (json) {
 		json_t *o = json_pack("{s:I, s:I}", "learned", (json_int_t)learned,
 		    "skipped", (json_int_t)skipped);
@@ -344,7 +452,7 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 		json_decref(o);
 	} else
 		printf("learned %lu comment%s as %s, skipped %lu\n", learned,
-		    learned == 1 ? "" : "s", mode == 0 ? "their CLASS says" :
+		    learned == 1 ? "" : "s", mode == 0 ? "labelled" :
 		    op == BAYES_LEARN_SPAM ? "spam" : "ham", skipped);
 	return skipped > 0 && rc == CTL_OK ? CTL_FAIL : rc;
 }

@@ -120,7 +120,7 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "  --days N  keep spam for N days instead (0 purges all spam)\n"
 	  "  --json    print {\"purged\": N, \"days\": N}\n",
 	  ctl_moderate_purge },
-	{ "learn", "[--spam|--ham] [--csv] FILE...|- | --stats [--json]",
+	{ "learn", "[--spam|--ham] [--csv|--wxr] FILE...|- | --stats [--json]",
 	  "teach the Bayes classifier, or show what it learned",
 	  "Approving a comment teaches the classifier a good comment, moving it\n"
 	  "to spam teaches it spam ([bayes] learn).  This imports more at once:\n"
@@ -128,13 +128,17 @@ static const struct ctl_cmd ctl_cmds[] = {
 	  "/v1/comments (body at least; author, url, email, lang are used too),\n"
 	  "or, named *.csv or with --csv, CSV with a header line: a body (or\n"
 	  "CONTENT) column, author, email, url, lang if there, and CLASS (1 or\n"
-	  "spam, 0 or ham) when neither --spam nor --ham is given.  A row that\n"
-	  "is not a comment is skipped, named by its line on stderr.  The\n"
-	  "classifier scores once it learned [bayes] min_spam spam and min_ham\n"
-	  "good comments.\n\n"
+	  "spam, 0 or ham) when neither --spam nor --ham is given; or, named\n"
+	  "*.xml or with --wxr, WordPress's export file (Tools > Export):\n"
+	  "approved comments are learned as good ones, spam as spam, the rest\n"
+	  "left alone.  A row that is not a comment is skipped, named by its\n"
+	  "line on stderr; an export that is not well-formed teaches nothing.\n"
+	  "The classifier scores once it learned [bayes] min_spam spam and\n"
+	  "min_ham good comments.\n\n"
 	  "  --spam   the comments are spam\n"
 	  "  --ham    the comments are good\n"
 	  "  --csv    read FILE (or stdin) as CSV whatever its name\n"
+	  "  --wxr    read FILE (or stdin) as a WordPress export whatever its name\n"
 	  "  --stats  how many of each it learned, and the tokens it knows\n"
 	  "  --json   print the result as JSON\n",
 	  ctl_learn_exec },

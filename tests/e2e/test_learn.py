@@ -152,3 +152,111 @@ def test_learn_csv_usage_and_header(heinzeld, rdb, tmp_path):
     j.write_text('{"body": "x"}\n')
     r = ctl(d, "learn", str(j))
     assert r.rc == 2 and "--spam or --ham" in r.err and "x.jsonl" in r.err, r
+
+
+def wxr_comment(content, approved, author="Leser", email="", url="",
+                ctype="comment"):
+    return ("\t\t<wp:comment>\n"
+            "\t\t\t<wp:comment_author><![CDATA[%s]]></wp:comment_author>\n"
+            "\t\t\t<wp:comment_author_email><![CDATA[%s]]></wp:comment_author_email>\n"
+            "\t\t\t<wp:comment_author_url>%s</wp:comment_author_url>\n"
+            "\t\t\t<wp:comment_content><![CDATA[%s]]></wp:comment_content>\n"
+            "\t\t\t<wp:comment_approved><![CDATA[%s]]></wp:comment_approved>\n"
+            "\t\t\t<wp:comment_type><![CDATA[%s]]></wp:comment_type>\n"
+            "\t\t</wp:comment>\n") % (author, email, url, content, approved, ctype)
+
+
+def wxr(*comments):
+    """A WordPress export of our own: one post holding the comments; each
+    comment is 8 lines, the first starting on line 8."""
+    return ('<?xml version="1.0" encoding="UTF-8" ?>\n'
+            '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/">\n'
+            "<channel>\n"
+            "\t<title>Gartenblog</title>\n"
+            "\t<item>\n"
+            "\t\t<title>Tomaten</title>\n"
+            "\t\t<wp:post_type>post</wp:post_type>\n"
+            + "".join(comments)
+            + "\t</item>\n</channel>\n</rss>\n")
+
+
+def test_learn_wordpress_export(heinzeld, rdb, tmp_path):
+    """Approved comments are ham, spam is spam, the rest is left alone;
+    a comment heinzeld would refuse is skipped and named by its line."""
+    d = heinzeld(BAYES, launch=False)
+    f = tmp_path / "gartenblog.wordpress.2026-12-01.xml"
+    f.write_text(wxr(
+        wxr_comment(HAM[0] % 1, "1", email="anna@example.org",
+                    url="https://anna.example.org/"),
+        wxr_comment(SPAM[0] % 2, "spam", author="Replica Uhren Shop",
+                    url="https://uhren-shop.example.net/"),
+        wxr_comment(HAM[1] % 3, "1", url="mein blog"),  # not a URL: left out
+        wxr_comment(SPAM[1] % 4, "spam"),
+        wxr_comment("Welche Tomatensorte mag Schatten?", "0"),   # pending
+        wxr_comment("Gurken statt Tomaten, dachte ich", "trash"),
+        wxr_comment("[...] Nachbarsgarten [...]", "1", ctype="pingback"),
+        wxr_comment("Bestellung bezahlt", "1", ctype="order_note"),
+        wxr_comment("", "1"),                           # line 72: no body
+    ), encoding="utf-8")
+    r = ctl(d, "learn", str(f), "--json")
+    assert r.rc == 1 and r.json == {"learned": 4, "skipped": 1}, r
+    err = r.err_lines()
+    assert len(err) == 1 and err[0].startswith(
+        "heinzelctl: %s:72: skipped: body: " % f), r
+    st = ctl_json(d, "learn", "--stats")
+    assert (st["spam"], st["ham"]) == (2, 2), st
+    tokens = rdb.client.hkeys("%s:bayes:tokens" % TAG)
+    assert "urlfield:host:uhren-shop.example.net" in tokens, tokens
+    assert "author:replica" in tokens and "from:example.org" in tokens
+    assert "urlfield:mein" not in tokens
+    # Pending, trashed, pingback and order note: none of their words.
+    for word in ("tomatensorte", "gurken", "nachbarsgarten", "bestellung"):
+        assert word not in tokens, word
+
+    # The same export on stdin, with --wxr.
+    r = ctl(d, "learn", "--wxr", "-", input=f.read_text(encoding="utf-8"))
+    assert r.rc == 1 and r.out.startswith("learned 4 comments as labelled, "
+                                          "skipped 1"), r
+    # --spam or --ham cannot relabel an export.
+    r = ctl(d, "learn", "--ham", str(f))
+    assert r.rc == 2 and "WordPress export" in r.err, r
+
+
+def test_learn_wordpress_export_malformed(heinzeld, rdb, tmp_path):
+    """A malformed export teaches nothing, not even the comments before
+    the fault, and the error names its line."""
+    d = heinzeld(BAYES, launch=False)
+    good = wxr(wxr_comment(HAM[0] % 1, "1"), wxr_comment(SPAM[0] % 2, "spam"))
+    cases = [
+        # An unclosed comment: the end tag of the post comes first.
+        ("unclosed.xml", good.replace("\t\t</wp:comment>\n", "", 2), 22,
+            "mismatched tag"),
+        # A bare ampersand outside CDATA, on line 11.
+        ("amp.xml", good.replace("<wp:comment_author_url></wp:comment_author_url>",
+            "<wp:comment_author_url>a & b</wp:comment_author_url>", 1),
+            11, "not well-formed"),
+        ("cut.xml", good[:good.index("<wp:comment_approved>")], 13,
+            "no element found"),
+        ("page.xml", "<html>\n<body>Export</body>\n</html>\n", 1, "not <rss>"),
+        ("bomb.xml", '<?xml version="1.0"?>\n<!DOCTYPE rss [\n'
+            '<!ENTITY a "aaaaaaaaaaaaaaaa">\n]>\n<rss>&a;</rss>\n', 3,
+            "declares entities"),
+        ("empty.xml", "", 1, "no element found"),
+    ]
+    for name, text, line, what in cases:
+        f = tmp_path / name
+        f.write_text(text, encoding="utf-8")
+        r = ctl(d, "learn", str(f), "--json")
+        assert r.rc == 1 and r.json == {"learned": 0, "skipped": 0}, (name, r)
+        err = r.err_lines()
+        assert len(err) == 1, (name, r)
+        assert err[0].startswith("heinzelctl: %s:%d: " % (f, line)), (name, r)
+        assert what in err[0] and err[0].endswith("; nothing learned from it"), \
+            (name, r)
+    st = ctl_json(d, "learn", "--stats")
+    assert (st["spam"], st["ham"]) == (0, 0), st
+    # The well-formed file after them still learns.
+    f = tmp_path / "good.xml"
+    f.write_text(good, encoding="utf-8")
+    r = ctl(d, "learn", str(f), "--json")
+    assert r.rc == 0 and r.json == {"learned": 2, "skipped": 0}, r
