@@ -9,125 +9,15 @@
 
 #include "bayes.h"
 #include "bayes_store.h"
+#include "lua_scripts.h"
 #include "store.h"
 #include "tokenize.h"
 #include "xmalloc.h"
 
 #define BAYES_DAY_MS	86400000ULL
 
-/*
- * Fetch.  KEYS: tokens meta.  ARGV: tokens joined by newlines.  Reply:
- * nspam, nham, then each token's "SPAM HAM DAY" or nil.
- */
-static const char bayes_lua_fetch[] =
-	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
-	"local out = {m[1] or '0', m[2] or '0'}\n"
-	"local t = {}\n"
-	"for w in string.gmatch(ARGV[1], '[^\\n]+') do t[#t + 1] = w end\n"
-	"if #t > 0 then\n"
-	"  local v = redis.call('HMGET', KEYS[1], unpack(t))\n"
-	"  for i = 1, #t do out[i + 2] = v[i] end\n"
-	"end\n"
-	"return out\n";
-
-/*
- * Learn.  KEYS: tokens meta [message].  ARGV: op (spam, ham, forget) day
- * tokens.  The message's "learned" field says what it was trained as; the
- * message hash is never created here, so a deleted comment stays deleted.
- * A token whose counts both reach 0 is removed.
- */
-static const char bayes_lua_learn[] =
-	"local op, day = ARGV[1], tonumber(ARGV[2])\n"
-	"local msg, prev = KEYS[3], false\n"
-	"if msg and redis.call('EXISTS', msg) == 0 then msg = nil end\n"
-	"if msg then prev = redis.call('HGET', msg, 'learned') end\n"
-	"local outcome\n"
-	"if op == 'forget' then\n"
-	"  outcome = prev and 'forgotten' or 'not_learned'\n"
-	"elseif prev == op then outcome = 'unchanged'\n"
-	"elseif prev then outcome = 'relearned'\n"
-	"else outcome = 'learned' end\n"
-	"local function total(cls, d)\n"
-	"  local n = tonumber(redis.call('HGET', KEYS[2], 'n' .. cls) or '0') + d\n"
-	"  if n < 0 then n = 0 end\n"
-	"  redis.call('HSET', KEYS[2], 'n' .. cls, n)\n"
-	"end\n"
-	"if outcome ~= 'unchanged' and outcome ~= 'not_learned' then\n"
-	"  local t = {}\n"
-	"  for w in string.gmatch(ARGV[3], '[^\\n]+') do t[#t + 1] = w end\n"
-	"  local c = {}\n"
-	"  if #t > 0 then\n"
-	"    local v = redis.call('HMGET', KEYS[1], unpack(t))\n"
-	"    for i = 1, #t do\n"
-	"      local s, h, d = string.match(v[i] or '', '^(%d+) (%d+) (%d+)$')\n"
-	"      if s then c[i] = {tonumber(s), tonumber(h), tonumber(d)}\n"
-	"      else c[i] = {0, 0, day} end\n"
-	"    end\n"
-	"  end\n"
-	"  local function step(cls, d)\n"
-	"    local k = cls == 'spam' and 1 or 2\n"
-	"    for i = 1, #t do\n"
-	"      c[i][k] = c[i][k] + d\n"
-	"      if c[i][k] < 0 then c[i][k] = 0 end\n"
-	"      if d > 0 then c[i][3] = day end\n"
-	"    end\n"
-	"    total(cls, d)\n"
-	"  end\n"
-	"  if prev then step(prev, -1) end\n"
-	"  if op ~= 'forget' then step(op, 1) end\n"
-	"  local set, del = {}, {}\n"
-	"  for i = 1, #t do\n"
-	"    if c[i][1] + c[i][2] > 0 then\n"
-	"      set[#set + 1] = t[i]\n"
-	"      set[#set + 1] = c[i][1] .. ' ' .. c[i][2] .. ' ' .. c[i][3]\n"
-	"    else del[#del + 1] = t[i] end\n"
-	"  end\n"
-	"  if #set > 0 then redis.call('HSET', KEYS[1], unpack(set)) end\n"
-	"  if #del > 0 then redis.call('HDEL', KEYS[1], unpack(del)) end\n"
-	"  if msg then\n"
-	"    if op == 'forget' then redis.call('HDEL', msg, 'learned')\n"
-	"    else redis.call('HSET', msg, 'learned', op) end\n"
-	"  end\n"
-	"end\n"
-	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
-	"return {outcome, tonumber(m[1] or '0'), tonumber(m[2] or '0')}\n";
-
-/*
- * Prune.  KEYS: tokens.  ARGV: cursor count today days max_tokens.  A
- * malformed value is removed too.  HDEL in slices: Lua's unpack has a
- * stack limit.
- */
-static const char bayes_lua_prune[] =
-	"local today, days, max = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])\n"
-	"local r = redis.call('HSCAN', KEYS[1], ARGV[1], 'COUNT', ARGV[2])\n"
-	"local over = redis.call('HLEN', KEYS[1]) > max\n"
-	"local f, del, n = r[2], {}, 0\n"
-	"for i = 1, #f, 2 do\n"
-	"  local s, h, d = string.match(f[i + 1], '^(%d+) (%d+) (%d+)$')\n"
-	"  local go = true\n"
-	"  if s then\n"
-	"    local c, old = tonumber(s) + tonumber(h), today - tonumber(d) >= days\n"
-	"    go = (c <= 1 and old) or (over and (c <= 2 or (c <= 5 and old)))\n"
-	"  end\n"
-	"  if go then\n"
-	"    del[#del + 1] = f[i]\n"
-	"    if #del == 500 then\n"
-	"      n = n + redis.call('HDEL', KEYS[1], unpack(del))\n"
-	"      del = {}\n"
-	"    end\n"
-	"  end\n"
-	"end\n"
-	"if #del > 0 then n = n + redis.call('HDEL', KEYS[1], unpack(del)) end\n"
-	"return {r[1], n, redis.call('HLEN', KEYS[1])}\n";
-
-/* Stats.  KEYS: tokens meta. */
-static const char bayes_lua_stats[] =
-	"local m = redis.call('HMGET', KEYS[2], 'nspam', 'nham')\n"
-	"return {tonumber(m[1] or '0'), tonumber(m[2] or '0'),"
-	" redis.call('HLEN', KEYS[1])}\n";
-
 static const char *const bayes_scripts[BAYES_SCRIPT__COUNT] = {
-	bayes_lua_fetch, bayes_lua_learn, bayes_lua_prune, bayes_lua_stats
+	lua_bayes_fetch, lua_bayes_learn, lua_bayes_prune, lua_bayes_stats
 };
 
 static const char *const bayes_outcome_names[] = {

@@ -10,174 +10,12 @@
 #include "comment.h"
 #include "config.h"
 #include "privacy.h"
+#include "lua_scripts.h"
 #include "store.h"
 #include "xmalloc.h"
 
-/*
- * Expire.  KEYS: queue:pending queue:approved queue:spam queue:rejected
- * privacy:ip_mark privacy:notes privacy:refused stats privacy:index.
- * ARGV: key_base ip_before_ms email_before_ms limit now_ms.  A comment's referrer goes with its
- * IP and user agent: it is the same kind of request data.  The queues
- * hold every comment by
- * created_at, so the IPs to erase are those from the mark (exclusive) up
- * to ip_before_ms; after a full batch the mark stops just before the last
- * time seen, so that comments sharing that millisecond are not skipped.
- * A refused comment rescued since keeps its address.  Comments stored
- * before the e-mail index existed are entered in it (and, if refused, in
- * privacy:refused) by a walk of their own: privacy:index holds "until",
- * the time of the first run (later comments were indexed when stored),
- * and "mark", how far the walk got.
- */
-static const char privacy_lua_expire[] =
-	STORE_LUA_EMAIL_KEY
-	"local base, limit = ARGV[1], tonumber(ARGV[4])\n"
-	"local ipcut = tonumber(ARGV[2])\n"
-	"local ips, notes, mails, more = 0, 0, 0, 0\n"
-	"local function ms(v) return string.format('%.0f', v) end\n"
-	"local function walk(from, to, each)\n"
-	"  local upto = to\n"
-	"  for i = 1, 4 do\n"
-	"    local r = redis.call('ZRANGEBYSCORE', KEYS[i], '(' .. ms(from), ms(to),"
-	" 'WITHSCORES', 'LIMIT', 0, limit)\n"
-	"    for j = 1, #r, 2 do each(r[j]) end\n"
-	"    if #r >= 2 * limit then\n"
-	"      more = 1\n"
-	"      local last = tonumber(r[#r]) - 1\n"
-	"      if last < upto then upto = last end\n"
-	"    end\n"
-	"  end\n"
-	"  if upto <= from then upto = from + 1 end\n"
-	"  return ms(upto)\n"
-	"end\n"
-	"local mark = tonumber(redis.call('GET', KEYS[5]) or '0')\n"
-	"if ipcut > mark then\n"
-	"  redis.call('SET', KEYS[5], walk(mark, ipcut, function(id)\n"
-	"    if redis.call('HDEL', base .. 'comment:' .. id, 'ip', 'user_agent', 'referrer') > 0 then\n"
-	"      ips = ips + 1\n"
-	"    end\n"
-	"  end))\n"
-	"end\n"
-	"local ix = redis.call('HMGET', KEYS[9], 'until', 'mark')\n"
-	"if not ix[1] then\n"
-	"  ix = {ARGV[5], '0'}\n"
-	"  redis.call('HSET', KEYS[9], 'until', ARGV[5], 'mark', '0')\n"
-	"end\n"
-	"if tonumber(ix[2]) < tonumber(ix[1]) then\n"
-	"  redis.call('HSET', KEYS[9], 'mark', walk(tonumber(ix[2]), tonumber(ix[1]), function(id)\n"
-	"    local key = base .. 'comment:' .. id\n"
-	"    local f = redis.call('HMGET', key, 'email', 'author', 'status', 'created_at', 'moderated_at')\n"
-	"    if not f[1] or f[1] == '' then return end\n"
-	"    local ek = email_key(base, f[1])\n"
-	"    redis.call('SADD', ek, 'c:' .. id)\n"
-	"    local known = redis.sha1hex(string.lower(f[1]) .. '\\n' .. string.lower(f[2] or ''))\n"
-	"    if redis.call('SISMEMBER', base .. 'known_authors', known) == 1 then\n"
-	"      redis.call('SADD', ek, 'k:' .. known)\n"
-	"    end\n"
-	"    if f[3] == 'spam' or f[3] == 'rejected' then\n"
-	"      redis.call('ZADD', KEYS[7], 'NX', f[5] or f[4] or ARGV[5], id)\n"
-	"    end\n"
-	"  end))\n"
-	"end\n"
-	"local nids = redis.call('ZRANGEBYSCORE', KEYS[6], '-inf', ARGV[2], 'LIMIT', 0, limit)\n"
-	"for _, nid in ipairs(nids) do\n"
-	"  if redis.call('HDEL', base .. 'notification:' .. nid, 'ip', 'user_agent') > 0 then\n"
-	"    notes = notes + 1\n"
-	"  end\n"
-	"  redis.call('ZREM', KEYS[6], nid)\n"
-	"end\n"
-	"if #nids >= limit then more = 1 end\n"
-	"local ids = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', ARGV[3], 'LIMIT', 0, limit)\n"
-	"for _, id in ipairs(ids) do\n"
-	"  local key = base .. 'comment:' .. id\n"
-	"  local f = redis.call('HMGET', key, 'status', 'email')\n"
-	"  if (f[1] == 'spam' or f[1] == 'rejected') and f[2] then\n"
-	"    redis.call('HDEL', key, 'email')\n"
-	"    if f[2] ~= '' then redis.call('SREM', email_key(base, f[2]), 'c:' .. id) end\n"
-	"    mails = mails + 1\n"
-	"  end\n"
-	"  redis.call('ZREM', KEYS[7], id)\n"
-	"end\n"
-	"if #ids >= limit then more = 1 end\n"
-	"if ips + notes > 0 then redis.call('HINCRBY', KEYS[8], 'privacy_ip_erased', ips + notes) end\n"
-	"if mails > 0 then redis.call('HINCRBY', KEYS[8], 'privacy_email_erased', mails) end\n"
-	"return {ips, notes, mails, more}\n";
-
-/*
- * Subject.  KEYS: stats, then the hashed keys.  ARGV: key_base mode
- * email ids ("*": no check).  The receipt marker (one receipt mail per
- * address and receipt_interval) is named by the address's SHA1 like its
- * index, so the script finds it itself.  The known_authors entries are those the
- * index names and those the address's comments still make (entries of
- * authors approved before the index existed).  A notification to an admin
- * is exported without the admin's address: that is not the reader's.
- */
-static const char privacy_lua_subject[] =
-	STORE_LUA_EMAIL_KEY
-	STORE_LUA_FORGET
-	"local base, mode, email = ARGV[1], ARGV[2], ARGV[3]\n"
-	"local ek = email_key(base, email)\n"
-	"local cids, nids, kh = {}, {}, {}\n"
-	"for _, m in ipairs(redis.call('SMEMBERS', ek)) do\n"
-	"  local kind, v = string.sub(m, 1, 2), string.sub(m, 3)\n"
-	"  if kind == 'c:' then cids[#cids + 1] = v\n"
-	"  elseif kind == 'n:' then nids[#nids + 1] = v\n"
-	"  elseif kind == 'k:' then kh[v] = true end\n"
-	"end\n"
-	"table.sort(cids)\n"
-	"table.sort(nids)\n"
-	"local lower = string.lower(email)\n"
-	"local comments, seen, notes, known, keys = {}, {}, {}, {}, {}\n"
-	"for _, id in ipairs(cids) do\n"
-	"  local h = redis.call('HGETALL', base .. 'comment:' .. id)\n"
-	"  if #h > 0 then\n"
-	"    comments[#comments + 1] = h\n"
-	"    seen[#seen + 1] = id\n"
-	"    local a = redis.call('HGET', base .. 'comment:' .. id, 'author')\n"
-	"    kh[redis.sha1hex(lower .. '\\n' .. string.lower(a or ''))] = true\n"
-	"  end\n"
-	"end\n"
-	"if ARGV[4] ~= '*' and table.concat(seen, ' ') ~= ARGV[4] then return {'changed'} end\n"
-	"for h in pairs(kh) do\n"
-	"  if redis.call('SISMEMBER', base .. 'known_authors', h) == 1 then known[#known + 1] = h end\n"
-	"end\n"
-	"table.sort(known)\n"
-	"for _, nid in ipairs(nids) do\n"
-	"  local h = redis.call('HGETALL', base .. 'notification:' .. nid)\n"
-	"  if #h > 0 then\n"
-	"    local out, admin = {}, false\n"
-	"    for i = 1, #h, 2 do if h[i] == 'kind' and (h[i + 1] == 'admin') then admin = true end end\n"
-	"    for i = 1, #h, 2 do\n"
-	"      if not (admin and h[i] == 'to') then out[#out + 1] = h[i]; out[#out + 1] = h[i + 1] end\n"
-	"    end\n"
-	"    notes[#notes + 1] = {nid, out}\n"
-	"  end\n"
-	"end\n"
-	"local rk = base .. 'receipt:' .. redis.sha1hex(lower)\n"
-	"for i = 2, #KEYS do\n"
-	"  local v = redis.call('GET', KEYS[i])\n"
-	"  if v then keys[#keys + 1] = {KEYS[i], v, redis.call('PTTL', KEYS[i])} end\n"
-	"end\n"
-	"local rv = redis.call('GET', rk)\n"
-	"if rv then keys[#keys + 1] = {rk, rv, redis.call('PTTL', rk)} end\n"
-	"if mode ~= 'erase' then\n"
-	"  redis.call('HINCRBY', KEYS[1], 'privacy_exported', 1)\n"
-	"  return {'export', comments, notes, known, keys}\n"
-	"end\n"
-	"for _, id in ipairs(cids) do forget(base, id) end\n"
-	"for _, nid in ipairs(nids) do\n"
-	"  redis.call('ZREM', base .. 'outbox:retry', nid)\n"
-	"  redis.call('ZREM', base .. 'outbox:dead', nid)\n"
-	"  forget_note(base, nid)\n"
-	"end\n"
-	"for _, h in ipairs(known) do redis.call('SREM', base .. 'known_authors', h) end\n"
-	"for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end\n"
-	"redis.call('DEL', rk)\n"
-	"redis.call('DEL', ek)\n"
-	"redis.call('HINCRBY', KEYS[1], 'privacy_erased', 1)\n"
-	"return {'erased', #comments, #notes, #known, #keys}\n";
-
 static const char *const privacy_scripts[PRIVACY_SCRIPT__COUNT] = {
-	privacy_lua_expire, privacy_lua_subject
+	lua_privacy_expire, lua_privacy_subject
 };
 
 const char *
@@ -197,7 +35,7 @@ privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,
     unsigned int limit, uint64_t now_ms)
 {
-	store_cmd_script_source(cmd, sha, privacy_lua_expire, 9);
+	store_cmd_script_source(cmd, sha, lua_privacy_expire, 9);
 	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
 	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
 	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
@@ -244,7 +82,7 @@ privacy_cmd_subject(const struct store *st, struct store_cmd *cmd,
 {
 	size_t i;
 
-	store_cmd_script_source(cmd, sha, privacy_lua_subject, (int)nkeys + 1);
+	store_cmd_script_source(cmd, sha, lua_privacy_subject, (int)nkeys + 1);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
 	for (i = 0; i < nkeys; i++)
 		store_cmd_adds(cmd, keys[i]);

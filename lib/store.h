@@ -78,45 +78,6 @@ enum store_script {
 };
 
 /*
- * Lua shared by the store's scripts and the privacy scripts (privacy.c),
- * pasted in front of a script's body.  email_key(base, e): the name of the
- * address's index {P}:email:SHA1 (of the lowercase address).
- * forget(base, id): remove a comment, its queue, post and published
- * entries and what the privacy indexes hold of it.  forget_note(base,
- * nid): the same for a notification (its hash, its index entries; the
- * stream and retry entries of a notification gone are skipped).
- * forget_note needs email_key before it.
- */
-#define STORE_LUA_EMAIL_KEY \
-	"local function email_key(base, e)\n" \
-	"  return base .. 'email:' .. redis.sha1hex(string.lower(e))\n" \
-	"end\n"
-#define STORE_LUA_FORGET \
-	"local function forget(base, id)\n" \
-	"  local key = base .. 'comment:' .. id\n" \
-	"  local f = redis.call('HMGET', key, 'status', 'post', 'email')\n" \
-	"  if f[1] then redis.call('ZREM', base .. 'queue:' .. f[1], id) end\n" \
-	"  if f[2] then\n" \
-	"    redis.call('ZREM', base .. 'published:' .. f[2], id)\n" \
-	"    redis.call('ZREM', base .. 'post:' .. f[2], id)\n" \
-	"  end\n" \
-	"  if f[3] and f[3] ~= '' then\n" \
-	"    redis.call('SREM', email_key(base, f[3]), 'c:' .. id)\n" \
-	"  end\n" \
-	"  redis.call('ZREM', base .. 'privacy:refused', id)\n" \
-	"  redis.call('DEL', key)\n" \
-	"end\n" \
-	"local function forget_note(base, nid)\n" \
-	"  local key = base .. 'notification:' .. nid\n" \
-	"  local f = redis.call('HMGET', key, 'kind', 'to', 'email')\n" \
-	"  local e = f[3]\n" \
-	"  if not e and (f[1] == 'received' or f[1] == 'published') then e = f[2] end\n" \
-	"  if e and e ~= '' then redis.call('SREM', email_key(base, e), 'n:' .. nid) end\n" \
-	"  redis.call('ZREM', base .. 'privacy:notes', nid)\n" \
-	"  redis.call('DEL', key)\n" \
-	"end\n"
-
-/*
  * Parse "unix:/path[?db=N]", "/path",
  * "redis://[[user]:pass@]host[:port][/db]".
  */

@@ -1,0 +1,27 @@
+-- Published.  KEYS: published.  ARGV: limit comment_key_base after.  At
+-- most limit + 1 comments (the one more tells the caller there is a next
+-- page), oldest first, from the start or after the id "after".  A
+-- comment's score is its created_at, which its id begins with, so the
+-- set's order (score, then id) is the order of the ids: the page starts
+-- at the after id's millisecond and skips the ids up to it.
+
+local limit, after = tonumber(ARGV[1]), ARGV[3]
+local ids = {}
+if after == '' then
+  ids = redis.call('ZRANGE', KEYS[1], 0, limit)
+else
+  local from, off = tonumber(string.sub(after, 1, 12), 16), 0
+  while #ids <= limit do
+    local batch = redis.call('ZRANGEBYSCORE', KEYS[1], from, '+inf', 'LIMIT', off, 100)
+    if #batch == 0 then break end
+    for _, id in ipairs(batch) do
+      if id > after and #ids <= limit then ids[#ids + 1] = id end
+    end
+    off = off + #batch
+  end
+end
+local out = {}
+for _, id in ipairs(ids) do
+  out[#out + 1] = redis.call('HMGET', ARGV[2] .. id, 'id', 'post', 'parent', 'author', 'url', 'body', 'created_at')
+end
+return out
