@@ -249,6 +249,20 @@ test_limits(void **state)
 	assert_int_equal(t.n, 5);	/* and spam ~1 spam, meta:len:4 */
 	tokenize_free(&t);
 
+	/*
+	 * 200 words in one sentence: each word and neighbour pair fits under
+	 * the cap; pairs with a gap fill the rest, from the start.
+	 */
+	for (i = 0, n = 0; i < 200; i++)
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "w%zu ", i);
+	tok(&t, buf);
+	assert_int_equal(t.n, TOKENIZE_MAX);
+	want(&t, "w199", 1);
+	want(&t, "w198 w199", 1);
+	want(&t, "w0 ~1 w2", 1);
+	want(&t, "w197 ~1 w199", 0);
+	tokenize_free(&t);
+
 	for (i = 0, n = 0; i < 2000 && n + 8 < sizeof buf; i++)
 		n += (size_t)snprintf(buf + n, sizeof buf - n, "w%zu. ", i);
 	tok(&t, buf);

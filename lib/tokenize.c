@@ -35,6 +35,7 @@ struct tokenize_scan {
 	size_t wlen;		/* bytes of the word, may exceed what is kept */
 	int latin, other;	/* scripts seen in the word */
 	int last_digit;
+	bool sparse;		/* the second pass: only pairs with a gap */
 	/* The last words of the sentence, newest first, for word pairs. */
 	char prev[TOKENIZE_PAIR_WINDOW][TOKENIZE_MAX_LEN + 1];
 	size_t plen[TOKENIZE_PAIR_WINDOW];
@@ -410,12 +411,20 @@ tokenize_domain(const char *host, size_t len)
 
 /* Add prefix, kind and s as one token. */
 static void
-tokenize_emit(struct tokenize_scan *sc, const char *kind, const char *s, size_t len)
+tokenize_put(struct tokenize_scan *sc, const char *kind, const char *s, size_t len)
 {
 	char pre[128];
 
 	snprintf(pre, sizeof pre, "%s%s", sc->prefix != NULL ? sc->prefix : "", kind);
 	tokenize_add(sc->t, pre, s, len);
+}
+
+/* The same in the first pass; the second one adds sparse pairs only. */
+static void
+tokenize_emit(struct tokenize_scan *sc, const char *kind, const char *s, size_t len)
+{
+	if (!sc->sparse)
+		tokenize_put(sc, kind, s, len);
 }
 
 /*
@@ -586,7 +595,8 @@ tokenize_word_add(struct tokenize_scan *sc, unsigned int cp)
  * neighbours, "check ~1 video" with one word between them ("check my
  * video"), up to ~3.  A skip pair survives the filler words spam
  * varies: "check out my video" and "check out this video" share
- * "check ~2 video".
+ * "check ~2 video".  Pairs with a gap come in the second pass over the
+ * text, so they only fill what room the cap on tokens leaves.
  */
 static void
 tokenize_bigram(struct tokenize_scan *sc)
@@ -595,6 +605,8 @@ tokenize_bigram(struct tokenize_scan *sc)
 	size_t k, n;
 
 	for (k = 0; k < TOKENIZE_PAIR_WINDOW && sc->plen[k] > 0; k++) {
+		if (sc->sparse != (k > 0))
+			continue;
 		memcpy(pair, sc->prev[k], sc->plen[k]);
 		n = sc->plen[k];
 		if (k == 0)
@@ -602,7 +614,7 @@ tokenize_bigram(struct tokenize_scan *sc)
 		else
 			n += (size_t)snprintf(pair + n, sizeof pair - n, " ~%zu ", k);
 		memcpy(pair + n, sc->word, sc->wlen);
-		tokenize_emit(sc, "", pair, n + sc->wlen);
+		tokenize_put(sc, "", pair, n + sc->wlen);
 	}
 	memmove(sc->prev[1], sc->prev[0],
 	    (TOKENIZE_PAIR_WINDOW - 1) * sizeof sc->prev[0]);
@@ -683,10 +695,10 @@ tokenize_peek(const char *s, size_t len, size_t i)
 	return cp;
 }
 
-void
-tokenize_text(struct tokens *t, const char *prefix, const char *s, size_t len)
+/* One pass over the text (see tokenize_text). */
+static void
+tokenize_pass(struct tokenize_scan *sc, const char *s, size_t len)
 {
-	struct tokenize_scan sc;
 	enum tokenize_class cls;
 	size_t i = 0, cplen, nohost = 0, n;
 	unsigned int cp, next;
@@ -694,74 +706,94 @@ tokenize_text(struct tokens *t, const char *prefix, const char *s, size_t len)
 	char buf[4];
 	int skip;
 
-	memset(&sc, 0, sizeof sc);
-	sc.t = t;
-	sc.prefix = prefix;
-	tokenize_shape(&sc, s, len);
 	while (i < len) {
 		if ((cplen = utf8_decode(s + i, len - i, &cp)) == 0) {
 			i++;	/* not reached with validated text */
 			continue;
 		}
 		if (boundary && i >= nohost && cp < 0x80) {
-			if ((n = tokenize_email(&sc, s + i, len - i)) > 0)
+			if ((n = tokenize_email(sc, s + i, len - i)) > 0)
 				nohost = i + n;
-			else if ((skip = tokenize_url(&sc, s + i, len - i)) > 0) {
-				tokenize_word_end(&sc);
+			else if ((skip = tokenize_url(sc, s + i, len - i)) > 0) {
+				tokenize_word_end(sc);
 				i += (size_t)skip;
 				continue;
 			} else if (skip < 0)
-				tokenize_bare(&sc, s + i, len - i);
+				tokenize_bare(sc, s + i, len - i);
 		}
 		next = tokenize_peek(s, len, i + cplen);
 		cls = tokenize_class(cp);
 		switch (cls) {
 		case TC_WORD:
-			tokenize_word_add(&sc, cp);
+			tokenize_word_add(sc, cp);
 			break;
 		case TC_IGNORE:
 			if (tokenize_invisible(cp))
-				tokenize_emit(&sc, "meta:", "invisible", 9);
+				tokenize_emit(sc, "meta:", "invisible", 9);
 			break;
 		case TC_SEP:
 			/* don't, it’s; 3.50, 1,000, 3:40 */
-			if (sc.wlen > 0 && (cp == '\'' || cp == 0x2019) &&
+			if (sc->wlen > 0 && (cp == '\'' || cp == 0x2019) &&
 			    tokenize_class(next) == TC_WORD) {
-				sc.word[sc.wlen < sizeof sc.word ? sc.wlen : 0] = '\'';
-				sc.wlen++;
+				sc->word[sc->wlen < sizeof sc->word ? sc->wlen : 0] = '\'';
+				sc->wlen++;
 				break;
 			}
-			if (sc.last_digit && (cp == '.' || cp == ',' || cp == ':') &&
+			if (sc->last_digit && (cp == '.' || cp == ',' || cp == ':') &&
 			    next >= '0' && next <= '9') {
-				if (sc.wlen < sizeof sc.word)
-					sc.word[sc.wlen] = (char)cp;
-				sc.wlen++;
+				if (sc->wlen < sizeof sc->word)
+					sc->word[sc->wlen] = (char)cp;
+				sc->wlen++;
 				break;
 			}
-			tokenize_word_end(&sc);
+			tokenize_word_end(sc);
 			/* Pairs run within a sentence, across spaces and commas. */
 			if (cp != ' ' && cp != ',')
-				tokenize_pairs_end(&sc);
+				tokenize_pairs_end(sc);
 			if (cp == '@' && boundary && tokenize_class(next) == TC_WORD)
-				tokenize_emit(&sc, "meta:", "mention", 7);
+				tokenize_emit(sc, "meta:", "mention", 7);
 			break;
 		case TC_SYMBOL:
-			tokenize_word_end(&sc);
-			tokenize_pairs_end(&sc);
-			tokenize_emit(&sc, "", s + i, cplen);
+			tokenize_word_end(sc);
+			tokenize_pairs_end(sc);
+			tokenize_emit(sc, "", s + i, cplen);
 			break;
 		case TC_IDEO:
-			tokenize_word_end(&sc);
-			tokenize_pairs_end(&sc);
+			tokenize_word_end(sc);
+			tokenize_pairs_end(sc);
 			n = tokenize_fold(cp, buf);
-			tokenize_emit(&sc, "", buf, n);
+			tokenize_emit(sc, "", buf, n);
 			break;
 		}
 		if (cls != TC_IGNORE)
 			boundary = cls != TC_WORD && strchr(".-_@/", (int)cp) == NULL;
 		i += cplen;
 	}
-	tokenize_word_end(&sc);
+	tokenize_word_end(sc);
+}
+
+/*
+ * Two passes: words, neighbour pairs and the rest first, pairs with a
+ * gap second, so that a long text keeps as many words under the cap as
+ * it would without them.
+ */
+void
+tokenize_text(struct tokens *t, const char *prefix, const char *s, size_t len)
+{
+	struct tokenize_scan sc;
+
+	memset(&sc, 0, sizeof sc);
+	sc.t = t;
+	sc.prefix = prefix;
+	tokenize_shape(&sc, s, len);
+	tokenize_pass(&sc, s, len);
+	if (t->full)
+		return;
+	memset(&sc, 0, sizeof sc);
+	sc.t = t;
+	sc.prefix = prefix;
+	sc.sparse = true;
+	tokenize_pass(&sc, s, len);
 }
 
 /* ip:A.B.C for IPv4, the first three groups for IPv6. */

@@ -42,7 +42,8 @@
  * Tokens never hold line breaks, tabs or other control characters (a word
  * pair holds spaces), so a newline can join them (tokenize_join).  A
  * message keeps its first TOKENIZE_MAX unique tokens, in order of
- * appearance.
+ * appearance; pairs with a gap come after the other tokens of their
+ * field.
  */
 #ifndef HEINZEL_TOKENIZE_H
 #define HEINZEL_TOKENIZE_H
