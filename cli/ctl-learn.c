@@ -385,7 +385,7 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 	};
 	enum bayes_learn op = BAYES_LEARN_HAM;
 	unsigned long learned = 0, skipped = 0;
-	int ch, i, mode = 0, rc = CTL_OK;
+	int ch, i, frc, mode = 0, rc = CTL_OK;
 	bool json = false, csv = false, wxr = false;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, "", longopts)) != -1) {
@@ -435,13 +435,13 @@ ctl_learn_exec(struct ctl *ctl, int argc, char **argv)
 	}
 	for (; argc > 0; argc--, argv++) {
 		if (ctl_learn_is_wxr(argv[0], wxr) && !csv)
-			i = ctl_learn_wxr(ctl, argv[0], &learned, &skipped);
+			frc = ctl_learn_wxr(ctl, argv[0], &learned, &skipped);
 		else if (ctl_learn_is_csv(argv[0], csv))
-			i = ctl_learn_csv(ctl, argv[0], mode == 0 ? -1 :
+			frc = ctl_learn_csv(ctl, argv[0], mode == 0 ? -1 :
 			    (int)op, &learned, &skipped);
 		else
-			i = ctl_learn_file(ctl, argv[0], op, &learned, &skipped);
-		if (i != 0)
+			frc = ctl_learn_file(ctl, argv[0], op, &learned, &skipped);
+		if (frc != 0)
 			rc = CTL_FAIL;
 	}
 	if (json) {
