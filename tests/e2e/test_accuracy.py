@@ -9,14 +9,18 @@ directory (BUILD/bench/accuracy).  The YouTube corpus is looked for in
 HEINZEL_CORPUS or ../shared/data/youtube-spam beside the source tree.
 """
 
+import csv
+import html
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import HEINZELD, SRCDIR
+from conftest import HEINZELD, SRCDIR, TAG
+from ctl_helpers import ctl
 
 ACCURACY = os.environ.get("ACCURACY") or str(
     Path(HEINZELD).resolve().parents[1] / "bench" / "accuracy")
@@ -262,3 +266,55 @@ def test_youtube_corpus_slice():
     assert_sane(rep, [f.name for f in files])
     for f in rep["files"]:
         assert f["rules"]["spam"] + f["rules"]["ham"] == 60, f
+
+
+def as_typed(s):
+    """The export's HTML undone, as bench/accuracy does it."""
+    s = re.sub(r"<br\s*/?>", "\n", s, flags=re.I)
+    s = re.sub(r"</?[a-z][^<>]*>", "", s)
+    return html.unescape(s).rstrip("\ufeff \t\r\n")
+
+
+def test_daemon_scores_as_the_harness(heinzeld, rdb, tmp_path):
+    """From outside: heinzelctl learn on the other files, each held-out
+    comment POSTed to heinzeld, its stored score read back.  The counts at
+    hold and reject are the harness' with Bayes, comment for comment."""
+    files = sorted(Path(CORPUS).glob("*.csv")) if os.path.isdir(CORPUS) else []
+    if len(files) < 2:
+        pytest.skip("no corpus in %s" % CORPUS)
+    n = 120
+    rep = run_json("--rules", RULES, "--slice", str(n), "--bayes-min", "20",
+                   *map(str, files))
+    rows = {}
+    for f in files:
+        with open(f, newline="", encoding="utf-8") as fh:
+            rows[f] = [(as_typed(r["AUTHOR"]), as_typed(r["CONTENT"]),
+                        int(r["CLASS"])) for r in csv.DictReader(fh)]
+        rows[f] = [r for r in rows[f] if r[0] and r[1]][:n]
+        with open(tmp_path / f.name, "w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(["author", "body", "CLASS"])
+            w.writerows(rows[f])
+    d = heinzeld({"captcha": {"required": "no"},
+                  "comments": {"duplicate_window": "0"},
+                  "bayes": {"min_spam": "20", "min_ham": "20"},
+                  "smtp": {"from": None}}, shared=False)
+    for f, want in zip(files, rep["files"]):
+        rdb.client.flushall()
+        r = ctl(d, "learn", *[tmp_path / o.name for o in files if o != f])
+        assert r.rc == 0, r
+        got = {"hold": [0, 0], "reject": [0, 0]}     # [tp, fp]
+        for author, body, spam in rows[f]:
+            r = d.post_json("/v1/comments", {"post": f.stem, "author": author,
+                "email": "leser@example.org", "body": body})
+            assert r.status in (202, 403), r
+            score = float(rdb.client.hget("%s:comment:%s" % (TAG, r.data["id"]),
+                                          "score"))
+            for at, thr in (("hold", 3), ("reject", 6)):
+                if score >= thr:
+                    got[at][0 if spam else 1] += 1
+        assert want["file"] == f.name
+        for at in ("hold", "reject"):
+            assert got[at] == [want["bayes"][at]["tp"], want["bayes"][at]["fp"]], \
+                (f.name, at, got, want["bayes"])
+        assert want["bayes"]["hold"]["tp"] > want["rules"]["hold"]["tp"], want
