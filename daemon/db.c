@@ -21,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "sentinel.h"
+#include "switchwatch.h"
 #include "xmalloc.h"
 
 #define DB_BACKOFF_MIN_MS 100
@@ -62,7 +63,9 @@ struct db {
 
 	char *name;			/* the address for messages, no password */
 	bool resolved;			/* a Sentinel has named a master */
+	bool announced;			/* addr is a +switch-master's: no lookup */
 	bool readonly;			/* a reply said READONLY: drop */
+	struct switchwatch *watch;	/* +switch-master, with Sentinels */
 	char *down_cause;		/* why Redis is out of reach, NULL when up */
 	uint64_t down_since_ms;		/* monotonic */
 	uint64_t down_logged_ms;
@@ -457,34 +460,42 @@ db_disconnect_cb(const redisAsyncContext *ac, int status)
 	db_schedule_reconnect(db);
 }
 
+/* The Sentinels named a master (another one, if we had one): log, count. */
+static void
+db_named(struct db *db)
+{
+	free(db->name);
+	db->name = store_addr_name(&db->addr);
+	if (db->resolved) {
+		db->stats.switches++;
+		log_warnx("redis: the Sentinels name %s the master of %s now",
+		    db->name, db->addr.master_name);
+	} else
+		log_info("redis: the Sentinels name %s the master of %s",
+		    db->name, db->addr.master_name);
+	db->resolved = true;
+}
+
 static void
 db_connect(struct db *db)
 {
 	redisAsyncContext *ac;
 	char *cause;
-	int changed;
+	int changed = 0;
 
 	/* The password file is read now, so a new password needs no restart. */
 	store_cmd_free(&db->auth);
 	if (store_addr_auth(&db->addr, &db->auth, &cause) != 0 ||
-	    (changed = sentinel_resolve(&db->addr, db->timeout_ms, &cause)) < 0) {
+	    (!db->announced &&
+	    (changed = sentinel_resolve(&db->addr, db->timeout_ms, &cause)) < 0)) {
 		db_unreachable(db, cause);
 		free(cause);
 		db_schedule_reconnect(db);
 		return;
 	}
-	if (changed > 0 || (db->addr.sentinels != NULL && !db->resolved)) {
-		free(db->name);
-		db->name = store_addr_name(&db->addr);
-		if (db->resolved) {
-			db->stats.switches++;
-			log_warnx("redis: the Sentinels name %s the master of %s "
-			    "now", db->name, db->addr.master_name);
-		} else
-			log_info("redis: the Sentinels name %s the master of %s",
-			    db->name, db->addr.master_name);
-		db->resolved = true;
-	}
+	db->announced = false;
+	if (changed > 0 || (db->addr.sentinels != NULL && !db->resolved))
+		db_named(db);
 	if (db->addr.path != NULL)
 		ac = redisAsyncConnectUnix(db->addr.path);
 	else
@@ -507,6 +518,35 @@ db_connect(struct db *db)
 	redisAsyncSetDisconnectCallback(ac, db_disconnect_cb);
 	db->connect_deadline_ms = clock_mono_ms() + db->timeout_ms;
 	db_arm_timer(db);
+}
+
+/*
+ * A Sentinel announced a new master: go there now, without asking the
+ * Sentinels again (the others may not know yet).  ROLE checks it.
+ */
+static void
+db_follow(const char *host, int port, void *arg)
+{
+	struct db *db = arg;
+	bool same = db->addr.host != NULL && strcmp(db->addr.host, host) == 0 &&
+	    db->addr.port == port;
+
+	if (same && db->state != DB_CLOSED)
+		return;		/* there already (a READONLY answer was faster) */
+	if (!same) {
+		free(db->addr.host);
+		db->addr.host = xstrdup(host);
+		db->addr.port = port;
+		free(db->addr.path);
+		db->addr.path = NULL;
+		db_named(db);
+	}
+	if (db->ac != NULL)
+		db_drop(db, "a Sentinel announced another master");
+	evtimer_del(db->retry);
+	db->backoff_ms = DB_BACKOFF_MIN_MS;
+	db->announced = true;
+	db_connect(db);
 }
 
 struct db *
@@ -545,6 +585,9 @@ db_new(struct event_base *base, const struct store_addr *addr,
 		fatalx("redis: cannot create timers");
 	db_connect(db);
 	db->stats.reconnects = 0;
+	if (addr->sentinels != NULL)
+		db->watch = switchwatch_new(base, db->addr.sentinels,
+		    db->addr.master_name, db_follow, db);
 	return db;
 }
 
@@ -553,6 +596,8 @@ db_free(struct db *db)
 {
 	redisAsyncContext *ac = db->ac;
 
+	if (db->watch != NULL)
+		switchwatch_free(db->watch);
 	if (ac != NULL) {
 		db->ac = NULL;
 		db->state = DB_CLOSED;

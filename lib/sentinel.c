@@ -13,9 +13,8 @@
 #include "strbuf.h"
 #include "xmalloc.h"
 
-/* Split "HOST:PORT" / "[V6]:PORT"; -1 when malformed. */
-static int
-sentinel_split(const char *s, char **host, int *port)
+int
+sentinel_parse(const char *s, char **host, int *port)
 {
 	const char *colon = strrchr(s, ':'), *h = s;
 	size_t hlen;
@@ -44,7 +43,7 @@ sentinel_split(const char *s, char **host, int *port)
 const char *
 sentinel_check(const char *s)
 {
-	return sentinel_split(s, NULL, NULL) == 0 ? NULL :
+	return sentinel_parse(s, NULL, NULL) == 0 ? NULL :
 	    "expected HOST:PORT of a Sentinel";
 }
 
@@ -67,7 +66,7 @@ sentinel_ask(const char *sentinel, const char *name, struct timeval tv,
 	char *shost;
 	int sport, rc = -1;
 
-	if (sentinel_split(sentinel, &shost, &sport) != 0)
+	if (sentinel_parse(sentinel, &shost, &sport) != 0)
 		return -1;
 	c = redisConnectWithTimeout(shost, sport, tv);
 	free(shost);

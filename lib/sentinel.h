@@ -16,6 +16,9 @@
 /* "HOST:PORT" (or "[V6]:PORT") well formed: NULL, else what is wrong. */
 const char *sentinel_check(const char *s);
 
+/* Split s into *host (caller frees) and *port; -1 when malformed. */
+int sentinel_parse(const char *s, char **host, int *port);
+
 /*
  * Set a's host and port to the master of a->master_name.  1 when that
  * changed the address, 0 when it did not or a has no Sentinels, -1 with

@@ -1,15 +1,17 @@
-"""Redis Sentinel: a master, a replica and three Sentinels on loopback
+"""Redis Sentinel: a master, two replicas and three Sentinels on loopback
 (redis-server --sentinel); heinzeld and heinzelctl find the master through
-the Sentinels and follow a failover after the master is SIGKILLed, without
-a restart.
+the Sentinels and follow a failover after the master is SIGKILLed under
+load with [redis] min_replicas = 1, without a restart.
 """
 
 import os
+import re
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 import pytest
@@ -33,7 +35,7 @@ def free_port():
 
 
 class Cluster:
-    """A master, a replica and three Sentinels, each a redis-server."""
+    """A master, replicas and three Sentinels, each a redis-server."""
 
     def __init__(self):
         self.exe = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -63,13 +65,17 @@ class Cluster:
         except redis.exceptions.RedisError:
             return False
 
-    def start(self, sentinels=True):
+    def start(self, sentinels=True, replicas=1):
+        """replicas: "replica", "replica2", ..."""
         self._server("master")
-        self._server("replica", "--replicaof", "127.0.0.1",
-            str(self.ports["master"]))
-        r = self.client("replica")
-        assert _wait(lambda: r.info("replication")["master_link_status"]
-            == "up", 10)
+        self.replicas = ["replica"] + ["replica%d" % (i + 1)
+            for i in range(1, replicas)]
+        for name in self.replicas:
+            self._server(name, "--replicaof", "127.0.0.1",
+                str(self.ports["master"]))
+            r = self.client(name)
+            assert _wait(lambda: r.info("replication")["master_link_status"]
+                == "up", 10)
         if not sentinels:
             return
         for i in range(3):
@@ -93,7 +99,7 @@ class Cluster:
         try:
             m = s.execute_command("SENTINEL", "MASTER", MASTER)
             m = dict(zip(m[::2], m[1::2]))
-            return int(m["num-slaves"]) == 1 and \
+            return int(m["num-slaves"]) == len(self.replicas) and \
                 int(m["num-other-sentinels"]) == 2
         except redis.exceptions.RedisError:
             return False
@@ -117,13 +123,13 @@ class Cluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def _cluster(sentinels):
+def _cluster(sentinels, replicas=1):
     if not os.access(shutil.which("redis-server") or "/usr/bin/redis-server",
             os.X_OK):
         pytest.skip("redis-server is not installed")
     c = Cluster()
     try:
-        c.start(sentinels)
+        c.start(sentinels, replicas)
         yield c
     finally:
         c.cleanup()
@@ -131,7 +137,10 @@ def _cluster(sentinels):
 
 @pytest.fixture
 def cluster():
-    yield from _cluster(True)
+    """Two replicas: with min_replicas = 1 the master the Sentinels promote
+    needs a replica of its own to confirm WAIT, and the one left is
+    turned into it."""
+    yield from _cluster(True, 2)
 
 
 @pytest.fixture
@@ -140,74 +149,146 @@ def replicated():
     yield from _cluster(False)
 
 
+class Load:
+    """Submissions (captcha and comment, each with a request_id) one after
+    another in a thread, until stopped; a submission answered 503 is sent
+    again with the same request_id, as a client should, so a comment
+    stored but not confirmed by a replica is not stored twice.  The ids of
+    the 202s with when each was sent and answered, and every status."""
+
+    def __init__(self, d):
+        self.d = d
+        self.stored = []        # (sent, answered, id), monotonic times
+        self.codes = []
+        self.errors = []
+        self.retry = None       # fields of a submission answered 503
+        self.n = 0
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def one(self):
+        sent = time.monotonic()
+        f = self.retry
+        if f is None:
+            r = self.d.get("/v1/captcha")
+            if r.status == 200:
+                c = r.data
+                c["answer"] = helpers.solve(c["question"])[3]
+                self.n += 1
+                f = self.d.fields(c,
+                    request_id="failover-%06d-0123456789abcdef" % self.n)
+        if f is not None:
+            r = self.d.post_json("/v1/comments", f)
+        self.codes.append(r.status)
+        if r.status == 202:
+            self.stored.append((sent, time.monotonic(), r.data["id"]))
+            self.retry = None
+        elif r.status != 503 or not r.header("Retry-After"):
+            self.errors.append(r)
+        else:
+            self.retry = f
+            time.sleep(0.05)
+
+    def run(self):
+        while not self.stop.is_set() or self.retry is not None:
+            try:
+                self.one()
+            except Exception as e:      # noqa: BLE001 -- reported below
+                self.errors.append(e)
+                return
+
+    def done(self):
+        self.stop.set()
+        self.thread.join(10)
+        assert not self.thread.is_alive()
+        assert not self.errors, self.errors[:3]
+
+
 def test_failover_is_followed(cluster):
     d = Heinzeld("/nonexistent", {"redis": {
         "address": "redis://127.0.0.1:1/0",     # the Sentinels say where
-        "sentinels": cluster.sentinels(),
+        # A dead Sentinel first: asked in vain, and the +switch-master
+        # subscription moves on to the next.
+        "sentinels": "127.0.0.1:1 " + cluster.sentinels(),
         "master_name": MASTER,
+        "min_replicas": "1",
     }})
+    load = None
     try:
         d.start()
         rc, out = d.check("-t")
         assert rc == 0 and "cannot be reached" not in out, out
         assert "redis: the Sentinels name redis://127.0.0.1:%d/0 the " \
             "master of %s" % (cluster.ports["master"], MASTER) in d.log()
-        stored = []
-        r = d.submit()
-        assert r.status == 202, r
-        stored.append(r.data["id"])
-        # Replicated before the master dies (heinzel does not WAIT yet).
-        m = cluster.client("master")
-        assert m.execute_command("WAIT", 1, 2000) == 1
+        _wait(lambda: "subscribed to +switch-master" in d.log(), 5)
+        assert "redis: subscribed to +switch-master at Sentinel " \
+            "127.0.0.1:%d" % cluster.ports["sentinel0"] in d.log()
+        load = Load(d)
+        assert _wait(lambda: len(load.stored) >= 20, 10), load.codes
+        replicas = {cluster.ports[n]: n for n in cluster.replicas}
 
         cluster.procs["master"].send_signal(signal.SIGKILL)
         cluster.procs["master"].wait(5)
         killed = time.monotonic()
-        codes = []
-        switched = []       # when a Sentinel first named the replica
+        before = len(load.codes)
+        switched = []       # when a Sentinel first named a replica
 
         def note_switch():
-            if not switched and cluster.master_port() == \
-                    cluster.ports["replica"]:
+            if not switched and cluster.master_port() in replicas:
                 switched.append(time.monotonic())
+            return switched
 
         def serves():
-            """One submission (captcha and comment); True once stored."""
+            """Answers of submissions sent after the master died."""
             note_switch()
-            r = d.get("/v1/captcha")
-            if r.status == 200:
-                c = r.data
-                c["answer"] = helpers.solve(c["question"])[3]
-                r = d.submit(c)
-            codes.append(r.status)
-            if r.status == 202:
-                stored.append(r.data["id"])
-                return True
-            assert r.status == 503 and r.header("Retry-After"), r
-            time.sleep(0.1)
-            return False
-        assert _wait(serves, 20, step=0)
-        served = time.monotonic()
-        note_switch()
-        assert switched, "no Sentinel names the replica as master"
+            return [t for sent, t, _ in load.stored if sent > killed]
+        assert _wait(serves, 15, step=0.02), load.codes[-5:]
+        served = serves()[0]
+        assert note_switch(), "no Sentinel names a replica as master"
         # Serving again within the failover's own time plus 2 s: the
-        # Sentinels took DOWN_MS and an election; heinzeld follows within
-        # a backoff (at most 0.5 s) of their naming the new master.
+        # Sentinels took DOWN_MS and an election; heinzeld then has to
+        # follow and the new master's replica to confirm the WAIT.
         assert served - switched[0] < 2, (served - switched[0])
-        print("failover: master killed to served again %.2f s (Sentinels "
-            "named the new master after %.2f s), %d answers 503"
-            % (served - killed, switched[0] - killed, len(codes) - 1))
+        # A little more load on the new master, then stop.
+        n = len(load.stored)
+        assert _wait(lambda: len(load.stored) >= n + 10, 10)
+        load.done()
+        codes = load.codes
+        after_kill = codes[before:]
+        print("failover with min_replicas = 1: master killed to served "
+            "again %.2f s (Sentinels named the new master after %.2f s, "
+            "heinzeld stored %.2f s later), %d answers 503 of %d after the "
+            "kill" % (served - killed, switched[0] - killed,
+            served - switched[0], after_kill.count(503), len(after_kill)))
 
-        new = cluster.client("replica")
-        for cid in stored:
-            assert new.hget("%s:comment:%s" % (TAG, cid), "status") \
-                == "pending", cid
+        # Every comment that got a 202 is on the new master: with
+        # min_replicas = 1 a replica had it before the 202, and the
+        # Sentinels promote the replica furthest along.
+        new_port = cluster.master_port()
+        new = cluster.client(replicas[new_port])
+        stored = [cid for _, _, cid in load.stored]
+        assert len(stored) == len(set(stored)) == codes.count(202)
+        missing = [cid for cid in stored if new.hget("%s:comment:%s"
+            % (TAG, cid), "status") != "pending"]
+        assert not missing, (len(missing), len(stored))
         assert metric(d, "heinzel_redis_master_switches_total") == 1
         assert "the Sentinels name redis://127.0.0.1:%d/0 the master" % \
-            cluster.ports["replica"] in d.log()
-        ids = [c["id"] for c in ctl_json(d, "list")]
+            new_port in d.log()
+
+        # heinzeld moved when a Sentinel announced the new master, not
+        # after its next lookup.
+        assert re.search(r"redis: Sentinel 127\.0\.0\.1:\d+ announces "
+            r"127\.0\.0\.1:%d the master of %s \(was 127\.0\.0\.1:%d, "
+            % (new_port, MASTER, cluster.ports["master"]), d.log())
+        assert metric(d, "heinzel_submissions_total", outcome="pending") \
+            == len(stored)
+        ids = [c["id"] for c in ctl_json(d, "list", "--limit", "1000")]
         assert sorted(ids) == sorted(stored)
     finally:
+        if load is not None:
+            load.stop.set()
+            load.thread.join(10)
         d.cleanup()
 
 
