@@ -167,6 +167,17 @@ test_any_prefix_and_version(void **state)
 	assert_int_equal(s.label[0], WXR_HAM);
 	seen_free(&s);
 
+	/* A blog in ISO-8859-1 exports in it: the text arrives as UTF-8. */
+	assert_int_equal(parse("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n"
+	    "<rss xmlns:wp=\"http://wordpress.org/export/1.2/\">"
+	    "<wp:comment><wp:comment_author>J\xf6rg</wp:comment_author>"
+	    "<wp:comment_content>Gr\xfc\xdf" "e</wp:comment_content>"
+	    "</wp:comment></rss>", &s, &line, &cause), 0);
+	assert_int_equal(s.n, 1);
+	assert_string_equal(s.field[0][WXR_AUTHOR], "J\xc3\xb6rg");
+	assert_string_equal(s.field[0][WXR_CONTENT], "Gr\xc3\xbc\xc3\x9f" "e");
+	seen_free(&s);
+
 	/* wp: bound to another namespace is not WordPress's. */
 	assert_int_equal(parse("<rss xmlns:wp=\"http://example.org/other/\">"
 	    "<wp:comment><wp:comment_content>x</wp:comment_content>"

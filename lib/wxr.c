@@ -168,7 +168,8 @@ wxr_parse(const char *buf, size_t len, wxr_comment_cb cb, void *arg,
 	st.cb = cb;
 	st.arg = arg;
 	st.field = -1;
-	if ((st.p = XML_ParserCreateNS("UTF-8", WXR_SEP)) == NULL)
+	/* The file's own encoding declaration holds; expat hands on UTF-8. */
+	if ((st.p = XML_ParserCreateNS(NULL, WXR_SEP)) == NULL)
 		fatalx("expat: cannot create a parser");
 	XML_SetUserData(st.p, &st);
 	XML_SetElementHandler(st.p, wxr_start, wxr_end);
