@@ -278,7 +278,7 @@ def as_typed(s):
 def test_daemon_scores_as_the_harness(heinzeld, rdb, tmp_path):
     """From outside: heinzelctl learn on the other files, each held-out
     comment POSTed to heinzeld, its stored score read back.  The counts at
-    hold and reject are the harness' with Bayes, comment for comment."""
+    hold and reject are the harness' with Bayes, file by file."""
     files = sorted(Path(CORPUS).glob("*.csv")) if os.path.isdir(CORPUS) else []
     if len(files) < 2:
         pytest.skip("no corpus in %s" % CORPUS)
