@@ -894,11 +894,39 @@ server_wait_replicas(struct request *r, enum store_status status)
 		server_unreplicated(r);
 }
 
+/* Stored (or stored before, under the same request_id) as status. */
+static void
+server_submit_done(struct request *r, enum store_status status)
+{
+	if (status != STORE_SPAM && r->srv->cfg->redis_min_replicas > 0)
+		server_wait_replicas(r, status);
+	else
+		server_submit_stored(r, status);
+}
+
+static void
+server_existing_cb(redisReply *reply, void *arg)
+{
+	struct request *r = arg;
+	enum store_status status;
+	const char *cause;
+
+	if (store_comment_status_reply(reply, &status, &cause) == 0) {
+		server_submit_done(r, status);
+		return;
+	}
+	if (reply != NULL)
+		log_warnx("redis: submit: %s", cause);
+	metrics_outcome(r->srv->metrics, "unavailable");
+	request_unavailable(r);
+}
+
 static void
 server_submit_cb(redisReply *reply, void *arg)
 {
 	struct request *r = arg;
 	struct store_submit_result res;
+	struct store_cmd cmd;
 	const char *cause;
 	struct fault f;
 	struct score flood;
@@ -913,14 +941,19 @@ server_submit_cb(redisReply *reply, void *arg)
 	}
 	switch (res.outcome) {
 	case SUBMIT_STORED:
-	case SUBMIT_EXISTING:
 		memcpy(r->id, res.id, sizeof r->id);
-		if (res.outcome == SUBMIT_STORED)
-			metrics_rule_hits(r->srv->metrics, &r->score);
-		if (res.status != STORE_SPAM && r->srv->cfg->redis_min_replicas > 0)
-			server_wait_replicas(r, res.status);
-		else
-			server_submit_stored(r, res.status);
+		metrics_rule_hits(r->srv->metrics, &r->score);
+		server_submit_done(r, res.status);
+		return;
+	case SUBMIT_EXISTING:
+		/* The first request's comment: its status is a second step. */
+		memcpy(r->id, res.id, sizeof r->id);
+		store_cmd_init(&cmd);
+		store_cmd_comment_status(r->srv->store, &cmd, r->id);
+		if (db_command(r->srv->db, &cmd, -1, server_existing_cb, r) != 0) {
+			metrics_outcome(r->srv->metrics, "unavailable");
+			request_unavailable(r);
+		}
 		return;
 	case SUBMIT_CAPTCHA_UNKNOWN:
 	case SUBMIT_CAPTCHA_WRONG:

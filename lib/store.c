@@ -46,6 +46,7 @@
 #include "lua_scripts.h"
 #include "random.h"
 #include "score.h"
+#include "sha1.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -584,6 +585,50 @@ static const enum comment_field store_fields[] = {
 	CF_POST_URL
 };
 
+/* ASCII lowercase, as Lua's string.lower in Redis: into SHA1 s. */
+static void
+store_sha1_lower(struct sha1 *s, const char *p, size_t len)
+{
+	char buf[256];
+	size_t i, n;
+
+	while (len > 0) {
+		n = len < sizeof buf ? len : sizeof buf;
+		for (i = 0; i < n; i++)
+			buf[i] = p[i] >= 'A' && p[i] <= 'Z' ?
+			    (char)(p[i] + ('a' - 'A')) : p[i];
+		sha1_update(s, buf, n);
+		p += n;
+		len -= n;
+	}
+}
+
+void
+store_key_email(const struct store *st, const char *email, size_t len,
+    char *out, size_t size)
+{
+	char hex[SHA1_HEX_LEN + 1];
+	struct sha1 s;
+
+	sha1_init(&s);
+	store_sha1_lower(&s, email, len);
+	sha1_hex(&s, hex);
+	snprintf(out, size, "%s:email:%s", st->tag, hex);
+}
+
+void
+store_known_author(const struct comment *c, char *out)
+{
+	struct sha1 s;
+
+	sha1_init(&s);
+	store_sha1_lower(&s, c->field[CF_EMAIL], c->len[CF_EMAIL]);
+	sha1_update(&s, "\n", 1);
+	if (c->field[CF_AUTHOR] != NULL)
+		store_sha1_lower(&s, c->field[CF_AUTHOR], c->len[CF_AUTHOR]);
+	sha1_hex(&s, out);
+}
+
 void
 store_cmd_submit(const struct store *st, struct store_cmd *cmd,
     const char *sha, const struct store_submit *sub)
@@ -593,7 +638,10 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	const char *captcha = c->field[CF_CAPTCHA_ID];
 	const char *post = c->field[CF_POST];
 	const char *ip = c->field[CF_IP];
-	char points[32], key[STORE_KEY_MAX];
+	const char *status = store_status_name(sub->status);
+	char points[32], key[STORE_KEY_MAX], known[SHA1_HEX_LEN + 1];
+	bool has_email = c->field[CF_EMAIL] != NULL && c->len[CF_EMAIL] > 0;
+	bool has_rid = rid != NULL && rid[0] != '\0';
 	char *hits;
 	size_t i;
 
@@ -601,18 +649,20 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	if (ip != NULL && store_key_flood_ip(st, ip, sub->flood_ipv6_prefix,
 	    key, sizeof key) != 0)
 		ip = NULL;
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 14);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 16);
 	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
-	store_cmd_addf(cmd, "%s:request:%s", st->tag, rid ? rid : "-");
+	store_cmd_addf(cmd, "%s:request:%s", st->tag, has_rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
 	    store_dup_hash(c, CF_EMAIL));
+	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
+	    store_dup_hash(c, CF_IP));
 	store_cmd_addf(cmd, "%s:comment:%s", st->tag, sub->id);
-	store_cmd_addf(cmd, "%s:queue:%s", st->tag, store_status_name(sub->status));
+	store_cmd_addf(cmd, "%s:queue:%s", st->tag, status);
+	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
 	store_cmd_addf(cmd, "%s:post:%s", st->tag, post);
 	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
 	store_cmd_addf(cmd, "%s:known_authors", st->tag);
-	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
 	if (ip != NULL)
 		store_cmd_adds(cmd, key);
 	else
@@ -620,19 +670,29 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
 	    store_email_hash(c));
 	store_cmd_addf(cmd, "%s:outbox", st->tag);
-	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
-	    store_dup_hash(c, CF_IP));
+	if (has_email) {
+		store_key_email(st, c->field[CF_EMAIL], c->len[CF_EMAIL], key,
+		    sizeof key);
+		store_cmd_adds(cmd, key);
+		store_known_author(c, known);
+	} else {
+		store_cmd_addf(cmd, "%s:email:-", st->tag);
+		known[0] = '\0';
+	}
+	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
 
 	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
 	store_cmd_addf(cmd, "%d", sub->captcha_answer);
 	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
 	store_cmd_addf(cmd, "%u", sub->min_solve_ms);
 	store_cmd_adds(cmd, sub->id);
-	store_cmd_adds(cmd, store_status_name(sub->status));
-	store_cmd_adds(cmd, rid ? rid : "");
+	store_cmd_adds(cmd, status);
+	store_cmd_adds(cmd, has_rid ? "1" : "0");
 	store_cmd_addf(cmd, "%u", sub->request_id_ttl);
 	store_cmd_addf(cmd, "%u", sub->duplicate_window);
-	store_cmd_addf(cmd, "%s:comment:", st->tag);
+	store_cmd_addf(cmd, "%u", ip ? store_ip_ttl(sub->duplicate_window,
+	    sub->ip_keep) : 0);
+	store_cmd_adds(cmd, known);
 	store_cmd_adds(cmd, sub->approve_known_author &&
 	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");
 	store_cmd_addf(cmd, "%u", ip ? sub->flood_ip_limit : 0);
@@ -640,10 +700,6 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	    sub->flood_ip_window : 1, sub->ip_keep));
 	store_cmd_addf(cmd, "%u", sub->flood_email_limit);
 	store_cmd_addf(cmd, "%u", sub->flood_email_window ? sub->flood_email_window : 1);
-	store_cmd_adds(cmd, ip ? "1" : "0");
-	store_cmd_addf(cmd, "%u", store_ip_ttl(sub->duplicate_window,
-	    sub->ip_keep));
-	store_cmd_addf(cmd, "%s:", st->tag);
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);
@@ -653,8 +709,6 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 		store_cmd_adds(cmd, comment_field_name(store_fields[i]));
 		store_cmd_add(cmd, c->field[store_fields[i]], c->len[store_fields[i]]);
 	}
-	store_cmd_adds(cmd, "status");
-	store_cmd_adds(cmd, store_status_name(sub->status));
 	score_format_points(sub->score->total, points, sizeof points);
 	store_cmd_adds(cmd, "score");
 	store_cmd_adds(cmd, points);
@@ -666,6 +720,9 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, sub->hold ? "1" : "0");
 	store_cmd_adds(cmd, "created_at");
 	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
+	/* Last: the script promotes a known author by replacing it. */
+	store_cmd_adds(cmd, "status");
+	store_cmd_adds(cmd, status);
 }
 
 /* Element i of an array reply as a string, or NULL. */
@@ -710,14 +767,19 @@ store_submit_reply(const redisReply *r, struct store_submit_result *res,
 	}
 	if ((kind = store_reply_str(r, 0)) == NULL)
 		goto bad;
-	if (strcmp(kind, "stored") == 0 || strcmp(kind, "existing") == 0) {
-		res->outcome = kind[0] == 's' ? SUBMIT_STORED : SUBMIT_EXISTING;
+	if (strcmp(kind, "stored") == 0) {
+		res->outcome = SUBMIT_STORED;
 		if (store_reply_id(r, 1, res->id) != 0 ||
-		    (arg = store_reply_str(r, 2)) == NULL)
+		    (arg = store_reply_str(r, 2)) == NULL ||
+		    (status = store_status_parse(arg)) < 0)
 			goto bad;
-		status = store_status_parse(arg);
-		/* A comment deleted since: report it as refused, not as stored. */
-		res->status = status < 0 ? STORE_REJECTED : (enum store_status)status;
+		res->status = (enum store_status)status;
+		return 0;
+	}
+	if (strcmp(kind, "existing") == 0) {
+		res->outcome = SUBMIT_EXISTING;
+		if (store_reply_id(r, 1, res->id) != 0)
+			goto bad;
 		return 0;
 	}
 	if (strcmp(kind, "captcha") == 0) {
@@ -751,6 +813,34 @@ store_submit_reply(const redisReply *r, struct store_submit_result *res,
 bad:
 	*cause = "unexpected reply from the submit script";
 	return -1;
+}
+
+void
+store_cmd_comment_status(const struct store *st, struct store_cmd *cmd,
+    const char *id)
+{
+	store_cmd_adds(cmd, "HGET");
+	store_cmd_addf(cmd, "%s:comment:%s", st->tag, id);
+	store_cmd_adds(cmd, "status");
+}
+
+int
+store_comment_status_reply(const redisReply *r, enum store_status *status,
+    const char **cause)
+{
+	int s;
+
+	*status = STORE_REJECTED;
+	if (r != NULL && r->type == REDIS_REPLY_NIL)
+		return 0;	/* deleted since: refused, not stored */
+	if (r == NULL || r->type != REDIS_REPLY_STRING ||
+	    (s = store_status_parse(r->str)) < 0) {
+		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
+		    "unexpected reply reading a comment's status";
+		return -1;
+	}
+	*status = (enum store_status)s;
+	return 0;
 }
 
 void

@@ -133,6 +133,18 @@ void store_key_flood_email(const struct store *st, const struct comment *c,
 int store_key_flood_ip(const struct store *st, const char *ip,
     unsigned int ipv6_prefix, char *out, size_t size);
 
+/*
+ * The index of an e-mail address, {P}:email:SHA1 of its ASCII-lowercase
+ * form (out holds STORE_KEY_MAX), and a known author's name in
+ * {P}:known_authors, SHA1 of the lowercase address, LF and the lowercase
+ * name (out holds 41 bytes; the comment has an e-mail address).  The same
+ * names the scripts make with redis.sha1hex, computed here so that the
+ * keys can go in KEYS.
+ */
+void store_key_email(const struct store *st, const char *email, size_t len,
+    char *out, size_t size);
+void store_known_author(const struct comment *c, char *out);
+
 /* The Lua source of a script, and its SHA1 once known (set by the caller). */
 const char *store_script_source(enum store_script s);
 
@@ -211,7 +223,8 @@ void store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 
 enum store_submit_outcome {
 	SUBMIT_STORED,		/* id, status */
-	SUBMIT_EXISTING,	/* same request_id: id, status of the first */
+	SUBMIT_EXISTING,	/* same request_id: id of the first; its status
+				   by store_cmd_comment_status */
 	SUBMIT_CAPTCHA_UNKNOWN,	/* unknown, expired or already used */
 	SUBMIT_CAPTCHA_WRONG,
 	SUBMIT_CAPTCHA_TOO_FAST,
@@ -229,6 +242,16 @@ struct store_submit_result {
 
 /* Parse the script's reply; -1 with *cause on an unexpected reply. */
 int store_submit_reply(const redisReply *r, struct store_submit_result *res, const char **cause);
+
+/*
+ * HGET {P}:comment:ID status: the status of the comment a repeated
+ * request_id names (SUBMIT_EXISTING).  A comment deleted since is
+ * reported as rejected: refused, not stored.
+ */
+void store_cmd_comment_status(const struct store *st, struct store_cmd *cmd,
+    const char *id);
+int store_comment_status_reply(const redisReply *r, enum store_status *status,
+    const char **cause);
 
 /* ---- moderation ---- */
 

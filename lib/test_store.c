@@ -14,6 +14,7 @@
 #include "config.h"
 #include "score.h"
 #include "sentinel.h"
+#include "sha1.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -287,6 +288,44 @@ test_keys(void **state)
 }
 
 static void
+sha1_check(const char *in, size_t len, const char *want)
+{
+	char hex[SHA1_HEX_LEN + 1];
+	struct sha1 s;
+
+	sha1_init(&s);
+	sha1_update(&s, in, len);
+	sha1_hex(&s, hex);
+	assert_string_equal(hex, want);
+}
+
+static void
+test_sha1(void **state)
+{
+	char hex[SHA1_HEX_LEN + 1], *big;
+	struct sha1 s;
+	size_t i;
+
+	(void)state;
+	/* FIPS 180 examples; 55, 56 and 64 bytes straddle the padding. */
+	sha1_check("", 0, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
+	sha1_check("abc", 3, "a9993e364706816aba3e25717850c26c9cd0d89d");
+	sha1_check("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56,
+	    "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+	big = xmalloc(1000000);
+	memset(big, 'a', 1000000);
+	sha1_check(big, 55, "c1c8bbdc22796e28c0e15163d20899b65621d65a");
+	sha1_check(big, 64, "0098ba824b5c16427bd7a1122a5a442a25ec644d");
+	/* Fed in pieces that do not line up with the blocks. */
+	sha1_init(&s);
+	for (i = 0; i < 1000000; i += 999)
+		sha1_update(&s, big + i, i + 999 > 1000000 ? 1000000 - i : 999);
+	sha1_hex(&s, hex);
+	assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	free(big);
+}
+
+static void
 test_statuses(void **state)
 {
 	(void)state;
@@ -345,10 +384,17 @@ test_submit_reply(void **state)
 	assert_int_equal(res.status, STORE_PENDING);
 	reply_free(r);
 
-	r = reply_array(3, "existing", "0000000003e8aabbccdd", "deleted");
+	/* A repeated request_id names its comment; the status is read next. */
+	r = reply_array(2, "existing", "0000000003e8aabbccdd");
 	assert_int_equal(store_submit_reply(r, &res, &cause), 0);
 	assert_int_equal(res.outcome, SUBMIT_EXISTING);
-	assert_int_equal(res.status, STORE_REJECTED);
+	assert_string_equal(res.id, "0000000003e8aabbccdd");
+	reply_free(r);
+	r = reply_array(2, "existing", "0000000003e8aabbcc");
+	assert_int_equal(store_submit_reply(r, &res, &cause), -1);
+	reply_free(r);
+	r = reply_array(3, "stored", "0000000003e8aabbccdd", "deleted");
+	assert_int_equal(store_submit_reply(r, &res, &cause), -1);
 	reply_free(r);
 
 	r = reply_array(2, "captcha", "too_fast");
@@ -369,6 +415,64 @@ test_submit_reply(void **state)
 	assert_int_equal(store_submit_reply(r, &res, &cause), -1);
 	reply_free(r);
 	assert_int_equal(store_submit_reply(NULL, &res, &cause), -1);
+}
+
+static void
+test_comment_status_reply(void **state)
+{
+	struct store_cmd cmd;
+	enum store_status s;
+	struct store st;
+	redisReply r;
+	const char *cause;
+
+	(void)state;
+	store_init(&st, "blog");
+	store_cmd_init(&cmd);
+	store_cmd_comment_status(&st, &cmd, "0000000003e8aabbccdd");
+	assert_int_equal(cmd.argc, 3);
+	assert_string_equal(cmd.argv[0], "HGET");
+	assert_string_equal(cmd.argv[1], "{blog}:comment:0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[2], "status");
+	store_cmd_free(&cmd);
+	store_free(&st);
+
+	memset(&r, 0, sizeof r);
+	r.type = REDIS_REPLY_STRING;
+	r.str = (char *)"approved";
+	assert_int_equal(store_comment_status_reply(&r, &s, &cause), 0);
+	assert_int_equal(s, STORE_APPROVED);
+	/* Deleted since the first request: refused, not stored. */
+	r.type = REDIS_REPLY_NIL;
+	assert_int_equal(store_comment_status_reply(&r, &s, &cause), 0);
+	assert_int_equal(s, STORE_REJECTED);
+	r.type = REDIS_REPLY_STRING;
+	r.str = (char *)"bogus";
+	assert_int_equal(store_comment_status_reply(&r, &s, &cause), -1);
+	assert_int_equal(store_comment_status_reply(NULL, &s, &cause), -1);
+}
+
+/* The names the scripts make with redis.sha1hex, made in C for KEYS. */
+static void
+test_email_keys(void **state)
+{
+	char key[STORE_KEY_MAX], known[SHA1_HEX_LEN + 1];
+	struct comment c;
+	struct store st;
+
+	(void)state;
+	store_init(&st, "heinzel");
+	store_key_email(&st, "Reader@Example.ORG", 18, key, sizeof key);
+	assert_string_equal(key,
+	    "{heinzel}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	comment_init(&c);
+	comment_set(&c, CF_EMAIL, "READER@example.org", 18);
+	/* Only ASCII is folded, as string.lower in Redis's C locale. */
+	comment_set(&c, CF_AUTHOR, "Anna M\xc3\x9cller", 12);
+	store_known_author(&c, known);
+	assert_string_equal(known, "380b2c2c9cbff02a20120f5e51ea65d40bb06776");
+	comment_free(&c);
+	store_free(&st);
 }
 
 /* The depths script's reply: 4 queues, oldest, outbox 3, rulestats. */
@@ -505,7 +609,10 @@ test_cmd_every_field(void **state)
 	}
 	assert_true(cmd.argc > 64);
 	assert_int_equal(nfields, 3);
-	assert_string_equal(cmd.argv[cmd.argc - 2], "created_at");
+	/* status last: the script promotes a known author by replacing it */
+	assert_string_equal(cmd.argv[cmd.argc - 2], "status");
+	assert_string_equal(cmd.argv[cmd.argc - 1], "pending");
+	assert_string_equal(cmd.argv[2], "16");	/* every key in KEYS */
 	store_cmd_free(&cmd);
 	assert_int_equal(cmd.argc, 0);
 
@@ -540,8 +647,11 @@ main(void)
 		cmocka_unit_test(test_addr_redact),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_keys),
+		cmocka_unit_test(test_sha1),
 		cmocka_unit_test(test_statuses),
 		cmocka_unit_test(test_submit_reply),
+		cmocka_unit_test(test_comment_status_reply),
+		cmocka_unit_test(test_email_keys),
 		cmocka_unit_test(test_transition_reply),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),

@@ -1,46 +1,70 @@
--- Submit.  KEYS: captcha request dup:email comment queue post published
--- stats known_authors queue:approved flood:ip flood:email outbox dup:ip.
--- ARGV: check_captcha answer now_ms min_solve_ms id status request_id
--- request_ttl dup_window comment_key_base known_author ip_limit ip_window
--- email_limit email_window has_ip dup_ip_ttl key_base, then field/value
--- pairs.
+-- Submit.  KEYS: captcha request dup:email dup:ip comment queue:STATUS
+-- queue:approved post published stats known_authors flood:ip flood:email
+-- outbox email:SHA1 privacy:refused.
+-- ARGV: check_captcha answer now_ms min_solve_ms id status has_request
+-- request_ttl dup_window dup_ip_ttl known approve_known ip_limit
+-- ip_window email_limit email_window, then the comment's field/value
+-- pairs with "status" last.  dup_ip_ttl is 0 when the comment has no IP;
+-- known is SHA1(lowercase e-mail LF lowercase name), empty without an
+-- e-mail address, and email:SHA1 that address's index (store.c names
+-- both, so that every key is in KEYS).
 -- The request_id comes first so that a retried request whose captcha is
--- already spent still gets its comment's id.  The IP is counted before
--- the captcha (failures from one network count too), the e-mail address
--- only after it passed: an address is anyone's to type, and posts that
--- fail the captcha must not lock its owner out.  An address already over
--- its limit is refused before the captcha, so a refusal spends none.  A duplicate is the same
--- text on the same post from the same e-mail address or the same IP, as
--- WordPress counts it; other readers may say "Danke!" too.  An author is
--- known by e-mail and name together (WordPress's "comment author must
--- have a previously approved comment"): the lookup is here, not in
--- heinzeld, so that it sees every approval made before it.  The outbox
--- event is written here too: the comment and the promise to tell people
--- about it are one step.
---! needs: email_key
+-- already spent still gets its comment's id: the reply names the id and
+-- the caller reads its status (its key is only known here).  The IP is
+-- counted before the captcha (failures from one network count too), the
+-- e-mail address only after it passed: an address is anyone's to type,
+-- and posts that fail the captcha must not lock its owner out.  An
+-- address already over its limit is refused before the captcha, so a
+-- refusal spends none.  A duplicate is the same text on the same post
+-- from the same e-mail address or the same IP, as WordPress counts it;
+-- other readers may say "Danke!" too.  An author is known by e-mail and
+-- name together (WordPress's "comment author must have a previously
+-- approved comment"): the lookup is here, not in heinzeld, so that it
+-- sees every approval made before it.  The outbox event is written here
+-- too: the comment and the promise to tell people about it are one step.
+--
+-- Cheap on purpose (this runs for every comment): a flood counter gets
+-- its expiry when it is created and is asked for its TTL only when over
+-- the limit; the duplicate markers are checked and set by one SET NX GET
+-- each; every write is one command, since each is replicated and
+-- appended to the AOF on its own.
 
-local now = tonumber(ARGV[3])
-if ARGV[7] ~= '' then
+local now, id = tonumber(ARGV[3]), ARGV[5]
+if ARGV[7] == '1' then
   local prev = redis.call('GET', KEYS[2])
-  if prev then
-    local st = redis.call('HGET', ARGV[10] .. prev, 'status')
-    return {'existing', prev, st or 'deleted'}
-  end
+  if prev then return {'existing', prev} end
 end
-local function flood(key, limit, window, which, peek)
-  if tonumber(limit) == 0 then return nil end
-  local n
-  if peek then n = tonumber(redis.call('GET', key) or '0') + 1
-  else n = redis.call('INCR', key) end
+
+-- n: the count with this submission; limit 0 is off.
+local function over(key, n, limit, window, which)
+  limit = tonumber(limit)
+  if limit == 0 or n <= limit then return nil end
   local ttl = redis.call('TTL', key)
-  if ttl < 0 and not peek then redis.call('EXPIRE', key, window); ttl = tonumber(window) end
-  if n <= tonumber(limit) then return nil end
-  redis.call('HINCRBY', KEYS[8], 'rate_limited_' .. which, 1)
+  if ttl < 0 then
+    -- Never a counter that outlives its window and locks out for good.
+    redis.call('EXPIRE', key, window)
+    ttl = tonumber(window)
+  end
+  redis.call('HINCRBY', KEYS[10], 'rate_limited_' .. which, 1)
   return {'rate_limited', which, tostring(ttl)}
 end
-local limited = flood(KEYS[11], ARGV[12], ARGV[13], 'ip', false) or
-  flood(KEYS[12], ARGV[14], ARGV[15], 'email', true)
-if limited then return limited end
+local function count(key, window)
+  local n = redis.call('INCR', key)
+  if n == 1 then redis.call('EXPIRE', key, window) end
+  return n
+end
+
+if ARGV[13] ~= '0' then
+  local limited = over(KEYS[12], count(KEYS[12], ARGV[14]), ARGV[13],
+    ARGV[14], 'ip')
+  if limited then return limited end
+end
+local emails = 0
+if ARGV[15] ~= '0' then
+  emails = tonumber(redis.call('GET', KEYS[13]) or '0')
+  local limited = over(KEYS[13], emails + 1, ARGV[15], ARGV[16], 'email')
+  if limited then return limited end
+end
 if ARGV[1] == '1' then
   local v = redis.call('GETDEL', KEYS[1])
   local why = nil
@@ -51,50 +75,55 @@ if ARGV[1] == '1' then
     elseif now - tonumber(issued) < tonumber(ARGV[4]) then why = 'too_fast' end
   end
   if why then
-    redis.call('HINCRBY', KEYS[8], 'captcha_' .. why, 1)
+    redis.call('HINCRBY', KEYS[10], 'captcha_' .. why, 1)
     return {'captcha', why}
   end
 end
-limited = flood(KEYS[12], ARGV[14], ARGV[15], 'email', false)
-if limited then return limited end
-local dup = tonumber(ARGV[9]) > 0
-if dup then
-  local d = redis.call('GET', KEYS[3])
-  if not d and ARGV[16] == '1' then d = redis.call('GET', KEYS[14]) end
+if ARGV[15] ~= '0' then
+  -- Counted now that the captcha passed; over() above saw this count.
+  if emails == 0 then redis.call('SET', KEYS[13], '1', 'EX', ARGV[16])
+  else redis.call('INCR', KEYS[13]) end
+end
+if ARGV[9] ~= '0' then
+  local d = redis.call('SET', KEYS[3], id, 'NX', 'GET', 'EX', ARGV[9])
+  if not d and ARGV[10] ~= '0' then
+    d = redis.call('SET', KEYS[4], id, 'NX', 'GET', 'EX', ARGV[10])
+    if d then redis.call('DEL', KEYS[3]) end
+  end
   if d then
-    redis.call('HINCRBY', KEYS[8], 'duplicate', 1)
+    redis.call('HINCRBY', KEYS[10], 'duplicate', 1)
     return {'duplicate', d}
   end
 end
-redis.call('HSET', KEYS[4], unpack(ARGV, 19))
-local status, queue = ARGV[6], KEYS[5]
-local a = redis.call('HMGET', KEYS[4], 'email', 'author')
-local known = a[1] and a[1] ~= '' and redis.sha1hex(string.lower(a[1]) .. '\n' .. string.lower(a[2] or ''))
+
+local status, queue, known = ARGV[6], KEYS[6], ARGV[11]
+local n = #ARGV
 if status == 'approved' then
-  redis.call('HSET', KEYS[4], 'moderated_by', 'auto_approve', 'moderated_at', ARGV[3])
-elseif ARGV[11] == '1' and known and redis.call('SISMEMBER', KEYS[9], known) == 1 then
-  status, queue = 'approved', KEYS[10]
-  redis.call('HSET', KEYS[4], 'status', status, 'moderated_by', 'auto_approve known_author', 'moderated_at', ARGV[3])
+  ARGV[n + 1], ARGV[n + 2] = 'moderated_by', 'auto_approve'
+  ARGV[n + 3], ARGV[n + 4] = 'moderated_at', ARGV[3]
+elseif ARGV[12] == '1' and known ~= '' and
+    redis.call('SISMEMBER', KEYS[11], known) == 1 then
+  status, queue = 'approved', KEYS[7]
+  ARGV[n] = status
+  ARGV[n + 1], ARGV[n + 2] = 'moderated_by', 'auto_approve known_author'
+  ARGV[n + 3], ARGV[n + 4] = 'moderated_at', ARGV[3]
 end
-redis.call('ZADD', queue, now, ARGV[5])
-redis.call('ZADD', KEYS[6], now, ARGV[5])
+redis.call('HSET', KEYS[5], unpack(ARGV, 17))
+redis.call('ZADD', queue, now, id)
+redis.call('ZADD', KEYS[8], now, id)
 if status == 'approved' then
-  redis.call('ZADD', KEYS[7], now, ARGV[5])
-  if known then redis.call('SADD', KEYS[9], known) end
+  redis.call('ZADD', KEYS[9], now, id)
+  if known ~= '' then
+    redis.call('SADD', KEYS[11], known)
+    redis.call('SADD', KEYS[15], 'c:' .. id, 'k:' .. known)
+  end
+elseif known ~= '' then
+  redis.call('SADD', KEYS[15], 'c:' .. id)
 end
-if known then
-  local ek = email_key(ARGV[18], a[1])
-  redis.call('SADD', ek, 'c:' .. ARGV[5])
-  if status == 'approved' then redis.call('SADD', ek, 'k:' .. known) end
-end
-if status == 'spam' then redis.call('ZADD', ARGV[18] .. 'privacy:refused', now, ARGV[5]) end
-if ARGV[7] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'EX', ARGV[8]) end
-if dup then
-  redis.call('SET', KEYS[3], ARGV[5], 'EX', ARGV[9])
-  if ARGV[16] == '1' then redis.call('SET', KEYS[14], ARGV[5], 'EX', ARGV[17]) end
-end
-redis.call('HINCRBY', KEYS[8], 'submitted_' .. status, 1)
+if status == 'spam' then redis.call('ZADD', KEYS[16], now, id) end
+if ARGV[7] == '1' then redis.call('SET', KEYS[2], id, 'EX', ARGV[8]) end
+redis.call('HINCRBY', KEYS[10], 'submitted_' .. status, 1)
 if status ~= 'spam' then
-  redis.call('XADD', KEYS[13], '*', 'event', status, 'id', ARGV[5])
+  redis.call('XADD', KEYS[14], '*', 'event', status, 'id', id)
 end
-return {'stored', ARGV[5], status}
+return {'stored', id, status}

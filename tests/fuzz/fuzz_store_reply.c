@@ -76,8 +76,10 @@ fuzz_store_comment_replies(const redisReply *r)
 	else {
 		switch (sub.outcome) {
 		case SUBMIT_STORED:
-		case SUBMIT_EXISTING:
 			FUZZ_CHECK(fuzz_store_status((int)sub.status, false));
+			FUZZ_CHECK(store_id_valid(sub.id));
+			break;
+		case SUBMIT_EXISTING:
 			FUZZ_CHECK(store_id_valid(sub.id));
 			break;
 		case SUBMIT_DUPLICATE:
