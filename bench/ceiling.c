@@ -2,9 +2,9 @@
  * heinzel-ceiling: the two limits heinzeld's throughput is measured against.
  *
  *   heinzel-ceiling redis -s SOCKET ...	the Redis commands of one
- *	submission (SET captcha, EVALSHA submit, built by lib/store.c exactly
- *	as heinzeld builds them) sent straight to Redis, pipelined: what Redis
- *	alone can store.
+ *	submission (EVALSHA submit, its captcha sealed, built by lib/store.c
+ *	exactly as heinzeld builds it) sent straight to Redis, pipelined: what
+ *	Redis alone can store.
  *   heinzel-ceiling http -U SOCKET		an evhttp server that answers
  *	GET /v1/captcha and POST /v1/comments with fixed bodies and does
  *	nothing else: what libevent's HTTP alone can serve.  Load it with
@@ -47,7 +47,7 @@ usage(FILE *fp)
 	    "       heinzel-ceiling http -U socket\n"
 	    "\n"
 	    "redis: store comments straight into Redis with the commands heinzeld\n"
-	    "       sends (SET captcha + EVALSHA submit per comment, keys under\n"
+	    "       sends (EVALSHA submit per comment, its captcha sealed, keys under\n"
 	    "       {ceiling}:), depth comments pipelined (default 32); prints\n"
 	    "       comments/s and Redis CPU per comment.  Default -d 10.\n"
 	    "http:  serve fixed answers to GET /v1/captcha and POST /v1/comments\n"
@@ -197,7 +197,7 @@ ceiling_redis(int argc, char **argv)
 			break;
 		if (deadline > 0 && ceiling_now() >= deadline)
 			break;
-		/* One batch: depth comments, each SET captcha + EVALSHA submit. */
+		/* One batch: depth comments, each one EVALSHA submit. */
 		nreplies = 0;
 		for (i = 0; i < depth && (count == 0 || done + i < count); i++) {
 			e = corpus_pick(&corpus, -1, (uint64_t)arc4random() << 32 |
@@ -217,19 +217,18 @@ ceiling_redis(int argc, char **argv)
 			comment_set(&c, CF_USER_AGENT, "Mozilla/5.0 (X11; Linux x86_64)", 31);
 			free(body);
 			memset(&sub, 0, sizeof sub);
+			sub.now_ms = ceiling_wall_ms();
 			if (captcha) {
+				/* Issued as heinzeld does, which asks Redis nothing. */
 				captcha_generate(&cap, CAPTCHA_LANG_DE);
-				store_cmd_init(&cmd);
-				store_cmd_captcha_put(&st, &cmd, cap.id, cap.answer,
-				    ceiling_wall_ms(), 600);
-				ceiling_cmd_send(rc, &cmd);
-				nreplies++;
+				captcha_seal(&cap, "ceiling", sub.now_ms);
 				comment_set(&c, CF_CAPTCHA_ID, cap.id, strlen(cap.id));
-				sub.captcha_answer = cap.answer;
+				sub.captcha = captcha_open(cap.id, "ceiling",
+				    cap.answer, sub.now_ms, 600, 0,
+				    &sub.captcha_expires_ms);
 			}
 			sub.comment = &c;
 			sub.score = &score;
-			sub.now_ms = ceiling_wall_ms();
 			store_new_id(id, sub.now_ms);
 			sub.id = id;
 			sub.status = STORE_PENDING;
@@ -271,7 +270,7 @@ ceiling_redis(int argc, char **argv)
 	else {
 		printf("redis ceiling: %" PRIu64 " comments in %.3f s = %.1f/s "
 		    "(%s, %u pipelined), %" PRIu64 " errors\n", done, secs,
-		    (double)done / secs, captcha ? "SET captcha + EVALSHA submit" :
+		    (double)done / secs, captcha ? "EVALSHA submit, sealed captcha" :
 		    "EVALSHA submit", depth, errors);
 		printf("redis CPU: %.3f s = %.3f s per 1000 comments; client CPU "
 		    "%.3f s\n", cpu1 - cpu0,

@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "db.h"
 #include "log.h"
+#include "random.h"
 #include "sentinel.h"
 #include "switchwatch.h"
 #include "xmalloc.h"
@@ -54,7 +55,9 @@ struct db {
 	struct event *retry;		/* reconnect backoff */
 	unsigned int backoff_ms;
 	uint64_t connect_deadline_ms;
-	unsigned int loading;		/* SCRIPT LOADs outstanding */
+	unsigned int loading;		/* SCRIPT LOADs and secret outstanding */
+	char *secret_key;		/* {P}:secret */
+	char *secret;			/* its value, NULL until read */
 	struct store_cmd auth;		/* AUTH for the connection being made */
 
 	char sha[DB_NSCRIPTS][41];
@@ -277,7 +280,25 @@ struct db_load {
 	int script;		/* in the combined table */
 };
 
-/* Reply to one SCRIPT LOAD issued at connect; the last one makes us ready. */
+/* One setup reply less outstanding; the last one makes us ready. */
+static void
+db_loaded(struct db *db)
+{
+	if (--db->loading == 0) {
+		db->state = DB_READY;
+		db->backoff_ms = DB_BACKOFF_MIN_MS;
+		if (db->down_cause != NULL) {
+			log_warnx("redis: %s is reachable again after %" PRIu64
+			    "s", db->name,
+			    (clock_mono_ms() - db->down_since_ms) / 1000);
+			free(db->down_cause);
+			db->down_cause = NULL;
+		} else
+			log_info("redis: connected to %s", db->name);
+	}
+}
+
+/* Reply to one SCRIPT LOAD issued at connect. */
 static void
 db_loaded_cb(redisReply *reply, void *arg)
 {
@@ -292,18 +313,34 @@ db_loaded_cb(redisReply *reply, void *arg)
 	free(load);
 	if (reply == NULL || db->state != DB_LOADING)
 		return;
-	if (--db->loading == 0) {
-		db->state = DB_READY;
-		db->backoff_ms = DB_BACKOFF_MIN_MS;
-		if (db->down_cause != NULL) {
-			log_warnx("redis: %s is reachable again after %" PRIu64
-			    "s", db->name,
-			    (clock_mono_ms() - db->down_since_ms) / 1000);
-			free(db->down_cause);
-			db->down_cause = NULL;
-		} else
-			log_info("redis: connected to %s", db->name);
-	}
+	db_loaded(db);
+}
+
+/* Reply to GET {P}:secret, after the SET NX that makes it. */
+static void
+db_secret_cb(redisReply *reply, void *arg)
+{
+	struct db *db = arg;
+
+	if (reply == NULL || db->state != DB_LOADING)
+		return;
+	if (reply->type == REDIS_REPLY_STRING && reply->len >= 32) {
+		if (db->secret == NULL || strcmp(db->secret, reply->str) != 0) {
+			free(db->secret);
+			db->secret = xstrdup(reply->str);
+		}
+	} else
+		log_warnx("redis: cannot read %s: %s", db->secret_key,
+		    reply->type == REDIS_REPLY_ERROR ? reply->str : "bad reply");
+	db_loaded(db);
+}
+
+/* The SET NX's reply: nothing to do (the GET after it says what is there). */
+static void
+db_ignore_cb(redisReply *reply, void *arg)
+{
+	(void)reply;
+	(void)arg;
 }
 
 /* A refused login: say which user and where the password comes from. */
@@ -399,6 +436,8 @@ static void
 db_connect_cb(const redisAsyncContext *ac, int status)
 {
 	struct db *db = ac->data;
+	unsigned char raw[32];
+	char secret[2 * sizeof raw + 1];
 	struct store_cmd cmd;
 	struct db_load *load;
 	int s;
@@ -430,7 +469,20 @@ db_connect_cb(const redisAsyncContext *ac, int status)
 	store_cmd_add(&cmd, "INFO", 4);
 	store_cmd_add(&cmd, "persistence", 11);
 	db_queue(db, &cmd, db_persistence_cb, db);
-	db->loading = DB_NSCRIPTS;
+	db->loading = DB_NSCRIPTS + 1;
+	random_bytes(raw, sizeof raw);
+	for (s = 0; s < (int)sizeof raw; s++)
+		snprintf(secret + 2 * s, 3, "%02x", raw[s]);
+	store_cmd_add(&cmd, "SET", 3);
+	store_cmd_adds(&cmd, db->secret_key);
+	store_cmd_adds(&cmd, secret);
+	store_cmd_add(&cmd, "NX", 2);
+	db_queue(db, &cmd, db_ignore_cb, db);
+	explicit_bzero(secret, sizeof secret);
+	explicit_bzero(raw, sizeof raw);
+	store_cmd_add(&cmd, "GET", 3);
+	store_cmd_adds(&cmd, db->secret_key);
+	db_queue(db, &cmd, db_secret_cb, db);
 	for (s = 0; s < DB_NSCRIPTS; s++) {
 		load = xmalloc(sizeof *load);
 		load->db = db;
@@ -551,7 +603,7 @@ db_follow(const char *host, int port, void *arg)
 
 struct db *
 db_new(struct event_base *base, const struct store_addr *addr,
-    unsigned int timeout_ms, unsigned int max_inflight)
+    const char *secret_key, unsigned int timeout_ms, unsigned int max_inflight)
 {
 	struct db *db = xcalloc(1, sizeof *db);
 	size_t i;
@@ -574,6 +626,7 @@ db_new(struct event_base *base, const struct store_addr *addr,
 	db->addr.port = addr->port;
 	db->addr.db = addr->db;
 	db->name = store_addr_name(addr);
+	db->secret_key = xstrdup(secret_key);
 	db->timeout_ms = timeout_ms;
 	db->max_inflight = max_inflight;
 	db->backoff_ms = DB_BACKOFF_MIN_MS;
@@ -609,6 +662,10 @@ db_free(struct db *db)
 	store_cmd_free(&db->auth);
 	store_addr_free(&db->addr);
 	free(db->name);
+	free(db->secret_key);
+	if (db->secret != NULL)
+		explicit_bzero(db->secret, strlen(db->secret));
+	free(db->secret);
 	free(db->down_cause);
 	free(db);
 }
@@ -659,6 +716,12 @@ out:
 		redisFree(c);
 	store_cmd_free(&auth);
 	return rc;
+}
+
+const char *
+db_secret(const struct db *db)
+{
+	return db->secret;
 }
 
 bool

@@ -42,9 +42,19 @@ struct db_stats {
 	unsigned int inflight;
 };
 
+/*
+ * secret_key names the site's secret ({P}:secret): at every connect it is
+ * created if missing (SET NX, 32 random bytes in hex) and read, before
+ * the connection counts as up.
+ */
 struct db *db_new(struct event_base *base, const struct store_addr *addr,
-    unsigned int timeout_ms, unsigned int max_inflight);
+    const char *secret_key, unsigned int timeout_ms, unsigned int max_inflight);
 void db_free(struct db *db);
+/*
+ * The site's secret as last read, shared by every heinzeld of the site
+ * (it seals captcha ids); NULL until read once.
+ */
+const char *db_secret(const struct db *db);
 
 /*
  * Connect (to the master the Sentinels name, if any; addr then holds it),

@@ -305,7 +305,7 @@ main(int argc, char **argv)
 	struct store_addr addr;
 	struct event *sigs[4];
 	const int signums[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
-	char *cause = NULL, *name;
+	char *cause = NULL, *name, *secret;
 	int ch, test = 0, dump = 0, level = -1, i, probe = 0;
 
 	memset(&d, 0, sizeof d);
@@ -398,7 +398,10 @@ main(int argc, char **argv)
 	store_init(&d.store, d.cfg->redis_prefix);
 	if (store_addr_config(&addr, d.cfg, &cause) != 0)
 		fatalx("%s", cause);
-	d.db = db_new(d.base, &addr, d.cfg->redis_timeout_ms, d.cfg->redis_max_inflight);
+	secret = store_key(&d.store, "secret", NULL);
+	d.db = db_new(d.base, &addr, secret, d.cfg->redis_timeout_ms,
+	    d.cfg->redis_max_inflight);
+	free(secret);
 	store_addr_free(&addr);
 	d.metrics = metrics_new();
 	d.server = server_new(d.base, d.db, &d.store, d.cfg, d.rules, d.metrics);

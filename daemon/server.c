@@ -426,40 +426,34 @@ server_health(struct server *srv, struct evhttp_request *req)
 
 /* ---- GET /v1/captcha ---- */
 
-static void
-server_captcha_cb(redisReply *reply, void *arg)
-{
-	struct request *r = arg;
-	const struct config *cfg = r->srv->cfg;
-
-	if (reply == NULL || reply->type == REDIS_REPLY_ERROR) {
-		request_unavailable(r);
-		return;
-	}
-	metrics_count(r->srv->metrics, METRIC_CAPTCHA_ISSUED);
-	request_reply_printf(r, 200, "{\"id\":\"%s\",\"question\":\"%s\","
-	    "\"question_text\":\"%s\",\"expires_in\":%u}\n", r->captcha.id,
-	    r->captcha.question, r->captcha.question_text, cfg->captcha_ttl);
-}
-
+/*
+ * The id seals the captcha (captcha_seal), so issuing one asks Redis
+ * nothing; it is answered only while Redis is up, so neither is it issued
+ * otherwise.
+ */
 static void
 server_captcha(struct server *srv, struct evhttp_request *req)
 {
 	struct request *r = request_new(srv, req, "captcha");
+	const struct config *cfg = srv->cfg;
 	enum captcha_lang dflt, lang;
-	struct store_cmd cmd;
+	const char *secret = db_secret(srv->db);
 	char *l;
 
-	dflt = captcha_lang_parse(srv->cfg->captcha_lang, CAPTCHA_LANG_DE);
+	if (!db_up(srv->db) || secret == NULL) {
+		request_unavailable(r);
+		return;
+	}
+	dflt = captcha_lang_parse(cfg->captcha_lang, CAPTCHA_LANG_DE);
 	l = server_query_param(req, "lang");
 	lang = l ? captcha_lang_parse(l, dflt) : dflt;
 	free(l);
 	captcha_generate(&r->captcha, lang);
-	store_cmd_init(&cmd);
-	store_cmd_captcha_put(srv->store, &cmd, r->captcha.id,
-	    r->captcha.answer, clock_wall_ms(), srv->cfg->captcha_ttl);
-	if (db_command(srv->db, &cmd, -1, server_captcha_cb, r) != 0)
-		request_unavailable(r);
+	captcha_seal(&r->captcha, secret, clock_wall_ms());
+	metrics_count(srv->metrics, METRIC_CAPTCHA_ISSUED);
+	request_reply_printf(r, 200, "{\"id\":\"%s\",\"question\":\"%s\","
+	    "\"question_text\":\"%s\",\"expires_in\":%u}\n", r->captcha.id,
+	    r->captcha.question, r->captcha.question_text, cfg->captcha_ttl);
 }
 
 /* ---- GET /v1/comments?post= ---- */
@@ -1077,6 +1071,7 @@ server_store(struct request *r)
 	const struct config *cfg = srv->cfg;
 	struct store_submit sub;
 	struct store_cmd cmd;
+	const char *answer, *secret;
 
 	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
 	r->scored = 1;
@@ -1096,9 +1091,14 @@ server_store(struct request *r)
 	else
 		sub.status = STORE_PENDING;
 	sub.check_captcha = cfg->captcha_required && !r->vouched;
-	sub.captcha_answer = r->comment.field[CF_CAPTCHA_ANSWER] ?
-	    captcha_parse_answer(r->comment.field[CF_CAPTCHA_ANSWER]) : -1;
-	sub.min_solve_ms = cfg->captcha_min_solve * 1000;
+	answer = r->comment.field[CF_CAPTCHA_ANSWER];
+	secret = db_secret(srv->db);
+	/* No secret read yet: no id can be genuine. */
+	sub.captcha = secret == NULL ? CAPTCHA_UNKNOWN :
+	    captcha_open(r->comment.field[CF_CAPTCHA_ID], secret,
+	    answer ? captcha_parse_answer(answer) : -1, sub.now_ms,
+	    cfg->captcha_ttl, cfg->captcha_min_solve * 1000,
+	    &sub.captcha_expires_ms);
 	sub.request_id_ttl = cfg->request_id_ttl;
 	sub.duplicate_window = cfg->duplicate_window;
 	sub.approve_known_author = cfg->auto_approve == AUTO_APPROVE_KNOWN_AUTHOR;

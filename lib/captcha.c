@@ -12,6 +12,7 @@
 #include "captcha.h"
 #include "log.h"
 #include "random.h"
+#include "sha1.h"
 
 #define CAPTCHA_MAX	100
 #define CAPTCHA_WORDLEN	64
@@ -274,4 +275,84 @@ captcha_generate(struct captcha *c, enum captcha_lang lang)
 	captcha_number_words((int)b, lang, wb, sizeof wb);
 	snprintf(c->question_text, sizeof c->question_text, "%s %s %s", wa,
 	    lang == CAPTCHA_LANG_DE ? op_de[op] : op_en[op], wb);
+}
+
+/* 16 bytes from 32 lowercase hex digits; -1 if s is not that. */
+static int
+captcha_unhex(const char *s, unsigned char *out)
+{
+	size_t i;
+	int hi, lo;
+
+	if (!captcha_id_valid(s))
+		return -1;
+	for (i = 0; i < CAPTCHA_ID_LEN / 2; i++) {
+		hi = s[2 * i] <= '9' ? s[2 * i] - '0' : s[2 * i] - 'a' + 10;
+		lo = s[2 * i + 1] <= '9' ? s[2 * i + 1] - '0' : s[2 * i + 1] - 'a' + 10;
+		out[i] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* HMAC-SHA1(key, what raw[0..n)) */
+static void
+captcha_mac(const char *key, char what, const unsigned char *raw, size_t n,
+    unsigned char *out)
+{
+	unsigned char msg[16];
+
+	msg[0] = (unsigned char)what;
+	memcpy(msg + 1, raw, n);
+	sha1_hmac(key, strlen(key), msg, n + 1, out);
+}
+
+/* raw: nonce 0..3, issued 4..9, sealed answer 10, MAC 11..15. */
+void
+captcha_seal(struct captcha *c, const char *key, uint64_t now_ms)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[CAPTCHA_ID_LEN / 2], mac[SHA1_LEN];
+	size_t i;
+
+	random_bytes(raw, 4);
+	for (i = 0; i < 6; i++)
+		raw[4 + i] = (unsigned char)(now_ms >> (40 - 8 * i));
+	captcha_mac(key, 'a', raw, 10, mac);
+	raw[10] = (unsigned char)c->answer ^ mac[0];
+	captcha_mac(key, 'm', raw, 11, mac);
+	memcpy(raw + 11, mac, 5);
+	for (i = 0; i < sizeof raw; i++) {
+		c->id[2 * i] = hex[raw[i] >> 4];
+		c->id[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	c->id[CAPTCHA_ID_LEN] = '\0';
+}
+
+enum captcha_verdict
+captcha_open(const char *id, const char *key, int answer, uint64_t now_ms,
+    unsigned int ttl_s, unsigned int min_solve_ms, uint64_t *expires_ms)
+{
+	unsigned char raw[CAPTCHA_ID_LEN / 2], mac[SHA1_LEN], diff;
+	uint64_t issued = 0;
+	size_t i;
+
+	*expires_ms = 0;
+	if (captcha_unhex(id, raw) != 0)
+		return CAPTCHA_UNKNOWN;
+	captcha_mac(key, 'm', raw, 11, mac);
+	for (diff = 0, i = 0; i < 5; i++)
+		diff |= mac[i] ^ raw[11 + i];
+	if (diff != 0)
+		return CAPTCHA_UNKNOWN;
+	for (i = 0; i < 6; i++)
+		issued = issued << 8 | raw[4 + i];
+	*expires_ms = issued + (uint64_t)ttl_s * 1000;
+	if (now_ms >= *expires_ms)
+		return CAPTCHA_UNKNOWN;
+	captcha_mac(key, 'a', raw, 10, mac);
+	if (answer < 0 || (raw[10] ^ mac[0]) != answer)
+		return CAPTCHA_WRONG;
+	if (now_ms < issued + min_solve_ms)
+		return CAPTCHA_TOO_FAST;
+	return CAPTCHA_OK;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 enum captcha_lang { CAPTCHA_LANG_DE, CAPTCHA_LANG_EN };
 
@@ -37,5 +38,32 @@ int captcha_parse_answer(const char *s);
 
 /* True if s looks like an id captcha_generate made (32 lowercase hex). */
 bool captcha_id_valid(const char *s);
+
+/*
+ * A captcha's id carries the captcha itself, so that issuing one costs
+ * Redis nothing: 4 random bytes, the time it was issued (ms, 6 bytes),
+ * the answer sealed (1 byte, XOR a byte of HMAC-SHA1(key, "a" nonce
+ * issued)) and 5 bytes of HMAC-SHA1(key, "m" nonce issued sealed), in
+ * hex.  key is the site's secret (every heinzeld of a site shares it
+ * through Redis): without it an id neither gives its answer away nor can
+ * be made up.  That an id is answered only once is Redis's part: the
+ * submission marks it used (store.c).
+ */
+void captcha_seal(struct captcha *c, const char *key, uint64_t now_ms);
+
+enum captcha_verdict {
+	CAPTCHA_OK,
+	CAPTCHA_UNKNOWN,	/* not made with key, or expired */
+	CAPTCHA_WRONG,
+	CAPTCHA_TOO_FAST,	/* answered before min_solve_ms had passed */
+};
+
+/*
+ * Check answer (-1: no number) against id at now_ms.  *expires_ms is when
+ * the id stops being valid (issued + ttl_s), for the used marker.
+ */
+enum captcha_verdict captcha_open(const char *id, const char *key, int answer,
+    uint64_t now_ms, unsigned int ttl_s, unsigned int min_solve_ms,
+    uint64_t *expires_ms);
 
 #endif

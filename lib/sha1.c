@@ -86,12 +86,10 @@ sha1_update(struct sha1 *s, const void *data, size_t len)
 }
 
 void
-sha1_hex(struct sha1 *s, char *out)
+sha1_final(struct sha1 *s, unsigned char *out)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char pad[72];
 	uint64_t bits = s->len * 8;
-	unsigned int byte;
 	size_t n, i;
 
 	n = (s->used < 56 ? 56 : 120) - s->used;
@@ -100,10 +98,52 @@ sha1_hex(struct sha1 *s, char *out)
 	for (i = 0; i < 8; i++)
 		pad[n + i] = (unsigned char)(bits >> (56 - 8 * i));
 	sha1_update(s, pad, n + 8);
-	for (i = 0; i < 20; i++) {
-		byte = (s->h[i / 4] >> (24 - 8 * (i % 4))) & 0xff;
-		out[2 * i] = hex[byte >> 4];
-		out[2 * i + 1] = hex[byte & 0xf];
+	for (i = 0; i < SHA1_LEN; i++)
+		out[i] = (unsigned char)(s->h[i / 4] >> (24 - 8 * (i % 4)));
+}
+
+void
+sha1_hex(struct sha1 *s, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char d[SHA1_LEN];
+	size_t i;
+
+	sha1_final(s, d);
+	for (i = 0; i < SHA1_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0xf];
 	}
 	out[SHA1_HEX_LEN] = '\0';
+}
+
+void
+sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char *out)
+{
+	unsigned char k[64], pad[64], inner[SHA1_LEN];
+	struct sha1 s;
+	size_t i;
+
+	memset(k, 0, sizeof k);
+	if (keylen > sizeof k) {
+		sha1_init(&s);
+		sha1_update(&s, key, keylen);
+		sha1_final(&s, k);
+	} else
+		memcpy(k, key, keylen);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x36;
+	sha1_init(&s);
+	sha1_update(&s, pad, sizeof pad);
+	sha1_update(&s, data, len);
+	sha1_final(&s, inner);
+	for (i = 0; i < sizeof pad; i++)
+		pad[i] = k[i] ^ 0x5c;
+	sha1_init(&s);
+	sha1_update(&s, pad, sizeof pad);
+	sha1_update(&s, inner, sizeof inner);
+	sha1_final(&s, out);
+	explicit_bzero(k, sizeof k);
+	explicit_bzero(pad, sizeof pad);
 }

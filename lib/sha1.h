@@ -2,7 +2,8 @@
  * SHA-1 (FIPS 180-4), for key names only: the Redis scripts name an
  * e-mail address's index and a known author by the SHA1 of their
  * lowercase form (redis.sha1hex), and the store computes the same names
- * in C to pass them in KEYS.  Not for anything that needs a secure hash.
+ * in C to pass them in KEYS; and HMAC-SHA1 (RFC 2104), which is still a
+ * sound MAC, for the captcha ids (captcha.c).
  */
 #ifndef HEINZEL_SHA1_H
 #define HEINZEL_SHA1_H
@@ -23,5 +24,13 @@ void sha1_init(struct sha1 *s);
 void sha1_update(struct sha1 *s, const void *data, size_t len);
 /* The digest as 40 lowercase hex digits and a NUL: out holds SHA1_HEX_LEN + 1. */
 void sha1_hex(struct sha1 *s, char *out);
+/* The digest as SHA1_LEN bytes. */
+void sha1_final(struct sha1 *s, unsigned char *out);
+
+#define SHA1_LEN 20
+
+/* HMAC-SHA1 of data under key: out holds SHA1_LEN bytes. */
+void sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char *out);
 
 #endif

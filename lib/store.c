@@ -3,7 +3,8 @@
  * and heinzelctl share one implementation and Redis runs each atomically.
  *
  * Keys, all under "{PREFIX}:" (one Cluster slot per site):
- *	captcha:ID	string "ANSWER ISSUED_MS", expires after the captcha TTL
+ *	captcha:ID	string, marks a captcha id used until the id expires
+ *	secret		string, the site's random secret that seals captcha ids (captcha.c)
  *	comment:ID	hash of the comment's fields, status, score and hits
  *	queue:STATUS	sorted set of ids by created_at ms (pending, approved, spam, rejected)
  *	post:POST	sorted set of every comment id of a post
@@ -52,6 +53,11 @@
 
 static const char *const store_status_names[STORE__NSTATUS] = {
 	"pending", "approved", "spam", "rejected"
+};
+
+/* enum captcha_verdict as the submit script names it */
+static const char *const store_captcha_verdicts[] = {
+	"ok", "unknown", "wrong", "too_fast"
 };
 
 static const char *const store_action_names[] = {
@@ -485,17 +491,6 @@ store_cmd_to_eval(struct store_cmd *cmd, enum store_script s)
 	store_cmd_eval_source(cmd, store_scripts[s]);
 }
 
-void
-store_cmd_captcha_put(const struct store *st, struct store_cmd *cmd,
-    const char *id, int answer, uint64_t now_ms, unsigned int ttl)
-{
-	store_cmd_adds(cmd, "SET");
-	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, id);
-	store_cmd_addf(cmd, "%d %" PRIu64, answer, now_ms);
-	store_cmd_adds(cmd, "EX");
-	store_cmd_addf(cmd, "%u", ttl);
-}
-
 /* FNV-1a, continued from h; lower folds ASCII letters. */
 static uint64_t
 store_fnv(uint64_t h, const char *s, size_t len, bool lower)
@@ -681,10 +676,11 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	}
 	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
 
-	store_cmd_adds(cmd, sub->check_captcha ? "1" : "0");
-	store_cmd_addf(cmd, "%d", sub->captcha_answer);
+	store_cmd_adds(cmd, sub->check_captcha ?
+	    store_captcha_verdicts[sub->captcha] : "");
+	store_cmd_addf(cmd, "%" PRIu64, sub->captcha_expires_ms > sub->now_ms ?
+	    sub->captcha_expires_ms - sub->now_ms : 1);
 	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
-	store_cmd_addf(cmd, "%u", sub->min_solve_ms);
 	store_cmd_adds(cmd, sub->id);
 	store_cmd_adds(cmd, status);
 	store_cmd_adds(cmd, has_rid ? "1" : "0");

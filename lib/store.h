@@ -16,6 +16,8 @@
 
 #include <hiredis/hiredis.h>
 
+#include "captcha.h"
+
 struct comment;
 struct score;
 
@@ -160,12 +162,6 @@ void store_cmd_script_source(struct store_cmd *cmd, const char *sha,
 void store_cmd_eval_source(struct store_cmd *cmd, const char *source);
 void store_cmd_to_eval(struct store_cmd *cmd, enum store_script s);
 
-/* ---- captcha ---- */
-
-/* SET {P}:captcha:ID "ANSWER ISSUED_MS" EX ttl */
-void store_cmd_captcha_put(const struct store *st, struct store_cmd *cmd,
-    const char *id, int answer, uint64_t now_ms, unsigned int ttl);
-
 /* ---- submission ---- */
 
 struct store_submit {
@@ -174,10 +170,15 @@ struct store_submit {
 	const char *id;			/* fresh id for the comment */
 	enum store_status status;	/* pending, approved or spam */
 	bool hold;			/* score at or over hold_score */
+	/*
+	 * The captcha, checked by captcha_open: the script marks a genuine
+	 * id used ({P}:captcha:ID until captcha_expires_ms), right or
+	 * wrong, and refuses one used before.
+	 */
 	bool check_captcha;
-	int captcha_answer;		/* parsed answer, -1 if unparsable */
+	enum captcha_verdict captcha;
+	uint64_t captcha_expires_ms;
 	uint64_t now_ms;
-	unsigned int min_solve_ms;
 	unsigned int request_id_ttl;
 	unsigned int duplicate_window;
 	/*
@@ -207,7 +208,8 @@ struct store_submit {
 /*
  * One EVALSHA (sha may be NULL: plain EVAL) that, atomically: answers a
  * known request_id with its comment; counts the IP against its flood
- * limit; consumes the captcha (GETDEL) and checks answer and solve time;
+ * limit; marks the captcha used, refusing one used before, and refuses
+ * it as captcha_open judged it;
  * counts the e-mail address against its flood limit; refuses the same
  * text on the same post from the same e-mail address or IP;
  * stores the comment hash, its queue entry, the post index, the request_id

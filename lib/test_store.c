@@ -303,6 +303,7 @@ static void
 test_sha1(void **state)
 {
 	char hex[SHA1_HEX_LEN + 1], *big;
+	unsigned char mac[SHA1_LEN];
 	struct sha1 s;
 	size_t i;
 
@@ -322,6 +323,16 @@ test_sha1(void **state)
 		sha1_update(&s, big + i, i + 999 > 1000000 ? 1000000 - i : 999);
 	sha1_hex(&s, hex);
 	assert_string_equal(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
+	/* RFC 2202 cases 1 and 6 (a key longer than a block). */
+	memset(big, 0x0b, 20);
+	sha1_hmac(big, 20, "Hi There", 8, mac);
+	assert_memory_equal(mac, "\xb6\x17\x31\x86\x55\x05\x72\x64\xe2\x8b"
+	    "\xc0\xb6\xfb\x37\x8c\x8e\xf1\x46\xbe\x00", SHA1_LEN);
+	memset(big, 0xaa, 80);
+	sha1_hmac(big, 80, "Test Using Larger Than Block-Size Key - Hash Key "
+	    "First", 54, mac);
+	assert_memory_equal(mac, "\xaa\x4a\xe5\xe1\x52\x72\xd0\x0e\x95\x70"
+	    "\x56\x37\xce\x8a\x3b\x55\xed\x40\x21\x12", SHA1_LEN);
 	free(big);
 }
 

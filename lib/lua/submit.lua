@@ -1,13 +1,16 @@
 -- Submit.  KEYS: captcha request dup:email dup:ip comment queue:STATUS
 -- queue:approved post published stats known_authors flood:ip flood:email
 -- outbox email:SHA1 privacy:refused.
--- ARGV: check_captcha answer now_ms min_solve_ms id status has_request
--- request_ttl dup_window dup_ip_ttl known approve_known ip_limit
--- ip_window email_limit email_window, then the comment's field/value
--- pairs with "status" last.  dup_ip_ttl is 0 when the comment has no IP;
--- known is SHA1(lowercase e-mail LF lowercase name), empty without an
--- e-mail address, and email:SHA1 that address's index (store.c names
--- both, so that every key is in KEYS).
+-- ARGV: captcha captcha_ttl_ms now_ms id status has_request request_ttl
+-- dup_window dup_ip_ttl known approve_known ip_limit ip_window
+-- email_limit email_window, then the comment's field/value pairs with
+-- "status" last.  captcha is heinzeld's verdict on the captcha (ok,
+-- wrong, too_fast, unknown; empty: not asked for), captcha:ID the id's
+-- used marker, set for captcha_ttl_ms (until the id expires).
+-- dup_ip_ttl is 0 when the comment has no IP; known is SHA1(lowercase
+-- e-mail LF lowercase name), empty without an e-mail address, and
+-- email:SHA1 that address's index (store.c names both, so that every key
+-- is in KEYS).
 -- The request_id comes first so that a retried request whose captcha is
 -- already spent still gets its comment's id: the reply names the id and
 -- the caller reads its status (its key is only known here).  The IP is
@@ -22,6 +25,8 @@
 -- approved comment"): the lookup is here, not in heinzeld, so that it
 -- sees every approval made before it.  The outbox event is written here
 -- too: the comment and the promise to tell people about it are one step.
+-- A captcha id is answered once, right or wrong: the first answer marks
+-- it used; one not made by heinzel or expired ('unknown') marks nothing.
 --
 -- Cheap on purpose (this runs for every comment): a flood counter gets
 -- its expiry when it is created and is asked for its TTL only when over
@@ -29,8 +34,8 @@
 -- each; every write is one command, since each is replicated and
 -- appended to the AOF on its own.
 
-local now, id = tonumber(ARGV[3]), ARGV[5]
-if ARGV[7] == '1' then
+local now, id = tonumber(ARGV[3]), ARGV[4]
+if ARGV[6] == '1' then
   local prev = redis.call('GET', KEYS[2])
   if prev then return {'existing', prev} end
 end
@@ -54,40 +59,37 @@ local function count(key, window)
   return n
 end
 
-if ARGV[13] ~= '0' then
-  local limited = over(KEYS[12], count(KEYS[12], ARGV[14]), ARGV[13],
-    ARGV[14], 'ip')
+if ARGV[12] ~= '0' then
+  local limited = over(KEYS[12], count(KEYS[12], ARGV[13]), ARGV[12],
+    ARGV[13], 'ip')
   if limited then return limited end
 end
 local emails = 0
-if ARGV[15] ~= '0' then
+if ARGV[14] ~= '0' then
   emails = tonumber(redis.call('GET', KEYS[13]) or '0')
-  local limited = over(KEYS[13], emails + 1, ARGV[15], ARGV[16], 'email')
+  local limited = over(KEYS[13], emails + 1, ARGV[14], ARGV[15], 'email')
   if limited then return limited end
 end
-if ARGV[1] == '1' then
-  local v = redis.call('GETDEL', KEYS[1])
-  local why = nil
-  if not v then why = 'unknown' else
-    local ans, issued = string.match(v, '^(%d+) (%d+)$')
-    if not ans then why = 'unknown'
-    elseif tonumber(ans) ~= tonumber(ARGV[2]) then why = 'wrong'
-    elseif now - tonumber(issued) < tonumber(ARGV[4]) then why = 'too_fast' end
+if ARGV[1] ~= '' then
+  local why = ARGV[1]
+  if why ~= 'unknown' and
+      not redis.call('SET', KEYS[1], '1', 'NX', 'PX', ARGV[2]) then
+    why = 'unknown'
   end
-  if why then
+  if why ~= 'ok' then
     redis.call('HINCRBY', KEYS[10], 'captcha_' .. why, 1)
     return {'captcha', why}
   end
 end
-if ARGV[15] ~= '0' then
+if ARGV[14] ~= '0' then
   -- Counted now that the captcha passed; over() above saw this count.
-  if emails == 0 then redis.call('SET', KEYS[13], '1', 'EX', ARGV[16])
+  if emails == 0 then redis.call('SET', KEYS[13], '1', 'EX', ARGV[15])
   else redis.call('INCR', KEYS[13]) end
 end
-if ARGV[9] ~= '0' then
-  local d = redis.call('SET', KEYS[3], id, 'NX', 'GET', 'EX', ARGV[9])
-  if not d and ARGV[10] ~= '0' then
-    d = redis.call('SET', KEYS[4], id, 'NX', 'GET', 'EX', ARGV[10])
+if ARGV[8] ~= '0' then
+  local d = redis.call('SET', KEYS[3], id, 'NX', 'GET', 'EX', ARGV[8])
+  if not d and ARGV[9] ~= '0' then
+    d = redis.call('SET', KEYS[4], id, 'NX', 'GET', 'EX', ARGV[9])
     if d then redis.call('DEL', KEYS[3]) end
   end
   if d then
@@ -96,19 +98,19 @@ if ARGV[9] ~= '0' then
   end
 end
 
-local status, queue, known = ARGV[6], KEYS[6], ARGV[11]
+local status, queue, known = ARGV[5], KEYS[6], ARGV[10]
 local n = #ARGV
 if status == 'approved' then
   ARGV[n + 1], ARGV[n + 2] = 'moderated_by', 'auto_approve'
   ARGV[n + 3], ARGV[n + 4] = 'moderated_at', ARGV[3]
-elseif ARGV[12] == '1' and known ~= '' and
+elseif ARGV[11] == '1' and known ~= '' and
     redis.call('SISMEMBER', KEYS[11], known) == 1 then
   status, queue = 'approved', KEYS[7]
   ARGV[n] = status
   ARGV[n + 1], ARGV[n + 2] = 'moderated_by', 'auto_approve known_author'
   ARGV[n + 3], ARGV[n + 4] = 'moderated_at', ARGV[3]
 end
-redis.call('HSET', KEYS[5], unpack(ARGV, 17))
+redis.call('HSET', KEYS[5], unpack(ARGV, 16))
 redis.call('ZADD', queue, now, id)
 redis.call('ZADD', KEYS[8], now, id)
 if status == 'approved' then
@@ -121,7 +123,7 @@ elseif known ~= '' then
   redis.call('SADD', KEYS[15], 'c:' .. id)
 end
 if status == 'spam' then redis.call('ZADD', KEYS[16], now, id) end
-if ARGV[7] == '1' then redis.call('SET', KEYS[2], id, 'EX', ARGV[8]) end
+if ARGV[6] == '1' then redis.call('SET', KEYS[2], id, 'EX', ARGV[7]) end
 redis.call('HINCRBY', KEYS[10], 'submitted_' .. status, 1)
 if status ~= 'spam' then
   redis.call('XADD', KEYS[14], '*', 'event', status, 'id', id)

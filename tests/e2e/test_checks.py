@@ -43,12 +43,13 @@ def test_flood_per_email_across_two_daemons(heinzeld, rdb):
         assert_error(r, 429, "rate_limited")
         retry = int(r.header("Retry-After"))
         assert 1 <= retry <= 60, retry
-    # A refused submission spends no captcha.
+    # A refused submission spends no captcha: it is not marked used, and
+    # another address is still welcome with it.
     c = a.captcha()
     assert_error(a.submit(c, email="flood@example.org"), 429, "rate_limited")
+    assert rdb.client.exists("%s:captcha:%s" % (TAG, c["id"])) == 0
+    assert a.submit(c, email="other@example.org").status == 202
     assert rdb.client.exists("%s:captcha:%s" % (TAG, c["id"])) == 1
-    # Another address is still welcome.
-    assert a.submit(email="other@example.org").status == 202
     m = a.get("/metrics").text
     assert 'heinzel_submissions_total{outcome="rate_limited"} 2' in m, m
     assert 'heinzel_rule_hits_total{rule="FLOOD_EMAIL"} 2' in m

@@ -5,6 +5,8 @@ public listing, error answers, a Redis outage, startup checks.
 """
 
 import datetime
+import hashlib
+import hmac
 import json
 import os
 import signal
@@ -105,7 +107,20 @@ def test_garbage_request_does_not_hurt(daemon):
 
 # ---- captcha ----
 
-def test_captcha_german_by_default_and_kept_in_redis(daemon, rdb):
+def captcha_mac(secret, what, raw):
+    return hmac.new(secret.encode(), what + raw, hashlib.sha1).digest()
+
+
+def seal(secret, answer, issued_ms):
+    """A captcha id as heinzeld makes one (lib/captcha.h)."""
+    raw = os.urandom(4) + issued_ms.to_bytes(6, "big")
+    raw += bytes([answer ^ captcha_mac(secret, b"a", raw)[0]])
+    return (raw + captcha_mac(secret, b"m", raw)[:5]).hex()
+
+
+def test_captcha_german_by_default_and_sealed(heinzeld, rdb):
+    # A daemon of its own: it read the secret after this test's flush.
+    daemon = heinzeld(shared=False)
     t0 = now_ms()
     r = daemon.get("/v1/captcha")
     t1 = now_ms()
@@ -117,14 +132,16 @@ def test_captcha_german_by_default_and_kept_in_redis(daemon, rdb):
     assert c["question_text"] in question_texts(c["question"], "de"), c
     assert c["expires_in"] == 600, c
 
+    # Nothing kept in Redis: the id seals answer and time under the
+    # site's secret.
+    assert rdb.client.exists(key("captcha", c["id"])) == 0
+    secret = rdb.client.get(key("secret"))
+    assert secret and len(secret) == 64, secret
+    raw = bytes.fromhex(c["id"])
+    assert captcha_mac(secret, b"m", raw[:11])[:5] == raw[11:]
     answer = solve(c["question"])[3]
-    val = rdb.client.get(key("captcha", c["id"]))
-    assert val is not None, "no %s" % key("captcha", c["id"])
-    ans, issued = val.split(" ")
-    assert int(ans) == answer, (val, c)
-    assert t0 - 5 <= int(issued) <= t1 + 5, (val, t0, t1)
-    ttl = rdb.client.ttl(key("captcha", c["id"]))
-    assert 590 <= ttl <= 600, ttl
+    assert raw[10] ^ captcha_mac(secret, b"a", raw[:10])[0] == answer
+    assert t0 - 5 <= int.from_bytes(raw[4:10], "big") <= t1 + 5
 
 
 def test_captcha_english(daemon):
@@ -182,8 +199,10 @@ def test_submit_stores_pending_comment(daemon, rdb):
     assert rdb.client.zscore(key("post", "hello-world"), cid) is not None
     assert rdb.client.zcard(key("published", "hello-world")) == 0
     assert rdb.client.get(key("request", "req-full-1-0123456789")) == cid
-    assert rdb.client.exists(key("captcha", c["id"])) == 0, \
-        "the captcha was not consumed"
+    # The captcha is marked used until it would have expired.
+    assert rdb.client.exists(key("captcha", c["id"])) == 1, \
+        "the captcha was not marked used"
+    assert 590000 <= rdb.client.pttl(key("captcha", c["id"])) <= 600000
 
     stats = rdb.client.hgetall(key("stats"))
     assert stats, "no %s counters after a submission" % key("stats")
@@ -308,12 +327,19 @@ def test_captcha_used_once_even_after_right_answer(daemon, rdb):
     assert rdb.client.zcard(key("queue:pending")) == 1
 
 
-def test_expired_captcha(daemon, rdb):
-    c = daemon.captcha()
-    assert rdb.client.pexpire(key("captcha", c["id"]), 1)
-    time.sleep(0.05)
-    assert_error(daemon.submit(c), 403, "captcha")
+def test_expired_captcha(heinzeld, rdb):
+    daemon = heinzeld(shared=False)
+    secret = rdb.client.get(key("secret"))
+    # Sealed with the site's secret: good while young, unknown once expired.
+    c = {"id": seal(secret, 7, now_ms() - 601000), "answer": 7}
+    assert_error(daemon.submit(c), 403, "captcha", "captcha_id")
+    assert rdb.client.exists(key("captcha", c["id"])) == 0
     assert rdb.client.zcard(key("queue:pending")) == 0
+    accepted(daemon.submit({"id": seal(secret, 7, now_ms() - 599000),
+        "answer": 7}))
+    # One the secret did not seal is unknown, however well formed.
+    c = {"id": seal("another site", 7, now_ms() - 5000), "answer": 7}
+    assert_error(daemon.submit(c), 403, "captcha", "captcha_id")
 
 
 def test_too_fast_answer_counts_as_bot(heinzeld, rdb):

@@ -103,11 +103,11 @@ def test_failed_captchas_do_not_lock_out_an_address(heinzeld, rdb):
     r = d.submit(email=victim, ip="198.51.100.7")
     assert r.status == 202, r
     # Submissions that passed the captcha still count: the third is refused,
-    # before its captcha is spent.
+    # before its captcha is spent (it is not marked used).
     assert d.submit(email=victim).status == 202
     c = d.captcha()
     assert_error(d.submit(c, email=victim), 429, "rate_limited")
-    assert rdb.client.exists(key("captcha", c["id"])) == 1
+    assert rdb.client.exists(key("captcha", c["id"])) == 0
 
 
 # ---- finding 4: known_author ----

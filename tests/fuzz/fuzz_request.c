@@ -143,6 +143,7 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	enum verdict v;
 	char id[STORE_ID_LEN + 1];
 	char *hits;
+	int answer;
 
 	score_init(&s);
 	tokenize_init(&tok);
@@ -169,9 +170,12 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	sub.status = v == VERDICT_SPAM ? STORE_SPAM : (mode & 0x40) ?
 	    STORE_APPROVED : STORE_PENDING;
 	sub.check_captcha = fuzz_cfg->captcha_required;
-	sub.captcha_answer = c->field[CF_CAPTCHA_ANSWER] != NULL ?
+	answer = c->field[CF_CAPTCHA_ANSWER] != NULL ?
 	    captcha_parse_answer(c->field[CF_CAPTCHA_ANSWER]) : -1;
-	FUZZ_CHECK(sub.captcha_answer >= -1 && sub.captcha_answer <= 100);
+	FUZZ_CHECK(answer >= -1 && answer <= 100);
+	sub.captcha = captcha_open(c->field[CF_CAPTCHA_ID], "fuzz", answer,
+	    sub.now_ms, 600, 2000, &sub.captcha_expires_ms);
+	FUZZ_CHECK(sub.captcha == CAPTCHA_UNKNOWN || sub.captcha_expires_ms > 0);
 	sub.request_id_ttl = 86400;
 	sub.duplicate_window = (mode & 0x80) ? 0 : 86400;
 	sub.approve_known_author = (mode & 0x10) != 0;
