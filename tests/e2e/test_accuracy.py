@@ -278,13 +278,19 @@ def as_typed(s):
 def test_daemon_scores_as_the_harness(heinzeld, rdb, tmp_path):
     """From outside: heinzelctl learn on the other files, each held-out
     comment POSTed to heinzeld, its stored score read back.  The counts at
-    hold and reject are the harness' with Bayes, file by file."""
+    hold and reject are the harness' with Bayes, and so is each score."""
     files = sorted(Path(CORPUS).glob("*.csv")) if os.path.isdir(CORPUS) else []
     if len(files) < 2:
         pytest.skip("no corpus in %s" % CORPUS)
     n = 120
-    rep = run_json("--rules", RULES, "--slice", str(n), "--bayes-min", "20",
-                   *map(str, files))
+    args = ["--rules", RULES, "--slice", str(n), "--bayes-min", "20"]
+    rep = run_json(*args, *map(str, files))
+    rc, out, err = run("--dump", *args, *map(str, files))
+    assert rc == 0, err
+    totals = {}                     # file: each comment's total with Bayes
+    for line in out.splitlines():
+        cols = line.split("\t")
+        totals.setdefault(cols[0], []).append(float(cols[4]))
     rows = {}
     for f in files:
         with open(f, newline="", encoding="utf-8") as fh:
@@ -304,16 +310,19 @@ def test_daemon_scores_as_the_harness(heinzeld, rdb, tmp_path):
         r = ctl(d, "learn", *[tmp_path / o.name for o in files if o != f])
         assert r.rc == 0, r
         got = {"hold": [0, 0], "reject": [0, 0]}     # [tp, fp]
+        scores = []
         for author, body, spam in rows[f]:
             r = d.post_json("/v1/comments", {"post": f.stem, "author": author,
                 "email": "leser@example.org", "body": body})
             assert r.status in (202, 403), r
             score = float(rdb.client.hget("%s:comment:%s" % (TAG, r.data["id"]),
                                           "score"))
+            scores.append(score)
             for at, thr in (("hold", 3), ("reject", 6)):
                 if score >= thr:
                     got[at][0 if spam else 1] += 1
         assert want["file"] == f.name
+        assert scores == pytest.approx(totals[f.name]), f.name
         for at in ("hold", "reject"):
             assert got[at] == [want["bayes"][at]["tp"], want["bayes"][at]["fp"]], \
                 (f.name, at, got, want["bayes"])
