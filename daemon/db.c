@@ -622,6 +622,9 @@ db_new(struct event_base *base, const struct store_addr *addr,
 		for (i = 0; addr->sentinels[i] != NULL; i++)
 			db->addr.sentinels[i] = xstrdup(addr->sentinels[i]);
 		db->addr.master_name = xstrdup(addr->master_name);
+		db->addr.sentinel_password_file =
+		    addr->sentinel_password_file != NULL ?
+		    xstrdup(addr->sentinel_password_file) : NULL;
 	}
 	db->addr.port = addr->port;
 	db->addr.db = addr->db;
@@ -639,8 +642,7 @@ db_new(struct event_base *base, const struct store_addr *addr,
 	db_connect(db);
 	db->stats.reconnects = 0;
 	if (addr->sentinels != NULL)
-		db->watch = switchwatch_new(base, db->addr.sentinels,
-		    db->addr.master_name, db_follow, db);
+		db->watch = switchwatch_new(base, &db->addr, db_follow, db);
 	return db;
 }
 

@@ -18,37 +18,45 @@
 
 #include "log.h"
 #include "sentinel.h"
+#include "store.h"
 #include "switchwatch.h"
 #include "xmalloc.h"
 
 #define SWITCHWATCH_RETRY_MS 500	/* before the next Sentinel */
+#define SWITCHWATCH_ROUND_MS 5000	/* after all of them failed */
 
 struct switchwatch {
 	struct event_base *base;
-	char **sentinels;
+	const struct store_addr *addr;	/* sentinels, master_name, password */
 	size_t nsentinels, next;
-	char *master_name;
 	switchwatch_cb *cb;
 	void *arg;
 	redisAsyncContext *ac;
 	struct event *retry;
 	const char *current;		/* the Sentinel subscribed to */
-	int logged_down;		/* "none to subscribe to" said */
+	int subscribed;
+	int logged_down;		/* failures said once, until subscribed */
 };
 
 static void switchwatch_connect(struct switchwatch *w);
 
+/*
+ * The next Sentinel soon (at once after a lost subscription), or all of
+ * them again after a pause when a whole round failed.
+ */
 static void
 switchwatch_later(struct switchwatch *w)
 {
-	struct timeval tv = { SWITCHWATCH_RETRY_MS / 1000,
-	    (SWITCHWATCH_RETRY_MS % 1000) * 1000 };
+	unsigned int ms = w->subscribed ? 0 : w->next == 0 ?
+	    SWITCHWATCH_ROUND_MS : SWITCHWATCH_RETRY_MS;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	/* Said once per round of failures, not every half second. */
+	w->subscribed = 0;
+	/* Said once until a subscription works again, not every round. */
 	if (w->next == 0 && !w->logged_down) {
-		log_warnx("redis: no Sentinel to subscribe to +switch-master "
-		    "(%s), retrying; failovers are noticed by a lost connection "
-		    "meanwhile", w->current != NULL ? w->current : "none");
+		log_warnx("redis: no Sentinel to subscribe to +switch-master, "
+		    "retrying every %us; failovers are noticed by a lost "
+		    "connection meanwhile", SWITCHWATCH_ROUND_MS / 1000);
 		w->logged_down = 1;
 	}
 	evtimer_add(w->retry, &tv);
@@ -75,6 +83,7 @@ switchwatch_message(redisAsyncContext *ac, void *r, void *privdata)
 		if (text->type == REDIS_REPLY_INTEGER && text->integer == 2) {
 			log_info("redis: subscribed to +switch-master at "
 			    "Sentinel %s", w->current);
+			w->subscribed = 1;
 			w->logged_down = 0;
 		}
 		return;
@@ -93,12 +102,44 @@ switchwatch_message(redisAsyncContext *ac, void *r, void *privdata)
 		    chan->str, text->str);
 		return;
 	}
-	if (strcmp(name, w->master_name) != 0)
+	if (strcmp(name, w->addr->master_name) != 0)
 		return;
 	log_info("redis: Sentinel %s announces %s:%d the master of %s (was "
 	    "%s:%d, %s)", w->current, newip, newport, name, oldip, oldport,
 	    chan->str);
 	w->cb(newip, newport, w->arg);
+}
+
+static int
+switchwatch_subscribe(redisAsyncContext *ac)
+{
+	return redisAsyncCommand(ac, switchwatch_message, NULL,
+	    "SUBSCRIBE +switch-master +promoted-slave");
+}
+
+/* AUTH answered: subscribe, or say why not and try the next Sentinel. */
+static void
+switchwatch_authed(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct switchwatch *w = ac->data;
+	redisReply *reply = r;
+
+	(void)privdata;
+	if (w == NULL || reply == NULL)
+		return;
+	if (reply->type == REDIS_REPLY_ERROR) {
+		if (w->logged_down)
+			log_debug("redis: Sentinel %s refused the login: %s",
+			    w->current, reply->str);
+		else
+			log_warnx("redis: Sentinel %s refused the login: %s "
+			    "(check [redis] sentinel_password_file)",
+			    w->current, reply->str);
+		redisAsyncDisconnect(ac);
+		return;
+	}
+	if (switchwatch_subscribe(ac) != REDIS_OK)
+		redisAsyncDisconnect(ac);
 }
 
 static void
@@ -123,8 +164,9 @@ switchwatch_disconnected(const redisAsyncContext *ac, int status)
 	(void)status;
 	if (w == NULL)
 		return;
-	log_warnx("redis: subscription at Sentinel %s lost: %s", w->current,
-	    ac->errstr[0] ? ac->errstr : "disconnected");
+	if (w->subscribed)
+		log_warnx("redis: subscription at Sentinel %s lost: %s",
+		    w->current, ac->errstr[0] ? ac->errstr : "disconnected");
 	w->ac = NULL;
 	switchwatch_later(w);
 }
@@ -133,12 +175,21 @@ static void
 switchwatch_connect(struct switchwatch *w)
 {
 	redisAsyncContext *ac;
-	char *host;
-	int port;
+	struct store_cmd auth;
+	char *host, *cause;
+	int port, rc;
 
-	w->current = w->sentinels[w->next];
+	w->current = w->addr->sentinels[w->next];
 	w->next = (w->next + 1) % w->nsentinels;
+	if (store_addr_sentinel_auth(w->addr, &auth, &cause) != 0) {
+		if (!w->logged_down)
+			log_warnx("redis: %s", cause);
+		free(cause);
+		switchwatch_later(w);
+		return;
+	}
 	if (sentinel_parse(w->current, &host, &port) != 0) {
+		store_cmd_free(&auth);
 		switchwatch_later(w);	/* config.c checked: not reached */
 		return;
 	}
@@ -149,6 +200,7 @@ switchwatch_connect(struct switchwatch *w)
 	if (ac->err) {
 		log_debug("redis: Sentinel %s: %s", w->current, ac->errstr);
 		redisAsyncFree(ac);
+		store_cmd_free(&auth);
 		switchwatch_later(w);
 		return;
 	}
@@ -157,8 +209,15 @@ switchwatch_connect(struct switchwatch *w)
 	redisLibeventAttach(ac, w->base);
 	redisAsyncSetConnectCallback(ac, switchwatch_connected);
 	redisAsyncSetDisconnectCallback(ac, switchwatch_disconnected);
-	if (redisAsyncCommand(ac, switchwatch_message, NULL,
-	    "SUBSCRIBE +switch-master +promoted-slave") != REDIS_OK) {
+	/* SUBSCRIBE only after a good AUTH: hiredis would mistake an error
+	   for it in subscribed mode. */
+	if (auth.argc > 0)
+		rc = redisAsyncCommandArgv(ac, switchwatch_authed, NULL,
+		    auth.argc, auth.argv, auth.argvlen);
+	else
+		rc = switchwatch_subscribe(ac);
+	store_cmd_free(&auth);
+	if (rc != REDIS_OK) {
 		ac->data = NULL;
 		w->ac = NULL;
 		redisAsyncFree(ac);
@@ -175,20 +234,15 @@ switchwatch_retry_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 struct switchwatch *
-switchwatch_new(struct event_base *base, char *const *sentinels,
-    const char *master_name, switchwatch_cb *cb, void *arg)
+switchwatch_new(struct event_base *base, const struct store_addr *a,
+    switchwatch_cb *cb, void *arg)
 {
 	struct switchwatch *w = xcalloc(1, sizeof *w);
-	size_t i;
 
 	w->base = base;
-	for (i = 0; sentinels[i] != NULL; i++)
-		;
-	w->nsentinels = i;
-	w->sentinels = xcalloc(i + 1, sizeof *w->sentinels);
-	for (i = 0; i < w->nsentinels; i++)
-		w->sentinels[i] = xstrdup(sentinels[i]);
-	w->master_name = xstrdup(master_name);
+	w->addr = a;
+	while (a->sentinels[w->nsentinels] != NULL)
+		w->nsentinels++;
 	w->cb = cb;
 	w->arg = arg;
 	if ((w->retry = evtimer_new(base, switchwatch_retry_cb, w)) == NULL)
@@ -200,16 +254,10 @@ switchwatch_new(struct event_base *base, char *const *sentinels,
 void
 switchwatch_free(struct switchwatch *w)
 {
-	size_t i;
-
 	if (w->ac != NULL) {
 		w->ac->data = NULL;	/* the callbacks must not touch w */
 		redisAsyncFree(w->ac);
 	}
 	event_free(w->retry);
-	for (i = 0; i < w->nsentinels; i++)
-		free(w->sentinels[i]);
-	free(w->sentinels);
-	free(w->master_name);
 	free(w);
 }

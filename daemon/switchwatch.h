@@ -13,15 +13,18 @@
 
 #include <event2/event.h>
 
+struct store_addr;
 struct switchwatch;
 
 /* host and port: the new master of the watched name. */
 typedef void switchwatch_cb(const char *host, int port, void *arg);
 
-/* sentinels: NULL-terminated "HOST:PORT" list (copied). */
+/*
+ * Watch a's Sentinels for a->master_name (a must outlive the watch; its
+ * sentinel_password_file is read at each connect).
+ */
 struct switchwatch *switchwatch_new(struct event_base *base,
-    char *const *sentinels, const char *master_name, switchwatch_cb *cb,
-    void *arg);
+    const struct store_addr *a, switchwatch_cb *cb, void *arg);
 void switchwatch_free(struct switchwatch *w);
 
 #endif

@@ -37,6 +37,7 @@ struct config {
 	char *redis_password_file;	/* "" = no password, or the address's */
 	char **redis_sentinels;		/* HOST:PORT of each; empty = none */
 	char *redis_master_name;	/* the master they watch */
+	char *redis_sentinel_password_file; /* "" = Sentinels want none */
 	unsigned int redis_min_replicas;	/* WAIT for them before a 202 */
 	char *redis_prefix;		/* heinzel */
 	unsigned int redis_timeout_ms;	/* 2000: command timeout */

@@ -1,6 +1,6 @@
 /*
- * Redis Sentinel lookups (see sentinel.h).  Sentinels are asked without a
- * password: they listen on addresses only heinzel and Redis reach.
+ * Redis Sentinel lookups (see sentinel.h).  Sentinels that want a password
+ * (requirepass) get AUTH with [redis] sentinel_password_file's first.
  */
 #include <sys/time.h>
 
@@ -56,10 +56,40 @@ sentinel_note(struct strbuf *why, const char *sentinel, const char *msg)
 	strbuf_adds(why, msg);
 }
 
+/*
+ * The login auth (none when auth->argc is 0) on c; -1 with why appended
+ * when it is refused.
+ */
+static int
+sentinel_login(redisContext *c, const char *sentinel,
+    const struct store_cmd *auth, struct strbuf *why)
+{
+	redisReply *r;
+	int rc = 0;
+
+	if (auth->argc == 0)
+		return 0;
+	r = redisCommandArgv(c, auth->argc, auth->argv, auth->argvlen);
+	if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+		sentinel_note(why, sentinel, r == NULL ? (c->errstr[0] ?
+		    c->errstr : "no answer") : "refused the login");
+		if (r != NULL) {
+			strbuf_adds(why, " (");
+			strbuf_adds(why, r->str);
+			strbuf_adds(why, "; check [redis] sentinel_password_file)");
+		}
+		rc = -1;
+	}
+	if (r != NULL)
+		freeReplyObject(r);
+	return rc;
+}
+
 /* Ask one Sentinel; 0 with *host and *port, or -1 with why appended. */
 static int
-sentinel_ask(const char *sentinel, const char *name, struct timeval tv,
-    char **host, int *port, struct strbuf *why)
+sentinel_ask(const char *sentinel, const char *name,
+    const struct store_cmd *auth, struct timeval tv, char **host, int *port,
+    struct strbuf *why)
 {
 	redisContext *c;
 	redisReply *r = NULL;
@@ -75,6 +105,8 @@ sentinel_ask(const char *sentinel, const char *name, struct timeval tv,
 		goto out;
 	}
 	redisSetTimeout(c, tv);
+	if (sentinel_login(c, sentinel, auth, why) != 0)
+		goto out;
 	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", name);
 	if (r == NULL)
 		sentinel_note(why, sentinel, c->errstr[0] ? c->errstr :
@@ -104,20 +136,24 @@ sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
 {
 	struct timeval tv;
 	struct strbuf why = STRBUF_INIT;
+	struct store_cmd auth;
 	char *host, *text;
 	int i, port, changed;
 
 	if (a->sentinels == NULL || a->sentinels[0] == NULL)
 		return 0;
+	if (store_addr_sentinel_auth(a, &auth, cause) != 0)
+		return -1;
 	/* A dead Sentinel must not hold the others up for long. */
 	if (timeout_ms > 1000)
 		timeout_ms = 1000;
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	for (i = 0; a->sentinels[i] != NULL; i++) {
-		if (sentinel_ask(a->sentinels[i], a->master_name, tv, &host,
-		    &port, &why) != 0)
+		if (sentinel_ask(a->sentinels[i], a->master_name, &auth, tv,
+		    &host, &port, &why) != 0)
 			continue;
+		store_cmd_free(&auth);
 		changed = a->host == NULL || strcmp(a->host, host) != 0 ||
 		    a->port != port;
 		free(a->host);
@@ -128,6 +164,7 @@ sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
 		free(strbuf_finish(&why, NULL));
 		return changed;
 	}
+	store_cmd_free(&auth);
 	text = strbuf_finish(&why, NULL);
 	xasprintf(cause, "no Sentinel named the master %s%s", a->master_name,
 	    text);

@@ -202,6 +202,7 @@ store_addr_free(struct store_addr *a)
 		free(a->sentinels[i]);
 	free(a->sentinels);
 	free(a->master_name);
+	free(a->sentinel_password_file);
 	memset(a, 0, sizeof *a);
 }
 
@@ -226,6 +227,9 @@ store_addr_config(struct store_addr *a, const struct config *cfg,
 		for (i = 0; cfg->redis_sentinels[i] != NULL; i++)
 			a->sentinels[i] = xstrdup(cfg->redis_sentinels[i]);
 		a->master_name = xstrdup(cfg->redis_master_name);
+		if (cfg->redis_sentinel_password_file[0] != '\0')
+			a->sentinel_password_file =
+			    xstrdup(cfg->redis_sentinel_password_file);
 	}
 	if (user != NULL && user[0] != '\0') {
 		if (a->user != NULL && strcmp(a->user, user) != 0) {
@@ -257,14 +261,42 @@ bad:
 
 #define STORE_PASSWORD_MAX 4096
 
-int
-store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
-    char **cause)
+/* AUTH [user] with the first line of path ([redis] key) appended to cmd. */
+static int
+store_auth_file(const char *key, const char *path, const char *user,
+    struct store_cmd *cmd, char **cause)
 {
 	char buf[STORE_PASSWORD_MAX + 2];
 	size_t len;
 	FILE *fp;
 
+	if ((fp = fopen(path, "r")) == NULL) {
+		xasprintf(cause, "[redis] %s %s: %s", key, path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof buf, fp) == NULL)
+		buf[0] = '\0';
+	fclose(fp);
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || len > STORE_PASSWORD_MAX) {
+		xasprintf(cause, "[redis] %s %s: expected the password on the "
+		    "first line, 1 to %d bytes", key, path, STORE_PASSWORD_MAX);
+		explicit_bzero(buf, sizeof buf);
+		return -1;
+	}
+	store_cmd_adds(cmd, "AUTH");
+	if (user != NULL)
+		store_cmd_adds(cmd, user);
+	store_cmd_add(cmd, buf, len);
+	explicit_bzero(buf, sizeof buf);
+	return 0;
+}
+
+int
+store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
+    char **cause)
+{
 	store_cmd_init(cmd);
 	if (a->password_file == NULL) {
 		if (a->password == NULL)
@@ -275,28 +307,19 @@ store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
 		store_cmd_adds(cmd, a->password);
 		return 0;
 	}
-	if ((fp = fopen(a->password_file, "r")) == NULL) {
-		xasprintf(cause, "[redis] password_file %s: %s",
-		    a->password_file, strerror(errno));
-		return -1;
-	}
-	if (fgets(buf, sizeof buf, fp) == NULL)
-		buf[0] = '\0';
-	fclose(fp);
-	len = strcspn(buf, "\r\n");
-	if (len == 0 || len > STORE_PASSWORD_MAX) {
-		xasprintf(cause, "[redis] password_file %s: expected the "
-		    "password on the first line, 1 to %d bytes",
-		    a->password_file, STORE_PASSWORD_MAX);
-		explicit_bzero(buf, sizeof buf);
-		return -1;
-	}
-	store_cmd_adds(cmd, "AUTH");
-	if (a->user != NULL)
-		store_cmd_adds(cmd, a->user);
-	store_cmd_add(cmd, buf, len);
-	explicit_bzero(buf, sizeof buf);
-	return 0;
+	return store_auth_file("password_file", a->password_file, a->user,
+	    cmd, cause);
+}
+
+int
+store_addr_sentinel_auth(const struct store_addr *a, struct store_cmd *cmd,
+    char **cause)
+{
+	store_cmd_init(cmd);
+	if (a->sentinel_password_file == NULL)
+		return 0;
+	return store_auth_file("sentinel_password_file",
+	    a->sentinel_password_file, NULL, cmd, cause);
 }
 
 void

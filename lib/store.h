@@ -42,6 +42,7 @@ struct store_addr {
 	char *password_file;	/* read at each connect, or NULL */
 	char **sentinels;	/* "HOST:PORT", NULL-terminated, or NULL */
 	char *master_name;	/* the master the Sentinels watch */
+	char *sentinel_password_file;	/* read at each connect, or NULL */
 };
 
 struct store {
@@ -99,6 +100,9 @@ int store_addr_config(struct store_addr *a, const struct config *cfg,
  */
 int store_addr_auth(const struct store_addr *a, struct store_cmd *cmd,
     char **cause);
+/* The same for the Sentinels: AUTH with sentinel_password_file's password. */
+int store_addr_sentinel_auth(const struct store_addr *a,
+    struct store_cmd *cmd, char **cause);
 void store_addr_free(struct store_addr *a);
 /* The address for messages, never with the password.  Caller frees. */
 char *store_addr_name(const struct store_addr *a);

@@ -42,6 +42,9 @@ class Cluster:
         self.dir = tempfile.mkdtemp(prefix="heinzel-sentinel-")
         self.procs = {}
         self.ports = {}
+        # The Sentinels want a password (requirepass; they use it among
+        # themselves too).
+        self.sentinel_password = "sp-" + os.urandom(6).hex()
 
     def _run(self, name, args):
         logf = open(os.path.join(self.dir, name + ".log"), "ab")
@@ -76,6 +79,14 @@ class Cluster:
             r = self.client(name)
             assert _wait(lambda: r.info("replication")["master_link_status"]
                 == "up", 10)
+        # And the master counts them online (they answer WAIT).
+        m = self.client("master")
+
+        def online():
+            return len([k for k, v in m.info("replication").items()
+                if k.startswith("slave") and isinstance(v, dict)
+                and v.get("state") == "online"])
+        assert _wait(lambda: online() == len(self.replicas), 10)
         if not sentinels:
             return
         for i in range(3):
@@ -87,8 +98,9 @@ class Cluster:
                     "sentinel monitor %s 127.0.0.1 %d 2\n"
                     "sentinel down-after-milliseconds %s %d\n"
                     "sentinel failover-timeout %s 5000\n"
+                    "requirepass %s\n"
                     % (port, self.dir, MASTER, self.ports["master"],
-                       MASTER, DOWN_MS, MASTER))
+                       MASTER, DOWN_MS, MASTER, self.sentinel_password))
             self._run(name, [conf, "--sentinel"])
         for i in range(3):
             s = self.client("sentinel%d" % i)
@@ -106,7 +118,14 @@ class Cluster:
 
     def client(self, name):
         return redis.Redis(port=self.ports[name], socket_timeout=5,
-            decode_responses=True)
+            decode_responses=True, password=self.sentinel_password
+            if name.startswith("sentinel") else None)
+
+    def password_file(self, password=None):
+        path = os.path.join(self.dir, "sentinel-password")
+        with open(path, "w") as f:
+            f.write((password or self.sentinel_password) + "\n")
+        return path
 
     def sentinels(self):
         return " ".join("127.0.0.1:%d" % self.ports["sentinel%d" % i]
@@ -212,10 +231,23 @@ def test_failover_is_followed(cluster):
         # subscription moves on to the next.
         "sentinels": "127.0.0.1:1 " + cluster.sentinels(),
         "master_name": MASTER,
+        "sentinel_password_file": cluster.password_file(),
         "min_replicas": "1",
     }})
     load = None
     try:
+        # A wrong Sentinel password: heinzelctl says so.
+        wrong = os.path.join(d.dir, "wrong.conf")
+        with open(wrong, "w") as f:
+            f.write(d.text.replace(cluster.password_file(),
+                os.path.join(d.dir, "wrong-password")))
+        with open(os.path.join(d.dir, "wrong-password"), "w") as f:
+            f.write("not-it\n")
+        r = ctl_raw(["-c", wrong, "list"])
+        assert r.rc != 0 and "refused the login" in r.err and \
+            "check [redis] sentinel_password_file" in r.err, r
+        assert cluster.sentinel_password not in r.err
+
         d.start()
         rc, out = d.check("-t")
         assert rc == 0 and "cannot be reached" not in out, out
