@@ -686,9 +686,9 @@ db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause)
 	*cause = NULL;
 	if (store_addr_auth(addr, &auth, cause) != 0)
 		return -2;
-	if (sentinel_resolve(addr, timeout_ms, cause) < 0) {
+	if ((rc = sentinel_resolve(addr, timeout_ms, cause)) < 0) {
 		store_cmd_free(&auth);
-		return -1;
+		return rc == -2 ? -3 : -1;
 	}
 	c = sentinel_connect(addr, &auth, tv, &err, &refused);
 	if (c == NULL) {

@@ -60,7 +60,8 @@ const char *db_secret(const struct db *db);
  * Connect (to the master the Sentinels name, if any; addr then holds it),
  * AUTH and PING once, synchronously (heinzeld -t).  With *cause
  * (caller frees): -1 when Redis cannot be reached, -2 when it refuses the
- * credentials or the password file cannot be read.
+ * credentials or the password file cannot be read, -3 when a Sentinel
+ * does (sentinel_password_file).
  */
 int db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause);
 

@@ -370,6 +370,9 @@ main(int argc, char **argv)
 				fprintf(stderr, "error: Redis at %s: %s (check "
 				    "[redis] user and password_file)\n", name,
 				    cause);
+			else if (probe == -3)
+				fprintf(stderr, "error: Redis at %s: %s\n",
+				    name, cause);
 			else if (probe != 0)
 				fprintf(stderr, "warning: Redis at %s cannot be "
 				    "reached: %s (heinzeld would start and "
@@ -378,7 +381,7 @@ main(int argc, char **argv)
 			store_addr_free(&addr);
 		}
 		free(cause);
-		if (probe == -2) {
+		if (probe == -2 || probe == -3) {
 			ruleset_unref(d.rules);
 			frontend_key_free(key);
 			config_free(d.cfg);

@@ -85,7 +85,10 @@ sentinel_login(redisContext *c, const char *sentinel,
 	return rc;
 }
 
-/* Ask one Sentinel; 0 with *host and *port, or -1 with why appended. */
+/*
+ * Ask one Sentinel; 0 with *host and *port, or with why appended -2 when
+ * it refused the login, else -1.
+ */
 static int
 sentinel_ask(const char *sentinel, const char *name,
     const struct store_cmd *auth, struct timeval tv, char **host, int *port,
@@ -105,8 +108,10 @@ sentinel_ask(const char *sentinel, const char *name,
 		goto out;
 	}
 	redisSetTimeout(c, tv);
-	if (sentinel_login(c, sentinel, auth, why) != 0)
+	if (sentinel_login(c, sentinel, auth, why) != 0) {
+		rc = c->err ? -1 : -2;
 		goto out;
+	}
 	r = redisCommand(c, "SENTINEL get-master-addr-by-name %s", name);
 	if (r == NULL)
 		sentinel_note(why, sentinel, c->errstr[0] ? c->errstr :
@@ -138,21 +143,24 @@ sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
 	struct strbuf why = STRBUF_INIT;
 	struct store_cmd auth;
 	char *host, *text;
-	int i, port, changed;
+	int i, port, changed, asked, rc = -1;
 
 	if (a->sentinels == NULL || a->sentinels[0] == NULL)
 		return 0;
 	if (store_addr_sentinel_auth(a, &auth, cause) != 0)
-		return -1;
+		return -2;
 	/* A dead Sentinel must not hold the others up for long. */
 	if (timeout_ms > 1000)
 		timeout_ms = 1000;
 	tv.tv_sec = timeout_ms / 1000;
 	tv.tv_usec = (timeout_ms % 1000) * 1000;
 	for (i = 0; a->sentinels[i] != NULL; i++) {
-		if (sentinel_ask(a->sentinels[i], a->master_name, &auth, tv,
-		    &host, &port, &why) != 0)
+		if ((asked = sentinel_ask(a->sentinels[i], a->master_name,
+		    &auth, tv, &host, &port, &why)) != 0) {
+			if (asked == -2)
+				rc = -2;
 			continue;
+		}
 		store_cmd_free(&auth);
 		changed = a->host == NULL || strcmp(a->host, host) != 0 ||
 		    a->port != port;
@@ -169,7 +177,7 @@ sentinel_resolve(struct store_addr *a, unsigned int timeout_ms, char **cause)
 	xasprintf(cause, "no Sentinel named the master %s%s", a->master_name,
 	    text);
 	free(text);
-	return -1;
+	return rc;
 }
 
 redisContext *

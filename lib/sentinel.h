@@ -21,8 +21,9 @@ int sentinel_parse(const char *s, char **host, int *port);
 
 /*
  * Set a's host and port to the master of a->master_name.  1 when that
- * changed the address, 0 when it did not or a has no Sentinels, -1 with
- * *cause (caller frees) when no Sentinel named a master.
+ * changed the address, 0 when it did not or a has no Sentinels; when no
+ * Sentinel named a master, with *cause (caller frees) -2 if one refused
+ * the login or sentinel_password_file cannot be read, else -1.
  */
 int sentinel_resolve(struct store_addr *a, unsigned int timeout_ms,
     char **cause);

@@ -18,7 +18,7 @@ import pytest
 import redis
 
 import helpers
-from conftest import Heinzeld, TAG, _stop_process, _wait
+from conftest import HEINZELD, Heinzeld, TAG, _stop_process, _wait
 from ctl_helpers import ctl_json, ctl_raw
 from test_notify import metric
 
@@ -247,6 +247,10 @@ def test_failover_is_followed(cluster):
         assert r.rc != 0 and "refused the login" in r.err and \
             "check [redis] sentinel_password_file" in r.err, r
         assert cluster.sentinel_password not in r.err
+        p = subprocess.run([HEINZELD, "-t", "-c", wrong],
+            capture_output=True, text=True, timeout=30)
+        assert p.returncode == 1 and "error: Redis at " in p.stderr and \
+            "check [redis] sentinel_password_file" in p.stderr, p
 
         d.start()
         rc, out = d.check("-t")
