@@ -119,6 +119,7 @@ ceiling_redis(int argc, char **argv)
 	struct comment c;
 	struct score score;
 	struct captcha cap;
+	struct captcha_key key;
 	redisContext *rc;
 	redisReply *r;
 	const char *path = NULL, *cause;
@@ -186,6 +187,7 @@ ceiling_redis(int argc, char **argv)
 	snprintf(sha, sizeof sha, "%s", r->str);
 	freeReplyObject(r);
 	store_init(&st, "ceiling");
+	captcha_key_init(&key, "ceiling");
 	score_init(&score);
 
 	cpu0 = ceiling_redis_cpu(rc);
@@ -221,9 +223,9 @@ ceiling_redis(int argc, char **argv)
 			if (captcha) {
 				/* Issued as heinzeld does, which asks Redis nothing. */
 				captcha_generate(&cap, CAPTCHA_LANG_DE);
-				captcha_seal(&cap, "ceiling", sub.now_ms);
+				captcha_seal(&cap, &key, sub.now_ms);
 				comment_set(&c, CF_CAPTCHA_ID, cap.id, strlen(cap.id));
-				sub.captcha = captcha_open(cap.id, "ceiling",
+				sub.captcha = captcha_open(cap.id, &key,
 				    cap.answer, sub.now_ms, 600, 0,
 				    &sub.captcha_expires_ms);
 			}

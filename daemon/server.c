@@ -71,6 +71,8 @@ struct server {
 	unsigned int active;
 	int stopping;
 	struct frontend_key *frontend;	/* NULL: no frontend is trusted */
+	struct captcha_key captcha_key;	/* from captcha_secret */
+	char *captcha_secret;		/* the site's secret it was made of */
 	int bayes_ready;		/* learned enough, when last asked */
 	time_t bayes_checked;		/* monotonic seconds of that, 0 never */
 	void (*done)(void *);
@@ -426,6 +428,23 @@ server_health(struct server *srv, struct evhttp_request *req)
 
 /* ---- GET /v1/captcha ---- */
 
+/* The key that seals captcha ids, made again when the secret changed. */
+static const struct captcha_key *
+server_captcha_key(struct server *srv)
+{
+	const char *secret = db_secret(srv->db);
+
+	if (secret == NULL)
+		return NULL;
+	if (srv->captcha_secret == NULL ||
+	    strcmp(srv->captcha_secret, secret) != 0) {
+		free(srv->captcha_secret);
+		srv->captcha_secret = xstrdup(secret);
+		captcha_key_init(&srv->captcha_key, secret);
+	}
+	return &srv->captcha_key;
+}
+
 /*
  * The id seals the captcha (captcha_seal), so issuing one asks Redis
  * nothing; it is answered only while Redis is up, so neither is it issued
@@ -437,10 +456,10 @@ server_captcha(struct server *srv, struct evhttp_request *req)
 	struct request *r = request_new(srv, req, "captcha");
 	const struct config *cfg = srv->cfg;
 	enum captcha_lang dflt, lang;
-	const char *secret = db_secret(srv->db);
+	const struct captcha_key *key = server_captcha_key(srv);
 	char *l;
 
-	if (!db_up(srv->db) || secret == NULL) {
+	if (!db_up(srv->db) || key == NULL) {
 		request_unavailable(r);
 		return;
 	}
@@ -449,7 +468,7 @@ server_captcha(struct server *srv, struct evhttp_request *req)
 	lang = l ? captcha_lang_parse(l, dflt) : dflt;
 	free(l);
 	captcha_generate(&r->captcha, lang);
-	captcha_seal(&r->captcha, secret, clock_wall_ms());
+	captcha_seal(&r->captcha, key, clock_wall_ms());
 	metrics_count(srv->metrics, METRIC_CAPTCHA_ISSUED);
 	request_reply_printf(r, 200, "{\"id\":\"%s\",\"question\":\"%s\","
 	    "\"question_text\":\"%s\",\"expires_in\":%u}\n", r->captcha.id,
@@ -1071,7 +1090,8 @@ server_store(struct request *r)
 	const struct config *cfg = srv->cfg;
 	struct store_submit sub;
 	struct store_cmd cmd;
-	const char *answer, *secret;
+	const struct captcha_key *key;
+	const char *answer;
 
 	r->verdict = score_verdict(&r->score, cfg->hold_score, cfg->reject_score);
 	r->scored = 1;
@@ -1092,10 +1112,10 @@ server_store(struct request *r)
 		sub.status = STORE_PENDING;
 	sub.check_captcha = cfg->captcha_required && !r->vouched;
 	answer = r->comment.field[CF_CAPTCHA_ANSWER];
-	secret = db_secret(srv->db);
+	key = server_captcha_key(srv);
 	/* No secret read yet: no id can be genuine. */
-	sub.captcha = secret == NULL ? CAPTCHA_UNKNOWN :
-	    captcha_open(r->comment.field[CF_CAPTCHA_ID], secret,
+	sub.captcha = key == NULL ? CAPTCHA_UNKNOWN :
+	    captcha_open(r->comment.field[CF_CAPTCHA_ID], key,
 	    answer ? captcha_parse_answer(answer) : -1, sub.now_ms,
 	    cfg->captcha_ttl, cfg->captcha_min_solve * 1000,
 	    &sub.captcha_expires_ms);
@@ -1679,5 +1699,7 @@ server_free(struct server *srv)
 	evhttp_free(srv->http);
 	connlimit_free(srv->conns);
 	frontend_key_free(srv->frontend);
+	free(srv->captcha_secret);
+	explicit_bzero(&srv->captcha_key, sizeof srv->captcha_key);
 	free(srv);
 }

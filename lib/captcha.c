@@ -294,21 +294,27 @@ captcha_unhex(const char *s, unsigned char *out)
 	return 0;
 }
 
+void
+captcha_key_init(struct captcha_key *k, const char *secret)
+{
+	sha1_hmac_init(&k->mac, secret, strlen(secret));
+}
+
 /* HMAC-SHA1(key, what raw[0..n)) */
 static void
-captcha_mac(const char *key, char what, const unsigned char *raw, size_t n,
-    unsigned char *out)
+captcha_mac(const struct captcha_key *key, char what, const unsigned char *raw,
+    size_t n, unsigned char *out)
 {
 	unsigned char msg[16];
 
 	msg[0] = (unsigned char)what;
 	memcpy(msg + 1, raw, n);
-	sha1_hmac(key, strlen(key), msg, n + 1, out);
+	sha1_hmac_k(&key->mac, msg, n + 1, out);
 }
 
 /* raw: nonce 0..3, issued 4..9, sealed answer 10, MAC 11..15. */
 void
-captcha_seal(struct captcha *c, const char *key, uint64_t now_ms)
+captcha_seal(struct captcha *c, const struct captcha_key *key, uint64_t now_ms)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[CAPTCHA_ID_LEN / 2], mac[SHA1_LEN];
@@ -329,8 +335,9 @@ captcha_seal(struct captcha *c, const char *key, uint64_t now_ms)
 }
 
 enum captcha_verdict
-captcha_open(const char *id, const char *key, int answer, uint64_t now_ms,
-    unsigned int ttl_s, unsigned int min_solve_ms, uint64_t *expires_ms)
+captcha_open(const char *id, const struct captcha_key *key, int answer,
+    uint64_t now_ms, unsigned int ttl_s, unsigned int min_solve_ms,
+    uint64_t *expires_ms)
 {
 	unsigned char raw[CAPTCHA_ID_LEN / 2], mac[SHA1_LEN], diff;
 	uint64_t issued = 0;

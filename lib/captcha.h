@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sha1.h"
+
 enum captcha_lang { CAPTCHA_LANG_DE, CAPTCHA_LANG_EN };
 
 #define CAPTCHA_ID_LEN 32	/* hex characters */
@@ -49,7 +51,13 @@ bool captcha_id_valid(const char *s);
  * be made up.  That an id is answered only once is Redis's part: the
  * submission marks it used (store.c).
  */
-void captcha_seal(struct captcha *c, const char *key, uint64_t now_ms);
+struct captcha_key {
+	struct sha1_hmac_key mac;
+};
+
+void captcha_key_init(struct captcha_key *k, const char *secret);
+void captcha_seal(struct captcha *c, const struct captcha_key *key,
+    uint64_t now_ms);
 
 enum captcha_verdict {
 	CAPTCHA_OK,
@@ -62,7 +70,8 @@ enum captcha_verdict {
  * Check answer (-1: no number) against id at now_ms.  *expires_ms is when
  * the id stops being valid (issued + ttl_s), for the used marker.
  */
-enum captcha_verdict captcha_open(const char *id, const char *key, int answer,
+enum captcha_verdict captcha_open(const char *id, const struct captcha_key *key,
+    int answer,
     uint64_t now_ms, unsigned int ttl_s, unsigned int min_solve_ms,
     uint64_t *expires_ms);
 

@@ -118,10 +118,9 @@ sha1_hex(struct sha1 *s, char *out)
 }
 
 void
-sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
-    unsigned char *out)
+sha1_hmac_init(struct sha1_hmac_key *hk, const void *key, size_t keylen)
 {
-	unsigned char k[64], pad[64], inner[SHA1_LEN];
+	unsigned char k[64], pad[64];
 	struct sha1 s;
 	size_t i;
 
@@ -134,16 +133,38 @@ sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
 		memcpy(k, key, keylen);
 	for (i = 0; i < sizeof pad; i++)
 		pad[i] = k[i] ^ 0x36;
-	sha1_init(&s);
-	sha1_update(&s, pad, sizeof pad);
-	sha1_update(&s, data, len);
-	sha1_final(&s, inner);
+	sha1_init(&hk->inner);
+	sha1_update(&hk->inner, pad, sizeof pad);
 	for (i = 0; i < sizeof pad; i++)
 		pad[i] = k[i] ^ 0x5c;
-	sha1_init(&s);
-	sha1_update(&s, pad, sizeof pad);
-	sha1_update(&s, inner, sizeof inner);
-	sha1_final(&s, out);
+	sha1_init(&hk->outer);
+	sha1_update(&hk->outer, pad, sizeof pad);
 	explicit_bzero(k, sizeof k);
 	explicit_bzero(pad, sizeof pad);
+}
+
+void
+sha1_hmac_k(const struct sha1_hmac_key *hk, const void *data, size_t len,
+    unsigned char *out)
+{
+	unsigned char inner[SHA1_LEN];
+	struct sha1 s;
+
+	s = hk->inner;
+	sha1_update(&s, data, len);
+	sha1_final(&s, inner);
+	s = hk->outer;
+	sha1_update(&s, inner, sizeof inner);
+	sha1_final(&s, out);
+}
+
+void
+sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
+    unsigned char *out)
+{
+	struct sha1_hmac_key hk;
+
+	sha1_hmac_init(&hk, key, keylen);
+	sha1_hmac_k(&hk, data, len, out);
+	explicit_bzero(&hk, sizeof hk);
 }

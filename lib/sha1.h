@@ -29,7 +29,16 @@ void sha1_final(struct sha1 *s, unsigned char *out);
 
 #define SHA1_LEN 20
 
-/* HMAC-SHA1 of data under key: out holds SHA1_LEN bytes. */
+/* An HMAC-SHA1 key, its two padded blocks hashed once. */
+struct sha1_hmac_key {
+	struct sha1 inner, outer;
+};
+
+void sha1_hmac_init(struct sha1_hmac_key *k, const void *key, size_t keylen);
+/* HMAC-SHA1 of data under k: out holds SHA1_LEN bytes. */
+void sha1_hmac_k(const struct sha1_hmac_key *k, const void *data, size_t len,
+    unsigned char *out);
+/* The same with the key given each time. */
 void sha1_hmac(const void *key, size_t keylen, const void *data, size_t len,
     unsigned char *out);
 

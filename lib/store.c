@@ -1217,14 +1217,14 @@ store_cmd_outbox_fail(const struct store *st, struct store_cmd *cmd,
     const char *channel, const char *reason, bool permanent,
     const struct store_retry *rt, uint64_t now_ms)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_FAIL, sha, 4);
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_FAIL, sha, 5);
 	store_cmd_addf(cmd, "%s:outbox", st->tag);
 	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
 	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
 	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_addf(cmd, "%s:notification:%s", st->tag, nid);
 	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
 	store_cmd_adds(cmd, entry_id);
-	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_adds(cmd, nid);
 	store_cmd_adds(cmd, channel);
 	store_cmd_adds(cmd, reason);

@@ -245,42 +245,45 @@ test_lang_and_id(void **state)
 static void
 test_seal(void **state)
 {
+	struct captcha_key site, other;
 	struct captcha c;
 	uint64_t now = UINT64_C(1700000000000), exp;
 	char forged[CAPTCHA_ID_LEN + 1];
 	int i, n;
 
 	(void)state;
+	captcha_key_init(&site, "site secret");
+	captcha_key_init(&other, "other secret");
 	for (n = 0; n < 200; n++) {
 		captcha_generate(&c, CAPTCHA_LANG_DE);
-		captcha_seal(&c, "site secret", now);
+		captcha_seal(&c, &site, now);
 		assert_true(captcha_id_valid(c.id));
-		assert_int_equal(captcha_open(c.id, "site secret", c.answer,
+		assert_int_equal(captcha_open(c.id, &site, c.answer,
 		    now + 3000, 600, 2000, &exp), CAPTCHA_OK);
 		assert_true(exp == now + 600000);
-		assert_int_equal(captcha_open(c.id, "site secret",
+		assert_int_equal(captcha_open(c.id, &site,
 		    (c.answer + 1) % 101, now + 3000, 600, 2000, &exp),
 		    CAPTCHA_WRONG);
-		assert_int_equal(captcha_open(c.id, "site secret", -1,
+		assert_int_equal(captcha_open(c.id, &site, -1,
 		    now + 3000, 600, 2000, &exp), CAPTCHA_WRONG);
-		assert_int_equal(captcha_open(c.id, "site secret", c.answer,
+		assert_int_equal(captcha_open(c.id, &site, c.answer,
 		    now + 1999, 600, 2000, &exp), CAPTCHA_TOO_FAST);
 		/* Expired, another site's key, any one hex digit changed. */
-		assert_int_equal(captcha_open(c.id, "site secret", c.answer,
+		assert_int_equal(captcha_open(c.id, &site, c.answer,
 		    now + 600000, 600, 2000, &exp), CAPTCHA_UNKNOWN);
-		assert_int_equal(captcha_open(c.id, "other secret", c.answer,
+		assert_int_equal(captcha_open(c.id, &other, c.answer,
 		    now + 3000, 600, 2000, &exp), CAPTCHA_UNKNOWN);
 		i = n % CAPTCHA_ID_LEN;
 		memcpy(forged, c.id, sizeof forged);
 		forged[i] = forged[i] == '0' ? '1' : '0';
-		assert_int_equal(captcha_open(forged, "site secret", c.answer,
+		assert_int_equal(captcha_open(forged, &site, c.answer,
 		    now + 3000, 600, 2000, &exp), CAPTCHA_UNKNOWN);
 	}
 	assert_int_equal(captcha_open("0123456789abcdef0123456789abcdef",
-	    "site secret", 7, now, 600, 0, &exp), CAPTCHA_UNKNOWN);
-	assert_int_equal(captcha_open(NULL, "site secret", 7, now, 600, 0,
+	    &site, 7, now, 600, 0, &exp), CAPTCHA_UNKNOWN);
+	assert_int_equal(captcha_open(NULL, &site, 7, now, 600, 0,
 	    &exp), CAPTCHA_UNKNOWN);
-	assert_int_equal(captcha_open("short", "site secret", 7, now, 600, 0,
+	assert_int_equal(captcha_open("short", &site, 7, now, 600, 0,
 	    &exp), CAPTCHA_UNKNOWN);
 }
 

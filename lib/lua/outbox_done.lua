@@ -1,4 +1,4 @@
--- Done.  KEYS: outbox stats.  ARGV: group entry_id key_base nid channel. */
+-- Done.  KEYS: outbox stats.  ARGV: group entry_id key_base nid channel.
 --! needs: email_key forget
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -1,4 +1,4 @@
--- Drop.  KEYS: outbox:retry outbox:dead.  ARGV: key_base nid. */
+-- Drop.  KEYS: outbox:retry outbox:dead.  ARGV: key_base nid.
 --! needs: email_key forget
 
 local n = redis.call('ZREM', KEYS[2], ARGV[2]) + redis.call('ZREM', KEYS[1], ARGV[2])

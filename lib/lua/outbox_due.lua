@@ -1,4 +1,4 @@
--- Due.  KEYS: outbox:retry outbox.  ARGV: now_ms limit. */
+-- Due.  KEYS: outbox:retry outbox.  ARGV: now_ms limit.
 
 local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
 for _, nid in ipairs(ids) do

@@ -1,4 +1,4 @@
--- Requeue.  KEYS: outbox outbox:retry outbox:dead.  ARGV: key_base nid ('' = every dead one). */
+-- Requeue.  KEYS: outbox outbox:retry outbox:dead.  ARGV: key_base nid ('' = every dead one).
 
 local ids = {ARGV[2]}
 if ARGV[2] == '' then ids = redis.call('ZRANGE', KEYS[3], 0, -1) end

@@ -143,6 +143,7 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	enum verdict v;
 	char id[STORE_ID_LEN + 1];
 	char *hits;
+	struct captcha_key key;
 	int answer;
 
 	score_init(&s);
@@ -173,7 +174,8 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	answer = c->field[CF_CAPTCHA_ANSWER] != NULL ?
 	    captcha_parse_answer(c->field[CF_CAPTCHA_ANSWER]) : -1;
 	FUZZ_CHECK(answer >= -1 && answer <= 100);
-	sub.captcha = captcha_open(c->field[CF_CAPTCHA_ID], "fuzz", answer,
+	captcha_key_init(&key, "fuzz");
+	sub.captcha = captcha_open(c->field[CF_CAPTCHA_ID], &key, answer,
 	    sub.now_ms, 600, 2000, &sub.captcha_expires_ms);
 	FUZZ_CHECK(sub.captcha == CAPTCHA_UNKNOWN || sub.captcha_expires_ms > 0);
 	sub.request_id_ttl = 86400;
