@@ -399,77 +399,130 @@ store_script_source(enum store_script s)
 void
 store_cmd_init(struct store_cmd *cmd)
 {
-	cmd->argc = 0;
-	cmd->cap = 0;
-	cmd->argv = NULL;
-	cmd->argvlen = NULL;
-	cmd->owned = NULL;
+	memset(cmd, 0, sizeof *cmd);
 }
 
 void
 store_cmd_free(struct store_cmd *cmd)
 {
-	int i;
-
-	for (i = 0; i < cmd->argc; i++)
-		free(cmd->owned[i]);
 	free(cmd->argv);
 	free(cmd->argvlen);
-	free(cmd->owned);
+	free(cmd->off);
+	free(cmd->buf);
 	store_cmd_init(cmd);
 }
 
-/* Append s (len bytes, NUL-terminated, now owned by the command). */
-static void
-store_cmd_take(struct store_cmd *cmd, char *s, size_t len)
+/*
+ * Room for one more argument of len bytes and its NUL at the end of the
+ * buffer; the arguments before it are pointed at again if it moved.
+ */
+static char *
+store_cmd_room(struct store_cmd *cmd, size_t len)
 {
-	size_t cap;
+	size_t cap, size;
+	int i;
 
 	if (cmd->argc == cmd->cap) {
-		cap = cmd->cap == 0 ? 32 : (size_t)cmd->cap * 2;
+		cap = cmd->cap == 0 ? 64 : (size_t)cmd->cap * 2;
 		if (cap > INT_MAX)
 			fatalx("%s: %zu arguments", __func__, cap);
 		cmd->argv = xreallocarray(cmd->argv, cap, sizeof *cmd->argv);
 		cmd->argvlen = xreallocarray(cmd->argvlen, cap, sizeof *cmd->argvlen);
-		cmd->owned = xreallocarray(cmd->owned, cap, sizeof *cmd->owned);
+		cmd->off = xreallocarray(cmd->off, cap, sizeof *cmd->off);
 		cmd->cap = (int)cap;
 	}
-	cmd->owned[cmd->argc] = s;
-	cmd->argv[cmd->argc] = s;
+	if (len >= SIZE_MAX / 2 - cmd->len)
+		fatalx("%s: %zu bytes", __func__, len);
+	if (cmd->len + len + 1 > cmd->size) {
+		size = cmd->size == 0 ? 1024 : cmd->size;
+		while (size < cmd->len + len + 1)
+			size *= 2;
+		cmd->buf = xreallocarray(cmd->buf, size, 1);
+		cmd->size = size;
+		for (i = 0; i < cmd->argc; i++)
+			cmd->argv[i] = cmd->buf + cmd->off[i];
+	}
+	return cmd->buf + cmd->len;
+}
+
+/* The len bytes written at store_cmd_room's place are argument argc. */
+static void
+store_cmd_push(struct store_cmd *cmd, size_t len)
+{
+	cmd->buf[cmd->len + len] = '\0';
+	cmd->off[cmd->argc] = cmd->len;
+	cmd->argv[cmd->argc] = cmd->buf + cmd->len;
 	cmd->argvlen[cmd->argc] = len;
 	cmd->argc++;
+	cmd->len += len + 1;
 }
 
 void
 store_cmd_add(struct store_cmd *cmd, const char *s, size_t len)
 {
-	char *copy;
-
-	copy = xmalloc(len + 1);
-	memcpy(copy, s, len);
-	copy[len] = '\0';
-	store_cmd_take(cmd, copy, len);
+	memcpy(store_cmd_room(cmd, len), s, len);
+	store_cmd_push(cmd, len);
 }
 
 void
 store_cmd_addf(struct store_cmd *cmd, const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	size_t room = 64;
 	int n;
 
-	va_start(ap, fmt);
-	n = vasprintf(&s, fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		fatal("%s", __func__);
-	store_cmd_take(cmd, s, (size_t)n);
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(store_cmd_room(cmd, room), room + 1, fmt, ap);
+		va_end(ap);
+		if (n < 0)
+			fatal("%s", __func__);
+		if ((size_t)n <= room)
+			break;
+		room = (size_t)n;
+	}
+	store_cmd_push(cmd, (size_t)n);
 }
 
 void
 store_cmd_adds(struct store_cmd *cmd, const char *s)
 {
 	store_cmd_add(cmd, s, strlen(s));
+}
+
+/*
+ * The submission's arguments without printf, which is most of the cost
+ * of building one: a key TAG:kind[:name] and a decimal number.
+ */
+static void
+store_cmd_key(struct store_cmd *cmd, const struct store *st, const char *kind,
+    const char *name)
+{
+	size_t tl = strlen(st->tag), kl = strlen(kind);
+	size_t nl = name != NULL ? strlen(name) : 0;
+	size_t len = tl + 1 + kl + (name != NULL ? 1 + nl : 0);
+	char *p = store_cmd_room(cmd, len);
+
+	memcpy(p, st->tag, tl);
+	p[tl] = ':';
+	memcpy(p + tl + 1, kind, kl);
+	if (name != NULL) {
+		p[tl + 1 + kl] = ':';
+		memcpy(p + tl + 2 + kl, name, nl);
+	}
+	store_cmd_push(cmd, len);
+}
+
+static void
+store_cmd_addu(struct store_cmd *cmd, uint64_t v)
+{
+	char buf[20], *p = buf + sizeof buf;
+
+	do {
+		*--p = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	store_cmd_add(cmd, p, (size_t)(buf + sizeof buf - p));
 }
 
 void
@@ -496,16 +549,19 @@ store_cmd_script(struct store_cmd *cmd, enum store_script s, const char *sha, in
 void
 store_cmd_eval_source(struct store_cmd *cmd, const char *source)
 {
+	struct store_cmd tail;
+	int i;
+
 	if (cmd->argc < 2 || strcmp(cmd->argv[0], "EVALSHA") != 0)
 		return;
-	free(cmd->owned[0]);
-	free(cmd->owned[1]);
-	cmd->owned[0] = xstrdup("EVAL");
-	cmd->owned[1] = xstrdup(source);
-	cmd->argv[0] = cmd->owned[0];
-	cmd->argv[1] = cmd->owned[1];
-	cmd->argvlen[0] = 4;
-	cmd->argvlen[1] = strlen(source);
+	/* Built again: EVAL source, then the arguments after the SHA. */
+	store_cmd_init(&tail);
+	store_cmd_add(&tail, "EVAL", 4);
+	store_cmd_adds(&tail, source);
+	for (i = 2; i < cmd->argc; i++)
+		store_cmd_add(&tail, cmd->argv[i], cmd->argvlen[i]);
+	store_cmd_free(cmd);
+	*cmd = tail;
 }
 
 void
@@ -668,57 +724,57 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	    key, sizeof key) != 0)
 		ip = NULL;
 	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 16);
-	store_cmd_addf(cmd, "%s:captcha:%s", st->tag, captcha ? captcha : "-");
-	store_cmd_addf(cmd, "%s:request:%s", st->tag, has_rid ? rid : "-");
+	store_cmd_key(cmd, st, "captcha", captcha ? captcha : "-");
+	store_cmd_key(cmd, st, "request", has_rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
 	    store_dup_hash(c, CF_EMAIL));
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
 	    store_dup_hash(c, CF_IP));
-	store_cmd_addf(cmd, "%s:comment:%s", st->tag, sub->id);
-	store_cmd_addf(cmd, "%s:queue:%s", st->tag, status);
-	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
-	store_cmd_addf(cmd, "%s:post:%s", st->tag, post);
-	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
-	store_cmd_addf(cmd, "%s:stats", st->tag);
-	store_cmd_addf(cmd, "%s:known_authors", st->tag);
+	store_cmd_key(cmd, st, "comment", sub->id);
+	store_cmd_key(cmd, st, "queue", status);
+	store_cmd_key(cmd, st, "queue:approved", NULL);
+	store_cmd_key(cmd, st, "post", post);
+	store_cmd_key(cmd, st, "published", post);
+	store_cmd_key(cmd, st, "stats", NULL);
+	store_cmd_key(cmd, st, "known_authors", NULL);
 	if (ip != NULL)
 		store_cmd_adds(cmd, key);
 	else
-		store_cmd_addf(cmd, "%s:flood:ip:-", st->tag);
+		store_cmd_key(cmd, st, "flood:ip", "-");
 	store_cmd_addf(cmd, "%s:flood:email:%016" PRIx64, st->tag,
 	    store_email_hash(c));
-	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_key(cmd, st, "outbox", NULL);
 	if (has_email) {
 		store_key_email(st, c->field[CF_EMAIL], c->len[CF_EMAIL], key,
 		    sizeof key);
 		store_cmd_adds(cmd, key);
 		store_known_author(c, known);
 	} else {
-		store_cmd_addf(cmd, "%s:email:-", st->tag);
+		store_cmd_key(cmd, st, "email", "-");
 		known[0] = '\0';
 	}
-	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
+	store_cmd_key(cmd, st, "privacy:refused", NULL);
 
 	store_cmd_adds(cmd, sub->check_captcha ?
 	    store_captcha_verdicts[sub->captcha] : "");
-	store_cmd_addf(cmd, "%" PRIu64, sub->captcha_expires_ms > sub->now_ms ?
+	store_cmd_addu(cmd, sub->captcha_expires_ms > sub->now_ms ?
 	    sub->captcha_expires_ms - sub->now_ms : 1);
-	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
+	store_cmd_addu(cmd, sub->now_ms);
 	store_cmd_adds(cmd, sub->id);
 	store_cmd_adds(cmd, status);
 	store_cmd_adds(cmd, has_rid ? "1" : "0");
-	store_cmd_addf(cmd, "%u", sub->request_id_ttl);
-	store_cmd_addf(cmd, "%u", sub->duplicate_window);
-	store_cmd_addf(cmd, "%u", ip ? store_ip_ttl(sub->duplicate_window,
+	store_cmd_addu(cmd, sub->request_id_ttl);
+	store_cmd_addu(cmd, sub->duplicate_window);
+	store_cmd_addu(cmd, ip ? store_ip_ttl(sub->duplicate_window,
 	    sub->ip_keep) : 0);
 	store_cmd_adds(cmd, known);
 	store_cmd_adds(cmd, sub->approve_known_author &&
 	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");
-	store_cmd_addf(cmd, "%u", ip ? sub->flood_ip_limit : 0);
-	store_cmd_addf(cmd, "%u", store_ip_ttl(sub->flood_ip_window ?
+	store_cmd_addu(cmd, ip ? sub->flood_ip_limit : 0);
+	store_cmd_addu(cmd, store_ip_ttl(sub->flood_ip_window ?
 	    sub->flood_ip_window : 1, sub->ip_keep));
-	store_cmd_addf(cmd, "%u", sub->flood_email_limit);
-	store_cmd_addf(cmd, "%u", sub->flood_email_window ? sub->flood_email_window : 1);
+	store_cmd_addu(cmd, sub->flood_email_limit);
+	store_cmd_addu(cmd, sub->flood_email_window ? sub->flood_email_window : 1);
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);
@@ -738,7 +794,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, "hold");
 	store_cmd_adds(cmd, sub->hold ? "1" : "0");
 	store_cmd_adds(cmd, "created_at");
-	store_cmd_addf(cmd, "%" PRIu64, sub->now_ms);
+	store_cmd_addu(cmd, sub->now_ms);
 	/* Last: the script promotes a known author by replacing it. */
 	store_cmd_adds(cmd, "status");
 	store_cmd_adds(cmd, status);

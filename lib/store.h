@@ -51,18 +51,22 @@ struct store {
 };
 
 /*
- * One command: argv strings owned by the command.  The arrays grow as
- * arguments are added, so no input can make a command "too long": the
- * number of arguments depends on which fields a request carries.
- * Moving a command (struct copy, then store_cmd_init on the source)
- * hands its memory over.
+ * One command: its arguments, each NUL-terminated, one after the other in
+ * one buffer owned by the command, so that building one costs a few
+ * allocations, not one per argument.  The arrays grow as arguments are
+ * added, so no input can make a command "too long": the number of
+ * arguments depends on which fields a request carries.  Moving a command
+ * (struct copy, then store_cmd_init on the source) hands its memory over.
  */
 struct store_cmd {
 	int argc;
 	int cap;
-	const char **argv;	/* argv[i] == owned[i], const for hiredis */
+	const char **argv;	/* argv[i] == buf + off[i], const for hiredis */
 	size_t *argvlen;
-	char **owned;
+	size_t *off;
+	char *buf;
+	size_t len;		/* bytes of buf in use */
+	size_t size;
 };
 
 enum store_script {

@@ -79,7 +79,7 @@ fuzz_request_cmd(const struct store_cmd *cmd, int min_argc)
 	FUZZ_CHECK(cmd->argc <= cmd->cap);
 	for (i = 0; i < cmd->argc; i++) {
 		FUZZ_CHECK(cmd->argv[i] != NULL);
-		FUZZ_CHECK(cmd->argv[i] == cmd->owned[i]);
+		FUZZ_CHECK(cmd->argv[i] == cmd->buf + cmd->off[i]);
 		FUZZ_CHECK(cmd->argv[i][cmd->argvlen[i]] == '\0');
 	}
 }
