@@ -585,6 +585,8 @@ db_follow(const char *host, int port, void *arg)
 
 	if (same && db->state != DB_CLOSED)
 		return;		/* there already (a READONLY answer was faster) */
+	if (db->ac != NULL)
+		db_drop(db, "a Sentinel announced another master");
 	if (!same) {
 		free(db->addr.host);
 		db->addr.host = xstrdup(host);
@@ -593,8 +595,6 @@ db_follow(const char *host, int port, void *arg)
 		db->addr.path = NULL;
 		db_named(db);
 	}
-	if (db->ac != NULL)
-		db_drop(db, "a Sentinel announced another master");
 	evtimer_del(db->retry);
 	db->backoff_ms = DB_BACKOFF_MIN_MS;
 	db->announced = true;

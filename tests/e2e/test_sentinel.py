@@ -321,6 +321,14 @@ def test_failover_is_followed(cluster):
             == len(stored)
         ids = [c["id"] for c in ctl_json(d, "list", "--limit", "1000")]
         assert sorted(ids) == sorted(stored)
+
+        # The Sentinel heinzeld is subscribed at dies: it subscribes at
+        # the next one at once.
+        cluster.procs["sentinel0"].send_signal(signal.SIGKILL)
+        _wait(lambda: "subscribed to +switch-master at Sentinel 127.0.0.1:%d"
+            % cluster.ports["sentinel1"] in d.log(), 3)
+        assert "subscribed to +switch-master at Sentinel 127.0.0.1:%d" % \
+            cluster.ports["sentinel1"] in d.log()
     finally:
         if load is not None:
             load.stop.set()
@@ -378,3 +386,120 @@ def test_min_replicas(replicated):
             outcome="unavailable") == 1
     finally:
         d.cleanup()
+
+
+class FakeSentinel:
+    """A Sentinel of a few lines (RESP on loopback): it names master for
+    get-master-addr-by-name, takes SUBSCRIBE, and publishes what announce()
+    is given to the subscribers."""
+
+    def __init__(self, master):
+        self.master = master            # (host, port)
+        self.srv = socket.socket()
+        self.srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.srv.bind(("127.0.0.1", 0))
+        self.srv.listen(8)
+        self.port = self.srv.getsockname()[1]
+        self.subscribers = []
+        self.lock = threading.Lock()
+        self.done = False
+        threading.Thread(target=self.accept, daemon=True).start()
+
+    @staticmethod
+    def bulk(s):
+        s = s.encode() if isinstance(s, str) else s
+        return b"$%d\r\n%s\r\n" % (len(s), s)
+
+    def array(self, *items):
+        return b"*%d\r\n" % len(items) + b"".join(
+            b":%d\r\n" % i if isinstance(i, int) else self.bulk(i)
+            for i in items)
+
+    def accept(self):
+        while not self.done:
+            try:
+                c, _ = self.srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=self.serve, args=(c,), daemon=True).start()
+
+    def serve(self, c):
+        f = c.makefile("rb")
+        try:
+            while True:
+                line = f.readline()
+                if not line.startswith(b"*"):
+                    return
+                args = []
+                for _ in range(int(line[1:])):
+                    n = int(f.readline()[1:])
+                    args.append(f.read(n + 2)[:-2].decode())
+                cmd = args[0].upper()
+                if cmd == "SENTINEL":
+                    c.sendall(self.array(self.master[0], str(self.master[1])))
+                elif cmd == "SUBSCRIBE":
+                    for i, ch in enumerate(args[1:]):
+                        c.sendall(self.array("subscribe", ch, i + 1))
+                    with self.lock:
+                        self.subscribers.append(c)
+                else:
+                    c.sendall(b"-ERR unknown command\r\n")
+        except OSError:
+            return
+
+    def announce(self, channel, text):
+        with self.lock:
+            for c in self.subscribers:
+                c.sendall(self.array("message", channel, text))
+
+    def close(self):
+        self.done = True
+        self.srv.close()
+        with self.lock:
+            for c in self.subscribers:
+                c.close()
+
+
+@pytest.mark.parametrize("channel", ["+switch-master", "+promoted-slave"])
+def test_announced_master_is_followed(channel):
+    """A Sentinel that keeps naming a dead master but announces the new one
+    (+switch-master from any Sentinel, +promoted-slave from the one leading
+    the failover): heinzeld moves at the announcement, not at a lookup."""
+    c = Cluster()
+    fake = FakeSentinel(("127.0.0.1", free_port()))     # nothing there
+    d = Heinzeld("/nonexistent", {"redis": {
+        "address": "redis://127.0.0.1:1/0",
+        "sentinels": "127.0.0.1:%d" % fake.port,
+        "master_name": MASTER,
+    }})
+    try:
+        c._server("master")
+        d.start(wait=False)
+        _wait(lambda: "subscribed to +switch-master" in d.log(), 5)
+        assert "subscribed to +switch-master at Sentinel 127.0.0.1:%d" % \
+            fake.port in d.log()
+        assert d.get("/v1/health").status == 503
+        old, new = fake.master[1], c.ports["master"]
+        # Others first: not our master, and one heinzeld cannot parse.
+        fake.announce("+switch-master", "othermaster 127.0.0.1 1 127.0.0.1 2")
+        fake.announce(channel, "garbage")
+        if channel == "+switch-master":
+            text = "%s 127.0.0.1 %d 127.0.0.1 %d" % (MASTER, old, new)
+        else:
+            text = "slave 127.0.0.1:%d 127.0.0.1 %d @ %s 127.0.0.1 %d" % (
+                new, new, MASTER, old)
+        fake.announce(channel, text)
+        t = time.monotonic()
+        d.wait_ready(5)
+        took = time.monotonic() - t
+        assert "announces 127.0.0.1:%d the master of %s (was 127.0.0.1:%d, "\
+            "%s)" % (new, MASTER, old, channel) in d.log()
+        assert "unexpected %s garbage" % channel in d.log()
+        assert "othermaster" not in d.log()
+        assert d.submit().status == 202
+        assert metric(d, "heinzel_redis_master_switches_total") == 1
+        print("%s: serving %.3f s after the announcement" % (channel, took))
+    finally:
+        d.cleanup()
+        fake.close()
+        c.cleanup()
