@@ -681,14 +681,14 @@ db_probe(struct store_addr *addr, unsigned int timeout_ms, char **cause)
 	redisReply *r = NULL;
 	char *err;
 	bool refused;
-	int rc = -1;
+	int resolved, rc = -1;
 
 	*cause = NULL;
 	if (store_addr_auth(addr, &auth, cause) != 0)
 		return -2;
-	if ((rc = sentinel_resolve(addr, timeout_ms, cause)) < 0) {
+	if ((resolved = sentinel_resolve(addr, timeout_ms, cause)) < 0) {
 		store_cmd_free(&auth);
-		return rc == -2 ? -3 : -1;
+		return resolved == -2 ? -3 : -1;
 	}
 	c = sentinel_connect(addr, &auth, tv, &err, &refused);
 	if (c == NULL) {
