@@ -153,7 +153,14 @@ switchwatch_connected(const redisAsyncContext *ac, int status)
 		log_debug("redis: Sentinel %s: %s", w->current, ac->errstr);
 		w->ac = NULL;	/* hiredis frees it after this callback */
 		switchwatch_later(w);
+		return;
 	}
+	/*
+	 * The connection only ever receives: TCP keepalive (hiredis: every
+	 * 15 s) notices a Sentinel host that vanished, and the next one is
+	 * subscribed to.
+	 */
+	redisEnableKeepAlive(&w->ac->c);
 }
 
 static void

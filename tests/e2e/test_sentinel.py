@@ -388,6 +388,19 @@ def test_min_replicas(replicated):
         d.cleanup()
 
 
+def keepalive_to(port):
+    """For each established TCP connection to 127.0.0.1:port, whether its
+    keepalive timer runs (/proc/net/tcp: timer 2)."""
+    out = []
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            if fields[2] == "0100007F:%04X" % port and fields[3] == "01":
+                out.append(fields[5].split(":")[0] == "02")
+    return out
+
+
 class FakeSentinel:
     """A Sentinel of a few lines (RESP on loopback): it names master for
     get-master-addr-by-name, takes SUBSCRIBE, and publishes what announce()
@@ -479,6 +492,9 @@ def test_announced_master_is_followed(channel):
         assert "subscribed to +switch-master at Sentinel 127.0.0.1:%d" % \
             fake.port in d.log()
         assert d.get("/v1/health").status == 503
+        # The subscription only receives: TCP keepalive is on, so a
+        # Sentinel host that vanishes is noticed.
+        assert keepalive_to(fake.port) == [True]
         old, new = fake.master[1], c.ports["master"]
         # Others first: not our master, and one heinzeld cannot parse.
         fake.announce("+switch-master", "othermaster 127.0.0.1 1 127.0.0.1 2")
