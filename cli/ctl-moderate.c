@@ -105,6 +105,9 @@ ctl_moderate_conflict(struct ctl *ctl, const char *id,
 		    "%s' takes it back", id);
 }
 
+/* Reads and changes before a comment that keeps changing is given up. */
+#define CTL_MODERATE_TRIES 10
+
 bool
 ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
     unsigned int from_mask, bool quiet, json_t *results)
@@ -115,19 +118,38 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 	struct store_cmd cmd;
 	const char *cause, *error = NULL;
 	char msg[512];
-	redisReply *r;
+	redisReply *r, *seen;
 	json_t *to;
+	int tries;
 
 	th.hold_score = ctl->cfg->hold_score;
 	th.reject_score = ctl->cfg->reject_score;
-	store_cmd_init(&cmd);
-	store_cmd_transition_from(&ctl->store, &cmd, NULL, id, a, from_mask,
-	    &th, ctl->actor, clock_wall_ms());
-	r = ctl_db_command(ctl, &cmd);
-	store_cmd_free(&cmd);
-	if (store_transition_reply(r, &res, &cause) != 0)
-		ctl_fatalx("Redis at %s: %s %s: %s", ctl->redis_name, v->name,
-		    id, cause);
+	/* Read what names the keys, then change; again if it changed between. */
+	for (tries = 0;; tries++) {
+		store_cmd_init(&cmd);
+		store_cmd_transition_read(&ctl->store, &cmd, id);
+		seen = ctl_db_command(ctl, &cmd);
+		store_cmd_free(&cmd);
+		if (seen->type != REDIS_REPLY_ARRAY)
+			ctl_fatalx("Redis at %s: %s %s: %s", ctl->redis_name,
+			    v->name, id, seen->type == REDIS_REPLY_ERROR ?
+			    seen->str : "unexpected reply");
+		store_cmd_init(&cmd);
+		store_cmd_transition_from(&ctl->store, &cmd, NULL, id, seen, a,
+		    from_mask, &th, ctl->actor, clock_wall_ms());
+		freeReplyObject(seen);
+		r = ctl_db_command(ctl, &cmd);
+		store_cmd_free(&cmd);
+		if (store_transition_reply(r, &res, &cause) != 0)
+			ctl_fatalx("Redis at %s: %s %s: %s", ctl->redis_name,
+			    v->name, id, cause);
+		if (res.outcome != TRANSITION_RETRY)
+			break;
+		freeReplyObject(r);
+		if (tries == CTL_MODERATE_TRIES)
+			ctl_fatalx("%s %s: the comment kept changing", v->name,
+			    id);
+	}
 
 	switch (res.outcome) {
 	case TRANSITION_DONE:
@@ -142,6 +164,7 @@ ctl_moderate_one(struct ctl *ctl, const char *id, enum store_action a,
 		error = "not_found";
 		snprintf(msg, sizeof msg, "%s: no such comment", id);
 		break;
+	case TRANSITION_RETRY:		/* not after the loop above */
 	case TRANSITION_CONFLICT:
 		error = "conflict";
 		ctl_moderate_conflict(ctl, id, v, from_mask, &res, msg,

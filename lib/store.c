@@ -919,27 +919,67 @@ store_comment_status_reply(const redisReply *r, enum store_status *status,
 }
 
 void
-store_cmd_transition(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *id, enum store_action action,
-    const struct store_thresholds *th, const char *actor, uint64_t now_ms)
+store_cmd_transition_read(const struct store *st, struct store_cmd *cmd,
+    const char *id)
 {
-	store_cmd_transition_from(st, cmd, sha, id, action, 0, th, actor,
-	    now_ms);
+	store_cmd_adds(cmd, "HMGET");
+	store_cmd_key(cmd, st, "comment", id);
+	store_cmd_adds(cmd, "post");
+	store_cmd_adds(cmd, "email");
+	store_cmd_adds(cmd, "counted");
 }
 
 void
 store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *id, enum store_action action,
-    unsigned int from_mask, const struct store_thresholds *th,
-    const char *actor, uint64_t now_ms)
+    const char *sha, const char *id, const redisReply *seen,
+    enum store_action action, unsigned int from_mask,
+    const struct store_thresholds *th, const char *actor, uint64_t now_ms)
 {
-	char from[64];
-	size_t off = 0;
-	int i;
+	static const char *const fixed[] = {
+		"stats", "queue:pending", "queue:approved", "queue:spam",
+		"queue:rejected", "privacy:refused", "known_authors", "outbox",
+		"rulestats"
+	};
+	const char *post, *email, *counted, *p;
+	char from[64], key[STORE_KEY_MAX], day[24], wday[24];
+	size_t off = 0, n;
+	int i, nkeys;
 
-	store_cmd_script(cmd, STORE_SCRIPT_TRANSITION, sha, 2);
-	store_cmd_addf(cmd, "%s:comment:%s", st->tag, id);
-	store_cmd_addf(cmd, "%s:stats", st->tag);
+	/* What the comment held when read: NULL where absent. */
+	post = seen != NULL ? store_reply_str(seen, 0) : NULL;
+	email = seen != NULL ? store_reply_str(seen, 1) : NULL;
+	counted = seen != NULL ? store_reply_str(seen, 2) : NULL;
+	if (email != NULL && email[0] == '\0')
+		email = NULL;
+	/* counted is "OUTCOME DAY HOLD REJECT": the day it was counted on. */
+	wday[0] = '\0';
+	if (counted != NULL && (p = strchr(counted, ' ')) != NULL &&
+	    (n = strspn(p + 1, "0123456789")) > 0 && n < sizeof wday &&
+	    p[1 + n] == ' ') {
+		memcpy(wday, p + 1, n);
+		wday[n] = '\0';
+	}
+	snprintf(day, sizeof day, "%" PRIu64, now_ms / 86400000);
+	if (strcmp(wday, day) == 0)
+		wday[0] = '\0';
+
+	nkeys = 2 + (int)(sizeof fixed / sizeof fixed[0]) + (post ? 2 : 0) +
+	    (email ? 1 : 0) + (wday[0] ? 1 : 0);
+	store_cmd_script(cmd, STORE_SCRIPT_TRANSITION, sha, nkeys);
+	store_cmd_key(cmd, st, "comment", id);
+	for (i = 0; i < (int)(sizeof fixed / sizeof fixed[0]); i++)
+		store_cmd_key(cmd, st, fixed[i], NULL);
+	store_cmd_key(cmd, st, "rulestats", day);
+	if (post != NULL) {
+		store_cmd_key(cmd, st, "post", post);
+		store_cmd_key(cmd, st, "published", post);
+	}
+	if (email != NULL) {
+		store_key_email(st, email, strlen(email), key, sizeof key);
+		store_cmd_adds(cmd, key);
+	}
+	if (wday[0] != '\0')
+		store_cmd_key(cmd, st, "rulestats", wday);
 	store_cmd_adds(cmd, store_action_names[action]);
 	store_cmd_adds(cmd, actor);
 	store_cmd_addf(cmd, "%" PRIu64, now_ms);
@@ -978,6 +1018,10 @@ store_transition_reply(const redisReply *r, struct store_transition_result *res,
 		goto bad;
 	if (strcmp(kind, "not_found") == 0)
 		return 0;
+	if (strcmp(kind, "retry") == 0) {
+		res->outcome = TRANSITION_RETRY;
+		return 0;
+	}
 	if ((from = store_reply_str(r, 1)) == NULL)
 		goto bad;
 	res->from = store_status_parse(from);

@@ -292,25 +292,32 @@ struct store_thresholds {
  * {P}:rulestats and {P}:rulestats:DAY (store.c), judged by th; a change
  * of decision moves the counts, it never adds them twice.
  */
-void store_cmd_transition(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *id, enum store_action action,
-    const struct store_thresholds *th, const char *actor, uint64_t now_ms);
+/*
+ * Two steps, so that every key the change touches is in KEYS: first
+ * store_cmd_transition_read (HMGET of the comment's post, email and
+ * counted), then store_cmd_transition_from with that reply as seen, which
+ * names the keys those values need.  If the comment changed in between,
+ * the script writes nothing and answers TRANSITION_RETRY: read again.
+ */
+void store_cmd_transition_read(const struct store *st, struct store_cmd *cmd,
+    const char *id);
 
 /*
- * The same, but only from the states in from_mask (bits 1 << enum
- * store_status; 0 = every state the action may leave): a compare-and-set
- * for callers that decided on what they saw, so that of two admins acting
- * at once exactly one wins.  A comment in another state is a conflict.
+ * Only from the states in from_mask (bits 1 << enum store_status; 0 =
+ * every state the action may leave): a compare-and-set for callers that
+ * decided on what they saw, so that of two admins acting at once exactly
+ * one wins.  A comment in another state is a conflict.
  */
 void store_cmd_transition_from(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *id, enum store_action action,
-    unsigned int from_mask, const struct store_thresholds *th,
-    const char *actor, uint64_t now_ms);
+    const char *sha, const char *id, const redisReply *seen,
+    enum store_action action, unsigned int from_mask,
+    const struct store_thresholds *th, const char *actor, uint64_t now_ms);
 
 enum store_transition_outcome {
 	TRANSITION_DONE,	/* from -> to */
 	TRANSITION_NOT_FOUND,
 	TRANSITION_CONFLICT,	/* already in a state the action cannot leave (from) */
+	TRANSITION_RETRY,	/* changed since store_cmd_transition_read */
 };
 
 struct store_transition_result {

@@ -1,5 +1,6 @@
 /* Unit tests of the Redis data model helpers that need no Redis. */
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
@@ -554,6 +555,63 @@ test_transition_reply(void **state)
 	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
 	assert_int_equal(res.outcome, TRANSITION_NOT_FOUND);
 	reply_free(r);
+
+	r = reply_array(1, "retry");
+	assert_int_equal(store_transition_reply(r, &res, &cause), 0);
+	assert_int_equal(res.outcome, TRANSITION_RETRY);
+	reply_free(r);
+}
+
+/* Whether the transition command names key among its KEYS. */
+static bool
+transition_has_key(const struct store_cmd *cmd, const char *key)
+{
+	int i, nkeys = atoi(cmd->argv[2]);
+
+	for (i = 3; i < 3 + nkeys; i++)
+		if (strcmp(cmd->argv[i], key) == 0)
+			return true;
+	return false;
+}
+
+/* The keys the comment's post, e-mail and counted day need are in KEYS. */
+static void
+test_transition_keys(void **state)
+{
+	struct store_thresholds th = { 5, 10 };
+	struct store_cmd cmd;
+	struct store st;
+	redisReply *seen;
+	uint64_t now = UINT64_C(20001) * 86400000 + 5;
+
+	(void)state;
+	store_init(&st, "t");
+	seen = reply_array(3, "hello-world", "Reader@Example.ORG",
+	    "published 20000 5 10");
+	store_cmd_init(&cmd);
+	store_cmd_transition_from(&st, &cmd, NULL, "0000000003e8aabbccdd", seen,
+	    ACTION_SPAM, 0, &th, "admin", now);
+	assert_string_equal(cmd.argv[2], "15");
+	assert_string_equal(cmd.argv[3], "{t}:comment:0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[4], "{t}:stats");
+	assert_true(transition_has_key(&cmd, "{t}:post:hello-world"));
+	assert_true(transition_has_key(&cmd, "{t}:published:hello-world"));
+	assert_true(transition_has_key(&cmd,
+	    "{t}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747"));
+	assert_true(transition_has_key(&cmd, "{t}:rulestats:20000"));
+	assert_true(transition_has_key(&cmd, "{t}:rulestats:20001"));
+	assert_true(transition_has_key(&cmd, "{t}:queue:rejected"));
+	store_cmd_free(&cmd);
+	reply_free(seen);
+
+	/* Nothing read (a comment without them, or gone): the fixed keys. */
+	store_cmd_init(&cmd);
+	store_cmd_transition_from(&st, &cmd, NULL, "0000000003e8aabbccdd", NULL,
+	    ACTION_DELETE, 0, &th, "admin", now);
+	assert_string_equal(cmd.argv[2], "11");
+	assert_false(transition_has_key(&cmd, "{t}:rulestats:20000"));
+	store_cmd_free(&cmd);
+	store_free(&st);
 }
 
 static void
@@ -664,6 +722,7 @@ main(void)
 		cmocka_unit_test(test_comment_status_reply),
 		cmocka_unit_test(test_email_keys),
 		cmocka_unit_test(test_transition_reply),
+		cmocka_unit_test(test_transition_keys),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),

@@ -3,6 +3,8 @@
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
-if ARGV[4] ~= '' then forget_note(ARGV[3], ARGV[4]) end
+local base = ARGV[3]
+local function key(name) return base .. name end
+if ARGV[4] ~= '' then forget_note(key, ARGV[4]) end
 if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], 'notify_sent_' .. ARGV[5], 1) end
 return 1

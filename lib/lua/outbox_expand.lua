@@ -13,6 +13,7 @@
 --! needs: email_key
 
 local ev, cid, base = ARGV[3], ARGV[4], ARGV[5]
+local function key(name) return base .. name end
 local raw = redis.call('HGETALL', base .. 'comment:' .. cid)
 local c = {}
 for i = 1, #raw, 2 do c[raw[i]] = raw[i + 1] end
@@ -37,7 +38,7 @@ local function add(channel, kind, to, admin)
   end
   redis.call('HSET', base .. 'notification:' .. nid, unpack(f))
   if c.email and c.email ~= '' then
-    redis.call('SADD', email_key(base, c.email), 'n:' .. nid)
+    redis.call('SADD', email_key(key, c.email), 'n:' .. nid)
   end
   if admin and (c.ip or c.user_agent) then
     redis.call('ZADD', base .. 'privacy:notes', c.created_at or ARGV[6], nid)

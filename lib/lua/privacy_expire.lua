@@ -14,6 +14,7 @@
 --! needs: email_key
 
 local base, limit = ARGV[1], tonumber(ARGV[4])
+local function key(name) return base .. name end
 local ipcut = tonumber(ARGV[2])
 local ips, notes, mails, more = 0, 0, 0, 0
 local function ms(v) return string.format('%.0f', v) end
@@ -46,10 +47,9 @@ if not ix[1] then
 end
 if tonumber(ix[2]) < tonumber(ix[1]) then
   redis.call('HSET', KEYS[9], 'mark', walk(tonumber(ix[2]), tonumber(ix[1]), function(id)
-    local key = base .. 'comment:' .. id
-    local f = redis.call('HMGET', key, 'email', 'author', 'status', 'created_at', 'moderated_at')
+    local f = redis.call('HMGET', key('comment:' .. id), 'email', 'author', 'status', 'created_at', 'moderated_at')
     if not f[1] or f[1] == '' then return end
-    local ek = email_key(base, f[1])
+    local ek = email_key(key, f[1])
     redis.call('SADD', ek, 'c:' .. id)
     local known = redis.sha1hex(string.lower(f[1]) .. '\n' .. string.lower(f[2] or ''))
     if redis.call('SISMEMBER', base .. 'known_authors', known) == 1 then
@@ -70,11 +70,11 @@ end
 if #nids >= limit then more = 1 end
 local ids = redis.call('ZRANGEBYSCORE', KEYS[7], '-inf', ARGV[3], 'LIMIT', 0, limit)
 for _, id in ipairs(ids) do
-  local key = base .. 'comment:' .. id
-  local f = redis.call('HMGET', key, 'status', 'email')
+  local ck = key('comment:' .. id)
+  local f = redis.call('HMGET', ck, 'status', 'email')
   if (f[1] == 'spam' or f[1] == 'rejected') and f[2] then
-    redis.call('HDEL', key, 'email')
-    if f[2] ~= '' then redis.call('SREM', email_key(base, f[2]), 'c:' .. id) end
+    redis.call('HDEL', ck, 'email')
+    if f[2] ~= '' then redis.call('SREM', email_key(key, f[2]), 'c:' .. id) end
     mails = mails + 1
   end
   redis.call('ZREM', KEYS[7], id)

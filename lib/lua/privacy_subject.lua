@@ -8,7 +8,8 @@
 --! needs: email_key forget
 
 local base, mode, email = ARGV[1], ARGV[2], ARGV[3]
-local ek = email_key(base, email)
+local function key(name) return base .. name end
+local ek = email_key(key, email)
 local cids, nids, kh = {}, {}, {}
 for _, m in ipairs(redis.call('SMEMBERS', ek)) do
   local kind, v = string.sub(m, 1, 2), string.sub(m, 3)
@@ -56,11 +57,11 @@ if mode ~= 'erase' then
   redis.call('HINCRBY', KEYS[1], 'privacy_exported', 1)
   return {'export', comments, notes, known, keys}
 end
-for _, id in ipairs(cids) do forget(base, id) end
+for _, id in ipairs(cids) do forget(key, id) end
 for _, nid in ipairs(nids) do
   redis.call('ZREM', base .. 'outbox:retry', nid)
   redis.call('ZREM', base .. 'outbox:dead', nid)
-  forget_note(base, nid)
+  forget_note(key, nid)
 end
 for _, h in ipairs(known) do redis.call('SREM', base .. 'known_authors', h) end
 for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end

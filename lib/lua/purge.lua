@@ -5,19 +5,19 @@
 --! needs: email_key forget
 
 local before, limit, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
+local function key(name) return base .. name end
 local n, kept = 0, 0
 while n < limit do
   local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', before, 'LIMIT', kept, 100)
   if #ids == 0 then break end
   for _, id in ipairs(ids) do
-    local key = base .. 'comment:' .. id
-    local f = redis.call('HMGET', key, 'status', 'post', 'moderated_at')
+    local f = redis.call('HMGET', key('comment:' .. id), 'status', 'post', 'moderated_at')
     if f[1] ~= 'spam' then
       redis.call('ZREM', KEYS[1], id)
     elseif f[3] and tonumber(f[3]) and tonumber(f[3]) >= before then
       kept = kept + 1
     else
-      forget(base, id)
+      forget(key, id)
       n = n + 1
       if n >= limit then break end
     end

@@ -209,3 +209,51 @@ def test_metrics_carry_decided_counts(daemon, rdb):
     assert m.value("heinzel_rule_decided_comments", rule="TEST_SPAMWORD",
         decision="refused") == 1
     assert len(m.families["heinzel_rule_decided_comments"].samples) == 2
+
+
+def transition_script():
+    """lib/lua/transition.lua with what it needs, as lib/lua/embed.py builds it."""
+    from conftest import SRCDIR
+    lua = os.path.join(SRCDIR, "lib", "lua")
+    with open(os.path.join(lua, "transition.lua")) as f:
+        text = f.read()
+    parts = []
+    for line in text.splitlines():
+        if line.startswith("--! needs:"):
+            for name in line.split(":", 1)[1].split():
+                with open(os.path.join(lua, "common", name + ".lua")) as f:
+                    parts.append(f.read())
+    return "".join(parts) + text
+
+
+def test_transition_touches_only_keys_in_keys(d, rdb):
+    """Every key the script touches is passed in; a comment changed since
+    the caller read it (a key missing) is a retry that writes nothing."""
+    import hashlib
+    c = rdb.client
+    cid = insert(rdb, status="pending", email="Dora@Example.org",
+        hits="STAT_LINK=4", score="4")
+    now = int(time.time() * 1000)
+    email = key("email", hashlib.sha1(b"dora@example.org").hexdigest())
+    fixed = [key("comment", cid), key("stats")] + [key("queue", s) for s in
+        ("pending", "approved", "spam", "rejected")] + [key("privacy:refused"),
+        key("known_authors"), key("outbox"), key("rulestats"), day_key()]
+    argv = ["approve", "test", str(now), TAG + ":", "", "3", "6",
+        str(400 * 86400)]
+    script = transition_script()
+    before = {k: c.dump(k) for k in c.keys("*")}
+    # The post's keys and the address's index are missing: nothing changes.
+    assert c.eval(script, len(fixed), *(fixed + argv)) == ["retry"]
+    assert c.eval(script, len(fixed) + 2, *(fixed + [key("post", "hello-world"),
+        key("published", "hello-world")] + argv)) == ["retry"]
+    assert {k: c.dump(k) for k in c.keys("*")} == before
+    # With them the change is made, and touches no key it was not given.
+    keys = fixed + [key("post", "hello-world"), key("published", "hello-world"),
+        email]
+    assert c.eval(script, len(keys), *(keys + argv)) == ["done", "pending",
+        "approved"]
+    assert c.hget(key("comment", cid), "status") == "approved"
+    assert set(c.keys("*")) <= set(keys), set(c.keys("*")) - set(keys)
+    # heinzelctl reads first and names them all, and the day counted on.
+    ctl_ok(d, "spam", cid)
+    assert c.hget(key("comment", cid), "status") == "spam"

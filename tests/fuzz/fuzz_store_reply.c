@@ -103,7 +103,8 @@ fuzz_store_comment_replies(const redisReply *r)
 	else {
 		FUZZ_CHECK(tr.outcome == TRANSITION_DONE ||
 		    tr.outcome == TRANSITION_NOT_FOUND ||
-		    tr.outcome == TRANSITION_CONFLICT);
+		    tr.outcome == TRANSITION_CONFLICT ||
+		    tr.outcome == TRANSITION_RETRY);
 		FUZZ_CHECK(fuzz_store_status(tr.from, true));
 		FUZZ_CHECK(fuzz_store_status(tr.to, true));
 	}
