@@ -210,7 +210,10 @@ server_method_name(enum evhttp_cmd_type m)
 	}
 }
 
-/* Send the answer, log it, count it and free r. */
+/*
+ * Send the answer, log it, count it and free r.  The body is body, or
+ * what is already in the request's output buffer when body is NULL.
+ */
 static void
 request_finish(struct request *r, int status, struct evbuffer *body)
 {
@@ -218,18 +221,22 @@ request_finish(struct request *r, int status, struct evbuffer *body)
 	double secs;
 	char clen[24];
 	enum evhttp_cmd_type method = evhttp_request_get_command(r->req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
 
-	if (method == EVHTTP_REQ_HEAD && body != NULL) {
+	if (method == EVHTTP_REQ_HEAD &&
+	    (body != NULL || evbuffer_get_length(out) > 0)) {
 		/*
 		 * evhttp sends a HEAD answer's body but no Content-Length for
 		 * it (libevent 2.1): a keep-alive client would read the body
 		 * as the next answer.  The length GET would have, no body.
 		 */
-		snprintf(clen, sizeof clen, "%zu", evbuffer_get_length(body));
+		snprintf(clen, sizeof clen, "%zu",
+		    evbuffer_get_length(body != NULL ? body : out));
 		evhttp_remove_header(evhttp_request_get_output_headers(r->req),
 		    "Content-Length");
 		evhttp_add_header(evhttp_request_get_output_headers(r->req),
 		    "Content-Length", clen);
+		evbuffer_drain(out, evbuffer_get_length(out));
 		body = NULL;
 	}
 	evhttp_send_reply(r->req, status, server_reason(status), body);
@@ -273,22 +280,34 @@ request_reply_printf(struct request *r, int status, const char *fmt, ...)
 static void
 request_reply_printf(struct request *r, int status, const char *fmt, ...)
 {
-	struct evbuffer *buf;
+	struct evbuffer *out = evhttp_request_get_output_buffer(r->req);
+	char text[512];
 	va_list ap;
+	int n, rc;
 
-	if ((buf = evbuffer_new()) == NULL)
-		fatalx("out of memory");
+	/*
+	 * Formatted on the stack and copied once into evhttp's output
+	 * buffer: no buffer of our own to make and free per answer.
+	 */
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(buf, fmt, ap);
+	n = vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	request_reply_buffer(r, status, buf);
-	evbuffer_free(buf);
+	if (n >= 0 && (size_t)n < sizeof text)
+		rc = evbuffer_add(out, text, (size_t)n);
+	else {
+		va_start(ap, fmt);
+		rc = evbuffer_add_vprintf(out, fmt, ap);
+		va_end(ap);
+	}
+	if (rc < 0)
+		fatalx("out of memory");
+	request_reply_buffer(r, status, NULL);
 }
 
 static void
 request_reply_json(struct request *r, int status, json_t *obj)
 {
-	struct evbuffer *buf = evbuffer_new();
+	struct evbuffer *buf = evhttp_request_get_output_buffer(r->req);
 	char *text;
 
 	if (obj == NULL) {
@@ -309,8 +328,7 @@ request_reply_json(struct request *r, int status, json_t *obj)
 	evbuffer_add(buf, text, strlen(text));
 	evbuffer_add(buf, "\n", 1);
 	free(text);
-	request_reply_buffer(r, status, buf);
-	evbuffer_free(buf);
+	request_reply_buffer(r, status, NULL);
 }
 
 /*
