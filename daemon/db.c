@@ -21,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "random.h"
+#include "resp.h"
 #include "sentinel.h"
 #include "switchwatch.h"
 #include "xmalloc.h"
@@ -72,6 +73,8 @@ struct db {
 	char *down_cause;		/* why Redis is out of reach, NULL when up */
 	uint64_t down_since_ms;		/* monotonic */
 	uint64_t down_logged_ms;
+	char *resp;			/* the command being sent, in RESP */
+	size_t resp_cap;
 };
 
 static void db_connect(struct db *db);
@@ -249,9 +252,23 @@ db_reply(redisAsyncContext *ac, void *r, void *privdata)
 static int
 db_send(struct db *db, struct db_req *req)
 {
+	size_t n = resp_command_size(req->cmd.argc, req->cmd.argvlen);
+
 	req->deadline_ms = clock_mono_ms() + db->timeout_ms;
-	if (redisAsyncCommandArgv(db->ac, db_reply, req, req->cmd.argc,
-	    req->cmd.argv, req->cmd.argvlen) != REDIS_OK) {
+	/*
+	 * Written in RESP here, into a buffer kept across commands: hiredis'
+	 * own formatting (redisAsyncCommandArgv) builds a new string with a
+	 * printf-like call per argument and costs more than the copy.
+	 */
+	if (n > db->resp_cap) {
+		free(db->resp);
+		db->resp_cap = n > 2 * db->resp_cap ? n : 2 * db->resp_cap;
+		db->resp = xmalloc(db->resp_cap);
+	}
+	resp_command_write(db->resp, req->cmd.argc, req->cmd.argv,
+	    req->cmd.argvlen);
+	if (redisAsyncFormattedCommand(db->ac, db_reply, req, db->resp, n) !=
+	    REDIS_OK) {
 		store_cmd_free(&req->cmd);
 		free(req);
 		return -1;
@@ -664,6 +681,7 @@ db_free(struct db *db)
 	store_cmd_free(&db->auth);
 	store_addr_free(&db->addr);
 	free(db->name);
+	free(db->resp);
 	free(db->secret_key);
 	if (db->secret != NULL)
 		explicit_bzero(db->secret, strlen(db->secret));
