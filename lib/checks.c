@@ -22,6 +22,9 @@ checks_count_links(const char *s, size_t len)
 	size_t i, n = 0;
 
 	for (i = 0; i < len; i++) {
+		/* Every word starts with h or w: skip the rest unlooked at. */
+		if ((s[i] | 0x20) != 'h' && (s[i] | 0x20) != 'w')
+			continue;
 		if (checks_prefix(s, len, i, "http://") ||
 		    checks_prefix(s, len, i, "https://")) {
 			n++;
