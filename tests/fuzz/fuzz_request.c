@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include <hiredis/hiredis.h>
 #include <jansson.h>
 
 #include "bayes.h"
@@ -31,6 +32,7 @@
 #include "comment.h"
 #include "config.h"
 #include "fault.h"
+#include "resp.h"
 #include "rules.h"
 #include "score.h"
 #include "scoring.h"
@@ -38,6 +40,7 @@
 #include "strbuf.h"
 #include "tokenize.h"
 #include "utf8.h"
+#include "xmalloc.h"
 #include "fuzz.h"
 
 #ifndef FUZZ_RULES_DIR
@@ -69,6 +72,24 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* heinzeld sends the command in RESP: byte for byte hiredis' own. */
+static void
+fuzz_request_resp(const struct store_cmd *cmd)
+{
+	char *want, *got;
+	long long n;
+	size_t size = resp_command_size(cmd->argc, cmd->argvlen);
+
+	n = redisFormatCommandArgv(&want, cmd->argc, cmd->argv, cmd->argvlen);
+	FUZZ_CHECK(n > 0 && (size_t)n == size);
+	got = xmalloc(size);
+	FUZZ_CHECK(resp_command_write(got, cmd->argc, cmd->argv,
+	    cmd->argvlen) == size);
+	FUZZ_CHECK(memcmp(got, want, size) == 0);
+	free(got);
+	redisFreeCommand(want);
+}
+
 /* Every argument present, as long as it says, NUL-terminated. */
 static void
 fuzz_request_cmd(const struct store_cmd *cmd, int min_argc)
@@ -82,6 +103,7 @@ fuzz_request_cmd(const struct store_cmd *cmd, int min_argc)
 		FUZZ_CHECK(cmd->argv[i] == cmd->buf + cmd->off[i]);
 		FUZZ_CHECK(cmd->argv[i][cmd->argvlen[i]] == '\0');
 	}
+	fuzz_request_resp(cmd);
 }
 
 /* Whether the command's field/value pairs, from "id" on, hold name = v. */
