@@ -170,15 +170,262 @@ comment_json_bad_utf8_field(const char *buf, size_t len)
 	return found;
 }
 
+/*
+ * The flat reader: the body every form plugin sends, one object whose
+ * values are strings, integers, null (and true or false for names not
+ * ours), read in place without a jansson tree.  It declines whatever it
+ * would not read exactly as jansson does: nesting, reals, integers of
+ * over 18 digits, escaped names, \u escapes of NUL or a surrogate,
+ * more than COMMENT_FLAT_OTHERS names not ours, and anything malformed;
+ * jansson then reads the body, so every refusal keeps jansson's message.
+ * fuzz_comment_json holds the two equal on every body this one takes.
+ */
+#define COMMENT_FLAT_OTHERS	32
+
+static int comment_hex(unsigned char c);
+
+struct comment_flat_value {
+	const char *p;		/* NULL: not sent, or null */
+	size_t len;
+	bool escaped;
+	bool integer;
+	long long n;
+};
+
+static const char *
+comment_flat_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int
+comment_flat_hex4(const char *p)
+{
+	int i, d, v = 0;
+
+	for (i = 0; i < 4; i++) {
+		if ((d = comment_hex((unsigned char)p[i])) < 0)
+			return -1;
+		v = v << 4 | d;
+	}
+	return v;
+}
+
+/* The closing quote of the string whose text starts at p, or NULL. */
+static const char *
+comment_flat_string(const char *p, const char *end, bool *escaped)
+{
+	int u;
+
+	*escaped = false;
+	while (p < end) {
+		if (*p == '"')
+			return p;
+		if ((unsigned char)*p < 0x20)
+			return NULL;		/* jansson refuses them raw */
+		if (*p != '\\') {
+			p++;
+			continue;
+		}
+		*escaped = true;
+		if (end - p < 2)
+			return NULL;
+		if (p[1] == 'u') {
+			if (end - p < 6 || (u = comment_flat_hex4(p + 2)) <= 0 ||
+			    (u >= 0xd800 && u <= 0xdfff))
+				return NULL;
+			p += 6;
+		} else if (strchr("\"\\/bfnrt", p[1]) != NULL && p[1] != '\0')
+			p += 2;
+		else
+			return NULL;
+	}
+	return NULL;
+}
+
+/* Decode a string checked by comment_flat_string into out; its length. */
+static size_t
+comment_flat_unescape(const char *p, size_t len, char *out)
+{
+	const char *end = p + len;
+	size_t o = 0;
+	int u;
+
+	while (p < end) {
+		if (*p != '\\') {
+			out[o++] = *p++;
+			continue;
+		}
+		switch (p[1]) {
+		case 'b': out[o++] = '\b'; break;
+		case 'f': out[o++] = '\f'; break;
+		case 'n': out[o++] = '\n'; break;
+		case 'r': out[o++] = '\r'; break;
+		case 't': out[o++] = '\t'; break;
+		case 'u':
+			u = comment_flat_hex4(p + 2);
+			if (u < 0x80)
+				out[o++] = (char)u;
+			else if (u < 0x800) {
+				out[o++] = (char)(0xc0 | u >> 6);
+				out[o++] = (char)(0x80 | (u & 0x3f));
+			} else {
+				out[o++] = (char)(0xe0 | u >> 12);
+				out[o++] = (char)(0x80 | (u >> 6 & 0x3f));
+				out[o++] = (char)(0x80 | (u & 0x3f));
+			}
+			p += 6;
+			continue;
+		default: out[o++] = p[1]; break;	/* " \ / */
+		}
+		p += 2;
+	}
+	return o;
+}
+
+/* An integer as jansson reads one (no leading zeros), its end or NULL. */
+static const char *
+comment_flat_integer(const char *p, const char *end, long long *n)
+{
+	const char *start;
+	bool neg = false;
+	long long v = 0;
+
+	if (p < end && *p == '-') {
+		neg = true;
+		p++;
+	}
+	start = p;
+	while (p < end && *p >= '0' && *p <= '9') {
+		if (p - start == 18)
+			return NULL;	/* past what v holds: jansson's */
+		v = v * 10 + (*p - '0');
+		p++;
+	}
+	if (p == start || (*start == '0' && p - start > 1) ||
+	    (p < end && (*p == '.' || *p == 'e' || *p == 'E')))
+		return NULL;
+	*n = neg ? -v : v;
+	return p;
+}
+
+static bool
+comment_flat_word(const char *p, const char *end, const char *w, size_t n)
+{
+	return (size_t)(end - p) >= n && memcmp(p, w, n) == 0;
+}
+
+int
+comment_from_json_flat(struct comment *c, const char *buf, size_t len)
+{
+	struct comment_flat_value val[CF__COUNT];
+	const char *other[COMMENT_FLAT_OTHERS];
+	size_t otherlen[COMMENT_FLAT_OTHERS], nother = 0, j, n;
+	const char *p = buf, *end = buf + len, *key, *q;
+	unsigned int seen = 0;
+	bool escaped;
+	long long num;
+	char text[32], *out;
+	int i;
+
+	memset(val, 0, sizeof val);
+	p = comment_flat_ws(p, end);
+	if (p == end || *p++ != '{')
+		return -1;
+	p = comment_flat_ws(p, end);
+	if (p < end && *p == '}')
+		p++;
+	else for (;;) {
+		if (p == end || *p++ != '"' ||
+		    (q = comment_flat_string(p, end, &escaped)) == NULL || escaped)
+			return -1;
+		key = p;
+		n = (size_t)(q - p);
+		p = comment_flat_ws(q + 1, end);
+		if (p == end || *p++ != ':')
+			return -1;
+		p = comment_flat_ws(p, end);
+		if ((i = comment_field_lookup(key, n)) >= 0) {
+			if (seen & 1u << i)
+				return -1;	/* jansson: duplicate */
+			seen |= 1u << i;
+		} else {
+			for (j = 0; j < nother; j++)
+				if (otherlen[j] == n && memcmp(other[j], key, n) == 0)
+					return -1;
+			if (nother == COMMENT_FLAT_OTHERS)
+				return -1;
+			other[nother] = key;
+			otherlen[nother++] = n;
+		}
+		if (p == end)
+			return -1;
+		if (*p == '"') {
+			if ((q = comment_flat_string(p + 1, end, &escaped)) == NULL)
+				return -1;
+			if (i >= 0) {
+				val[i].p = p + 1;
+				val[i].len = (size_t)(q - p - 1);
+				val[i].escaped = escaped;
+			}
+			p = q + 1;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			if ((p = comment_flat_integer(p, end, &num)) == NULL ||
+			    (i >= 0 && i != CF_CAPTCHA_ANSWER))
+				return -1;
+			if (i >= 0) {
+				val[i].p = p;
+				val[i].integer = true;
+				val[i].n = num;
+			}
+		} else if (comment_flat_word(p, end, "null", 4))
+			p += 4;
+		else if (i < 0 && comment_flat_word(p, end, "true", 4))
+			p += 4;
+		else if (i < 0 && comment_flat_word(p, end, "false", 5))
+			p += 5;
+		else
+			return -1;
+		p = comment_flat_ws(p, end);
+		if (p < end && *p == ',') {
+			p = comment_flat_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}') {
+			p++;
+			break;
+		}
+		return -1;
+	}
+	if (comment_flat_ws(p, end) != end)
+		return -1;
+
+	/* Read: only now is c touched. */
+	for (i = 0; i < CF__COUNT; i++) {
+		if (val[i].p == NULL)
+			continue;
+		if (val[i].integer) {
+			snprintf(text, sizeof text, "%lld", val[i].n);
+			comment_set(c, i, text, strlen(text));
+		} else if (!val[i].escaped)
+			comment_set(c, i, val[i].p, val[i].len);
+		else {
+			out = xmalloc(val[i].len + 1);
+			comment_set(c, i, out, comment_flat_unescape(val[i].p,
+			    val[i].len, out));
+			free(out);
+		}
+	}
+	return 0;
+}
+
 int
 comment_from_json(struct comment *c, const char *buf, size_t len,
     struct fault *f)
 {
-	json_error_t err;
-	json_t *root, *v;
-	const char *key, *name;
-	char num[32];
-	int i;
+	const char *name;
 
 	/* jansson checks UTF-8 too, but bad UTF-8 is a 422, not a 400. */
 	if (!utf8_valid(buf, len)) {
@@ -189,6 +436,21 @@ comment_from_json(struct comment *c, const char *buf, size_t len,
 		return fault_set(f, 422, "invalid", NULL,
 		    "request body is not valid UTF-8");
 	}
+	if (comment_from_json_flat(c, buf, len) == 0)
+		return 0;
+	return comment_from_json_tree(c, buf, len, f);
+}
+
+int
+comment_from_json_tree(struct comment *c, const char *buf, size_t len,
+    struct fault *f)
+{
+	json_error_t err;
+	json_t *root, *v;
+	const char *key, *name;
+	char num[32];
+	int i;
+
 	/* The parser's depth limit keeps deep nesting off the stack. */
 	root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &err);
 	if (root == NULL) {

@@ -60,6 +60,15 @@ void comment_set(struct comment *c, enum comment_field f, const char *value, siz
  * not valid UTF-8 gives 422 "invalid".  Return 0, or -1 with f set.
  */
 int comment_from_json(struct comment *c, const char *buf, size_t len, struct fault *f);
+/*
+ * The two readers behind comment_from_json, apart for the fuzzer that holds
+ * them equal.  The flat one takes the common body without a jansson tree
+ * and returns -1, c untouched, for any other; the jansson one takes any
+ * body.  Both expect valid UTF-8, which comment_from_json checks first.
+ */
+int comment_from_json_flat(struct comment *c, const char *buf, size_t len);
+int comment_from_json_tree(struct comment *c, const char *buf, size_t len,
+    struct fault *f);
 int comment_from_form(struct comment *c, const char *buf, size_t len, struct fault *f);
 
 /*

@@ -889,6 +889,75 @@ test_other_fields(void **state)
 	assert_int_equal(validate_with(CF_CAPTCHA_ANSWER, "Sieben", &f), 0);
 }
 
+/*
+ * The flat reader takes the bodies form plugins send, with the same
+ * fields as jansson, and leaves everything else to jansson untouched.
+ */
+static void
+test_json_flat(void **state)
+{
+	static const char *const taken[] = {
+		"{}",
+		" {\"post\":\"p\",\"body\":\"Hallo\"} \n",
+		"{\"post\":\"p\\u00e4\\u20ac\\n\",\"author\":\"A \\\"B\\\" \\\\ \\/\","
+		    "\"captcha_answer\":-0,\"x\":true,\"y\":false,\"z\":12,"
+		    "\"ip\":null,\"\":\"e\"}",
+		"{\"captcha_answer\":-123456789012345678,\"body\":\"\\b\\f\\r\\t\\u0001\"}",
+		"{\"body\":\"Schöner Artikel\",\"captcha_answer\":\"sieben\"}",
+	};
+	static const char *const declined[] = {
+		"", "[]", "{", "{\"post\":\"p\"", "{\"post\":\"p\"}x",
+		"{\"post\":\"p\",}", "{\"post\":{}}", "{\"x\":[1]}",
+		"{\"post\":\"a\",\"post\":\"b\"}", "{\"x\":1,\"x\":2}",
+		"{\"p\\u006fst\":\"p\"}", "{\"body\":\"\\u0000\"}",
+		"{\"body\":\"\\ud83d\\ude00\"}", "{\"body\":\"\\x\"}",
+		"{\"body\":\"a\tb\"}", "{\"captcha_answer\":1.5}",
+		"{\"captcha_answer\":1e3}", "{\"captcha_answer\":01}",
+		"{\"captcha_answer\":1234567890123456789}", "{\"post\":1}",
+		"{\"post\":true}", "{\"x\":-}", "{\"x\":nul}",
+	};
+	struct comment flat, tree;
+	struct fault f;
+	size_t k;
+	int i;
+
+	(void)state;
+	for (k = 0; k < sizeof taken / sizeof taken[0]; k++) {
+		comment_init(&flat);
+		comment_init(&tree);
+		fault_clear(&f);
+		assert_int_equal(comment_from_json_flat(&flat, taken[k],
+		    strlen(taken[k])), 0);
+		assert_int_equal(comment_from_json_tree(&tree, taken[k],
+		    strlen(taken[k]), &f), 0);
+		for (i = 0; i < CF__COUNT; i++) {
+			assert_int_equal(flat.len[i], tree.len[i]);
+			if (tree.field[i] == NULL)
+				assert_null(flat.field[i]);
+			else
+				assert_memory_equal(flat.field[i], tree.field[i],
+				    tree.len[i] + 1);
+		}
+		comment_free(&flat);
+		comment_free(&tree);
+	}
+	comment_init(&flat);
+	assert_int_equal(comment_from_json_flat(&flat, taken[2],
+	    strlen(taken[2])), 0);
+	assert_string_equal(flat.field[CF_POST], "p\xc3\xa4\xe2\x82\xac\n");
+	assert_string_equal(flat.field[CF_AUTHOR], "A \"B\" \\ /");
+	assert_string_equal(flat.field[CF_CAPTCHA_ANSWER], "0");
+	assert_null(flat.field[CF_IP]);
+	comment_free(&flat);
+	for (k = 0; k < sizeof declined / sizeof declined[0]; k++) {
+		comment_init(&flat);
+		assert_int_equal(comment_from_json_flat(&flat, declined[k],
+		    strlen(declined[k])), -1);
+		for (i = 0; i < CF__COUNT; i++)
+			assert_null(flat.field[i]);
+	}
+}
+
 int
 main(void)
 {
@@ -915,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_ip_canonical),
 		cmocka_unit_test(test_lang),
 		cmocka_unit_test(test_other_fields),
+		cmocka_unit_test(test_json_flat),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
