@@ -307,13 +307,24 @@ ctl_outbox_script(struct ctl *ctl, bool drop, const char *nid)
 {
 	struct store_cmd cmd;
 	const char *cause;
-	redisReply *r;
+	redisReply *r, *seen;
 	long long n;
 
 	store_cmd_init(&cmd);
-	if (drop)
-		store_cmd_outbox_drop(&ctl->store, &cmd, NULL, nid);
-	else
+	if (drop) {
+		/* Its address first, to name its index in KEYS. */
+		store_cmd_note_read(&ctl->store, &cmd, nid);
+		seen = ctl_db_command(ctl, &cmd);
+		store_cmd_free(&cmd);
+		if (seen == NULL || seen->type != REDIS_REPLY_ARRAY)
+			ctl_fatalx("Redis at %s: outbox drop: %s", ctl->redis_name,
+			    seen != NULL && seen->type == REDIS_REPLY_ERROR ?
+			    seen->str : "unexpected reply reading it");
+		store_cmd_init(&cmd);
+		store_cmd_outbox_drop(&ctl->store, &cmd, NULL, nid,
+		    store_note_read_address(seen));
+		freeReplyObject(seen);
+	} else
 		store_cmd_outbox_requeue(&ctl->store, &cmd, NULL, nid);
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);

@@ -52,6 +52,7 @@ struct notify_job {
 	char *entry_id;
 	char *nid;		/* NULL for an event or an empty entry */
 	char *channel;		/* "mail", "webhook", or NULL */
+	char *address;		/* its store_note_address, or NULL */
 	char *what;		/* for the log: "admin mail 5 (comment ID) to …@example.org" */
 
 	struct deliver_job *dj;	/* being sent */
@@ -141,6 +142,7 @@ notify_job_free(struct notify_job *job)
 	free(job->entry_id);
 	free(job->nid);
 	free(job->channel);
+	free(job->address);
 	free(job->what);
 	free(job->reason);
 	free(job);
@@ -168,11 +170,15 @@ notify_start(struct notify_job *job, const redisReply *h)
 	const struct config *cfg = *job->n->cfg;
 	const char *channel = notice_field(h, "channel");
 	const char *kind = notice_field(h, "kind"), *to = notice_field(h, "to");
+	const char *address;
 	char *cause = NULL, *masked, *key = NULL, *payload = NULL;
 	int permanent = 0;
 	size_t len;
 
 	job->channel = xstrdup(channel);
+	if ((address = store_note_address(kind, to,
+	    notice_field(h, "email"))) != NULL)
+		job->address = xstrdup(address);
 	masked = notify_masked(to);
 	if (strcmp(channel, "mail") == 0)
 		xasprintf(&job->what, "%s mail %s (comment %s) to %s", kind,
@@ -290,7 +296,7 @@ notify_finish(struct notify_job *job)
 		job->ok = 1;
 		s = STORE_SCRIPT_OUTBOX_DONE;
 		store_cmd_outbox_done(n->store, &cmd, db_script_sha(n->db, s),
-		    job->entry_id, job->nid, job->channel);
+		    job->entry_id, job->nid, job->address, job->channel);
 	} else {
 		rt.max_tries = cfg->notify_max_tries;
 		rt.base_ms = (uint64_t)cfg->notify_retry_base * 1000;

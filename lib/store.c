@@ -1296,14 +1296,63 @@ store_cmd_notification(const struct store *st, struct store_cmd *cmd,
 	store_cmd_addf(cmd, "%s:notification:%s", st->tag, nid);
 }
 
+const char *
+store_note_address(const char *kind, const char *to, const char *email)
+{
+	if (email != NULL && email[0] != '\0')
+		return email;
+	if (kind != NULL && to != NULL && to[0] != '\0' &&
+	    (strcmp(kind, "received") == 0 || strcmp(kind, "published") == 0))
+		return to;
+	return NULL;
+}
+
+void
+store_cmd_note_read(const struct store *st, struct store_cmd *cmd,
+    const char *nid)
+{
+	store_cmd_adds(cmd, "HMGET");
+	store_cmd_key(cmd, st, "notification", nid);
+	store_cmd_adds(cmd, "kind");
+	store_cmd_adds(cmd, "to");
+	store_cmd_adds(cmd, "email");
+}
+
+const char *
+store_note_read_address(const redisReply *r)
+{
+	if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 3)
+		return NULL;
+	return store_note_address(store_reply_str(r, 0),
+	    store_reply_str(r, 1), store_reply_str(r, 2));
+}
+
+/* The keys forget_note touches for nid, whose address is address. */
+static void
+store_cmd_note_keys(struct store_cmd *cmd, const struct store *st,
+    const char *nid, const char *address)
+{
+	char key[STORE_KEY_MAX];
+
+	store_cmd_key(cmd, st, "notification", nid);
+	store_cmd_key(cmd, st, "privacy:notes", NULL);
+	if (address != NULL) {
+		store_key_email(st, address, strlen(address), key, sizeof key);
+		store_cmd_adds(cmd, key);
+	}
+}
+
 void
 store_cmd_outbox_done(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *entry_id, const char *nid,
-    const char *channel)
+    const char *address, const char *channel)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DONE, sha, 2);
-	store_cmd_addf(cmd, "%s:outbox", st->tag);
-	store_cmd_addf(cmd, "%s:stats", st->tag);
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DONE, sha,
+	    nid == NULL ? 2 : address == NULL ? 4 : 5);
+	store_cmd_key(cmd, st, "outbox", NULL);
+	store_cmd_key(cmd, st, "stats", NULL);
+	if (nid != NULL)
+		store_cmd_note_keys(cmd, st, nid, address);
 	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
 	store_cmd_adds(cmd, entry_id);
 	store_cmd_addf(cmd, "%s:", st->tag);
@@ -1406,11 +1455,13 @@ store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
 
 void
 store_cmd_outbox_drop(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *nid)
+    const char *sha, const char *nid, const char *address)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DROP, sha, 2);
-	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
-	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_DROP, sha,
+	    address == NULL ? 4 : 5);
+	store_cmd_key(cmd, st, "outbox:retry", NULL);
+	store_cmd_key(cmd, st, "outbox:dead", NULL);
+	store_cmd_note_keys(cmd, st, nid, address);
 	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_adds(cmd, nid);
 }

@@ -448,13 +448,28 @@ void store_cmd_notification(const struct store *st, struct store_cmd *cmd,
     const char *nid);
 
 /*
+ * The address whose e-mail index lists a notification: its email, else
+ * its to for the author's own ones (received, published); NULL: none.
+ * Its kind, to and email never change once it is made.
+ */
+const char *store_note_address(const char *kind, const char *to,
+    const char *email);
+
+/* HMGET {P}:notification:NID kind to email, read before a drop. */
+void store_cmd_note_read(const struct store *st, struct store_cmd *cmd,
+    const char *nid);
+/* store_note_address of that reply (NULL: none, or not such a reply). */
+const char *store_note_read_address(const redisReply *r);
+
+/*
  * Delivered: acknowledge and delete the entry, delete the notification
- * (nid may be NULL: only the entry), count "notify_sent_CHANNEL" in
- * {P}:stats unless channel is NULL.
+ * (nid may be NULL: only the entry) with its index entries, address its
+ * store_note_address, count "notify_sent_CHANNEL" in {P}:stats unless
+ * channel is NULL.
  */
 void store_cmd_outbox_done(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *entry_id, const char *nid,
-    const char *channel);
+    const char *address, const char *channel);
 
 struct store_retry {
 	unsigned int max_tries;		/* attempts in all */
@@ -497,9 +512,12 @@ int store_outbox_due_reply(const redisReply *r, long long *moved,
 void store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
     const char *sha, const char *nid);
 
-/* Forget a dead or waiting notification.  Reply: 1, or 0 if not there. */
+/*
+ * Forget a dead or waiting notification, address its store_note_address
+ * (store_cmd_note_read first).  Reply: 1, or 0 if not there.
+ */
 void store_cmd_outbox_drop(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *nid);
+    const char *sha, const char *nid, const char *address);
 
 /* An integer reply (expand, requeue, drop); -1 with *cause otherwise. */
 int store_integer_reply(const redisReply *r, long long *v, const char **cause);

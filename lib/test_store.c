@@ -614,6 +614,75 @@ test_transition_keys(void **state)
 	store_free(&st);
 }
 
+/* A notification's keys: the hash, privacy:notes, its address's index. */
+static void
+test_outbox_note_keys(void **state)
+{
+	struct store_cmd cmd;
+	struct store st;
+	redisReply *seen;
+
+	(void)state;
+	store_init(&st, "t");
+	/* The address: email if set, else to for the author's own kinds. */
+	assert_string_equal(store_note_address("admin", "a@example.org",
+	    "Reader@Example.ORG"), "Reader@Example.ORG");
+	assert_string_equal(store_note_address("received",
+	    "Reader@Example.ORG", ""), "Reader@Example.ORG");
+	assert_string_equal(store_note_address("published",
+	    "Reader@Example.ORG", NULL), "Reader@Example.ORG");
+	assert_null(store_note_address("admin", "a@example.org", ""));
+	assert_null(store_note_address("pending", "", NULL));
+	assert_null(store_note_address(NULL, NULL, NULL));
+
+	store_cmd_init(&cmd);
+	store_cmd_outbox_done(&st, &cmd, NULL, "1-0", "7",
+	    "Reader@Example.ORG", "mail");
+	assert_string_equal(cmd.argv[2], "5");
+	assert_string_equal(cmd.argv[3], "{t}:outbox");
+	assert_string_equal(cmd.argv[4], "{t}:stats");
+	assert_string_equal(cmd.argv[5], "{t}:notification:7");
+	assert_string_equal(cmd.argv[6], "{t}:privacy:notes");
+	assert_string_equal(cmd.argv[7],
+	    "{t}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[8], STORE_OUTBOX_GROUP);
+	store_cmd_free(&cmd);
+	/* No address: no index; no notification (an event): the stream. */
+	store_cmd_init(&cmd);
+	store_cmd_outbox_done(&st, &cmd, NULL, "1-0", "7", NULL, "webhook");
+	assert_string_equal(cmd.argv[2], "4");
+	assert_string_equal(cmd.argv[7], STORE_OUTBOX_GROUP);
+	store_cmd_free(&cmd);
+	store_cmd_init(&cmd);
+	store_cmd_outbox_done(&st, &cmd, NULL, "1-0", NULL, NULL, NULL);
+	assert_string_equal(cmd.argv[2], "2");
+	assert_string_equal(cmd.argv[5], STORE_OUTBOX_GROUP);
+	store_cmd_free(&cmd);
+
+	/* A drop names what store_cmd_note_read found. */
+	store_cmd_init(&cmd);
+	store_cmd_note_read(&st, &cmd, "7");
+	assert_int_equal(cmd.argc, 5);
+	assert_string_equal(cmd.argv[1], "{t}:notification:7");
+	store_cmd_free(&cmd);
+	seen = reply_array(3, "received", "Reader@Example.ORG", "");
+	store_cmd_init(&cmd);
+	store_cmd_outbox_drop(&st, &cmd, NULL, "7",
+	    store_note_read_address(seen));
+	assert_string_equal(cmd.argv[2], "5");
+	assert_string_equal(cmd.argv[3], "{t}:outbox:retry");
+	assert_string_equal(cmd.argv[4], "{t}:outbox:dead");
+	assert_string_equal(cmd.argv[5], "{t}:notification:7");
+	assert_string_equal(cmd.argv[6], "{t}:privacy:notes");
+	assert_string_equal(cmd.argv[7],
+	    "{t}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[9], "7");
+	store_cmd_free(&cmd);
+	reply_free(seen);
+	assert_null(store_note_read_address(NULL));
+	store_free(&st);
+}
+
 static void
 test_cmd(void **state)
 {
@@ -723,6 +792,7 @@ main(void)
 		cmocka_unit_test(test_email_keys),
 		cmocka_unit_test(test_transition_reply),
 		cmocka_unit_test(test_transition_keys),
+		cmocka_unit_test(test_outbox_note_keys),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),

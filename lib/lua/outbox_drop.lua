@@ -1,8 +1,12 @@
--- Drop.  KEYS: outbox:retry outbox:dead.  ARGV: key_base nid.
---! needs: email_key forget
+-- Drop.  KEYS: outbox:retry outbox:dead notification:NID privacy:notes
+-- and, when the notification has an address (store_note_address, from
+-- what the caller read: kind, to and email never change once made), that
+-- address's email:SHA1; any other key is refused before anything is
+-- written.  ARGV: key_base nid.
+--! needs: email_key forget declared
 
-local n = redis.call('ZREM', KEYS[2], ARGV[2]) + redis.call('ZREM', KEYS[1], ARGV[2])
-local base = ARGV[1]
-local function key(name) return base .. name end
-if n > 0 then forget_note(key, ARGV[2]) end
-return n
+local nid = ARGV[2]
+if not redis.call('ZSCORE', KEYS[2], nid) and
+   not redis.call('ZSCORE', KEYS[1], nid) then return 0 end
+forget_note(declared(ARGV[1], 'outbox_drop'), nid)
+return redis.call('ZREM', KEYS[2], nid) + redis.call('ZREM', KEYS[1], nid)

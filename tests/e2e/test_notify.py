@@ -5,6 +5,7 @@ the webhook channel.  Backoffs are a second or two so the file stays fast.
 
 import asyncio
 import email
+import hashlib
 import email.policy
 import http.server
 import json
@@ -19,6 +20,7 @@ import redis
 
 from conftest import PREFIX, TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, key
+from lua_keys import KeysWatch, script_source
 
 try:
     from aiosmtpd.controller import Controller
@@ -557,6 +559,50 @@ def test_dead_letters_and_outbox_retry(own, rdb, smtp):
     assert ctl(d, "outbox", "retry", "999").rc == 1
     assert ctl(d, "outbox", "drop", "x1").rc == 2
     assert ctl(d, "outbox", "frobnicate").rc == 2
+
+
+def test_done_and_drop_touch_only_keys_in_keys(own, rdb, smtp):
+    """Sending and dropping a notification forget it and its index entry
+    through keys passed in KEYS only; one named wrongly is refused before
+    anything is written."""
+    relay = smtp()
+    relay.sink.refuse["Bounce@Example.org"] = "550 5.1.1 no such user"
+    d = own(notify_conf(relay.port, author_on_receipt="yes"))
+    c = rdb.client
+    index = key("email", hashlib.sha1(b"bounce@example.org").hexdigest())
+    with KeysWatch(rdb, "outbox_done", "outbox_drop") as w:
+        cid = submit(d, email="Bounce@Example.org")
+        relay.sink.wait(ADMIN)
+        wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 1,
+            what="the receipt given up on")
+        wait_for(lambda: c.xlen(TAG + ":outbox") == 0, what="the mail done")
+        # The admin's mail is gone from the address's index, the receipt not.
+        assert sorted(c.smembers(index)) == sorted(["c:" + cid, "n:" +
+            c.zrange(TAG + ":outbox:dead", 0, -1)[0]])
+        [row] = ctl_json(d, "outbox")
+        ctl_ok(d, "outbox", "drop", row["id"])
+    assert w.runs >= 2 and w.outside == [], w.outside
+    assert c.smembers(index) == {"c:" + cid}
+    assert outbox_empty(rdb)
+
+    # A notification whose address's index is not in KEYS: refused as is.
+    c.hset(key("notification", "77"), mapping={"kind": "received",
+        "to": "bounce@example.org"})
+    c.zadd(TAG + ":outbox:dead", {"77": 1})
+    c.sadd(index, "n:77")
+    before = {k: c.dump(k) for k in c.keys("*")}
+    keys = [key("outbox:retry"), key("outbox:dead"), key("notification", "77"),
+        key("privacy:notes")]
+    with pytest.raises(redis.exceptions.ResponseError, match="not in KEYS"):
+        c.eval(script_source("outbox_drop"), len(keys), *keys, TAG + ":", "77")
+    with pytest.raises(redis.exceptions.ResponseError, match="not in KEYS"):
+        c.eval(script_source("outbox_done"), 4, key("outbox"), key("stats"),
+            key("notification", "77"), key("privacy:notes"), "notify", "1-1",
+            TAG + ":", "77", "mail")
+    assert {k: c.dump(k) for k in c.keys("*")} == before
+    assert c.eval(script_source("outbox_drop"), len(keys) + 1, *keys, index,
+        TAG + ":", "77") == 1
+    assert c.smembers(index) == {"c:" + cid}
 
 
 # ---- 5. the webhook ----
