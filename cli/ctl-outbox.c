@@ -16,6 +16,7 @@
 #include "xmalloc.h"
 
 #define CTL_OUTBOX_MAX 10000	/* entries listed at most, per state */
+#define CTL_OUTBOX_BATCH 500	/* notifications requeued per script run */
 
 struct ctl_outbox_row {
 	const char *state;	/* "event", "ready", "retry", "dead" */
@@ -301,19 +302,20 @@ ctl_outbox_check_id(struct ctl *ctl, const char *id)
 		    "in the ID column of the list", id);
 }
 
-/* Run the requeue or drop script for nid (NULL: every dead one). */
+/* Run the drop script for nids[0], or the requeue script for the n nids. */
 static long long
-ctl_outbox_script(struct ctl *ctl, bool drop, const char *nid)
+ctl_outbox_script(struct ctl *ctl, bool drop, const char *const *nids,
+    size_t n)
 {
 	struct store_cmd cmd;
 	const char *cause;
 	redisReply *r, *seen;
-	long long n;
+	long long done;
 
 	store_cmd_init(&cmd);
 	if (drop) {
 		/* Its address first, to name its index in KEYS. */
-		store_cmd_note_read(&ctl->store, &cmd, nid);
+		store_cmd_note_read(&ctl->store, &cmd, nids[0]);
 		seen = ctl_db_command(ctl, &cmd);
 		store_cmd_free(&cmd);
 		if (seen == NULL || seen->type != REDIS_REPLY_ARRAY)
@@ -321,18 +323,46 @@ ctl_outbox_script(struct ctl *ctl, bool drop, const char *nid)
 			    seen != NULL && seen->type == REDIS_REPLY_ERROR ?
 			    seen->str : "unexpected reply reading it");
 		store_cmd_init(&cmd);
-		store_cmd_outbox_drop(&ctl->store, &cmd, NULL, nid,
+		store_cmd_outbox_drop(&ctl->store, &cmd, NULL, nids[0],
 		    store_note_read_address(seen));
 		freeReplyObject(seen);
 	} else
-		store_cmd_outbox_requeue(&ctl->store, &cmd, NULL, nid);
+		store_cmd_outbox_requeue(&ctl->store, &cmd, NULL, nids, n);
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);
-	if (store_integer_reply(r, &n, &cause) != 0)
+	if (store_integer_reply(r, &done, &cause) != 0)
 		ctl_fatalx("Redis at %s: outbox %s: %s", ctl->redis_name,
 		    drop ? "drop" : "retry", cause);
 	freeReplyObject(r);
-	return n;
+	return done;
+}
+
+/*
+ * Requeue every notification dead when asked, CTL_OUTBOX_BATCH at a time
+ * (each one's key is in KEYS): read first, so that one given up on again
+ * meanwhile is not sent round and round.
+ */
+static long long
+ctl_outbox_requeue_dead(struct ctl *ctl)
+{
+	const char **nids;
+	redisReply *r;
+	size_t i, n = 0, k;
+	long long done = 0;
+
+	r = ctl_db_commandf(ctl, "ZRANGE %s:outbox:dead 0 -1", ctl->store.tag);
+	ctl_db_check(ctl, r, "reading the outbox");
+	nids = xcalloc(r->elements + 1, sizeof *nids);
+	for (i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+		if (r->element[i]->type == REDIS_REPLY_STRING)
+			nids[n++] = r->element[i]->str;
+	for (i = 0; i < n; i += k) {
+		k = n - i < CTL_OUTBOX_BATCH ? n - i : CTL_OUTBOX_BATCH;
+		done += ctl_outbox_script(ctl, false, nids + i, k);
+	}
+	free(nids);
+	freeReplyObject(r);
+	return done;
 }
 
 static int
@@ -346,7 +376,7 @@ ctl_outbox_act(struct ctl *ctl, bool drop, bool all, bool json, int argc,
 	if (all) {
 		if (drop || argc > 0)
 			ctl_usage_errx(ctl, "--all goes with retry and no ids");
-		n = ctl_outbox_script(ctl, false, NULL);
+		n = ctl_outbox_requeue_dead(ctl);
 		if (json)
 			ctl_output_json(json_pack("{s:I}", "requeued", (json_int_t)n));
 		else
@@ -360,7 +390,8 @@ ctl_outbox_act(struct ctl *ctl, bool drop, bool all, bool json, int argc,
 	for (i = 0; i < argc; i++)
 		ctl_outbox_check_id(ctl, argv[i]);
 	for (i = 0; i < argc; i++) {
-		n = ctl_outbox_script(ctl, drop, argv[i]);
+		n = ctl_outbox_script(ctl, drop,
+		    (const char *const *)&argv[i], 1);
 		if (n == 0) {
 			rc = CTL_FAIL;
 			if (!json)

@@ -1443,14 +1443,18 @@ store_outbox_due_reply(const redisReply *r, long long *moved,
 
 void
 store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *nid)
+    const char *sha, const char *const *nids, size_t n)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_REQUEUE, sha, 3);
-	store_cmd_addf(cmd, "%s:outbox", st->tag);
-	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
-	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
-	store_cmd_addf(cmd, "%s:", st->tag);
-	store_cmd_adds(cmd, nid != NULL ? nid : "");
+	size_t i;
+
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_REQUEUE, sha, 3 + (int)n);
+	store_cmd_key(cmd, st, "outbox", NULL);
+	store_cmd_key(cmd, st, "outbox:retry", NULL);
+	store_cmd_key(cmd, st, "outbox:dead", NULL);
+	for (i = 0; i < n; i++)
+		store_cmd_key(cmd, st, "notification", nids[i]);
+	for (i = 0; i < n; i++)
+		store_cmd_adds(cmd, nids[i]);
 }
 
 void

@@ -506,11 +506,12 @@ int store_outbox_due_reply(const redisReply *r, long long *moved,
     uint64_t *next_ms, const char **cause);
 
 /*
- * Send again now: a dead or waiting notification (nid), or every dead one
- * (nid NULL), with its attempts reset.  Reply: the number requeued.
+ * Send again now: the n dead or waiting notifications nids, with their
+ * attempts reset (every dead one: read {P}:outbox:dead first).  Reply:
+ * the number requeued.
  */
 void store_cmd_outbox_requeue(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *nid);
+    const char *sha, const char *const *nids, size_t n);
 
 /*
  * Forget a dead or waiting notification, address its store_note_address

@@ -618,6 +618,7 @@ test_transition_keys(void **state)
 static void
 test_outbox_note_keys(void **state)
 {
+	static const char *const nids[] = { "7", "12" };
 	struct store_cmd cmd;
 	struct store st;
 	redisReply *seen;
@@ -680,6 +681,18 @@ test_outbox_note_keys(void **state)
 	store_cmd_free(&cmd);
 	reply_free(seen);
 	assert_null(store_note_read_address(NULL));
+
+	/* A requeue names each notification's key, its nid in ARGV. */
+	store_cmd_init(&cmd);
+	store_cmd_outbox_requeue(&st, &cmd, NULL, nids, 2);
+	assert_int_equal(cmd.argc, 10);
+	assert_string_equal(cmd.argv[2], "5");
+	assert_string_equal(cmd.argv[5], "{t}:outbox:dead");
+	assert_string_equal(cmd.argv[6], "{t}:notification:7");
+	assert_string_equal(cmd.argv[7], "{t}:notification:12");
+	assert_string_equal(cmd.argv[8], "7");
+	assert_string_equal(cmd.argv[9], "12");
+	store_cmd_free(&cmd);
 	store_free(&st);
 }
 

@@ -1,10 +1,11 @@
--- Requeue.  KEYS: outbox outbox:retry outbox:dead.  ARGV: key_base nid ('' = every dead one).
+-- Requeue.  KEYS: outbox outbox:retry outbox:dead, then notification:NID
+-- of each notification to send again.  ARGV: their nids, in the same
+-- order (ARGV[i] is the one of KEYS[3 + i]).  One neither dead nor
+-- waiting, or gone, is left alone.
 
-local ids = {ARGV[2]}
-if ARGV[2] == '' then ids = redis.call('ZRANGE', KEYS[3], 0, -1) end
 local n = 0
-for _, nid in ipairs(ids) do
-  local key = ARGV[1] .. 'notification:' .. nid
+for i, nid in ipairs(ARGV) do
+  local key = KEYS[3 + i]
   local was = redis.call('ZREM', KEYS[3], nid) + redis.call('ZREM', KEYS[2], nid)
   if was > 0 and redis.call('EXISTS', key) == 1 then
     redis.call('HSET', key, 'attempts', '0')

@@ -539,13 +539,16 @@ def test_dead_letters_and_outbox_retry(own, rdb, smtp):
 
     # The relay takes them now: heinzelctl outbox retry ID sends one.
     relay.sink.refuse.clear()
-    r = ctl_ok(d, "outbox", "retry", rows[bounce]["id"])
-    assert "queued to be sent again" in r.out
-    [m] = relay.sink.wait("bounce@example.org")
-    assert m["Message-ID"] == "<%s.received@%s>" % (bounce, DOMAIN)
-    # --all: the rest; the unmailable address is given up on again.
-    r = ctl_ok(d, "outbox", "retry", "--all")
-    assert r.out.startswith("2 notifications"), r
+    with KeysWatch(rdb, "outbox_requeue") as w:
+        r = ctl_ok(d, "outbox", "retry", rows[bounce]["id"])
+        assert "queued to be sent again" in r.out
+        [m] = relay.sink.wait("bounce@example.org")
+        assert m["Message-ID"] == "<%s.received@%s>" % (bounce, DOMAIN)
+        # --all: the rest; the unmailable address is given up on again.
+        r = ctl_ok(d, "outbox", "retry", "--all")
+        assert r.out.startswith("2 notifications"), r
+    # Each notification's key was passed in KEYS, none made in the script.
+    assert w.runs == 2 and w.outside == [], w.outside
     relay.sink.wait("full@example.org")
     wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 1 and
         c.xlen(TAG + ":outbox") == 0, what="the IDN address dead again")
@@ -603,6 +606,30 @@ def test_done_and_drop_touch_only_keys_in_keys(own, rdb, smtp):
     assert c.eval(script_source("outbox_drop"), len(keys) + 1, *keys, index,
         TAG + ":", "77") == 1
     assert c.smembers(index) == {"c:" + cid}
+
+
+def test_retry_all_in_batches(heinzeld, rdb):
+    """retry --all sends again every notification dead when asked, in
+    script runs of 500 with each one's key in KEYS; waiting ones stay."""
+    d = heinzeld(launch=False)
+    c = rdb.client
+    p = c.pipeline(transaction=False)
+    for i in range(1, 1204):
+        p.hset(key("notification", str(i)), mapping={"kind": "received",
+            "to": "a@example.org", "attempts": "3", "due": "5"})
+        p.zadd(key("outbox:dead"), {str(i): i})
+    p.hset(key("notification", "2000"), mapping={"kind": "admin"})
+    p.zadd(key("outbox:retry"), {"2000": 1})
+    p.execute()
+    with KeysWatch(rdb, "outbox_requeue") as w:
+        r = ctl_ok(d, "outbox", "retry", "--all")
+    assert r.out.startswith("1203 notifications"), r
+    assert w.runs == 3 and w.outside == [], w.outside
+    assert c.zcard(key("outbox:dead")) == 0
+    assert c.xlen(key("outbox")) == 1203
+    assert c.zrange(key("outbox:retry"), 0, -1) == ["2000"]
+    assert c.hgetall(key("notification", "1203")) == {"kind": "received",
+        "to": "a@example.org", "attempts": "0"}
 
 
 # ---- 5. the webhook ----
