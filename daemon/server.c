@@ -51,6 +51,7 @@
 #define SERVER_RETRY_AFTER "5"
 #define SERVER_PUBLISHED_LIMIT 1000	/* comments per page, and the default */
 #define SERVER_PUBLISHED_LIMIT_TEXT "1000"
+#define SERVER_PUBLISHED_TRIES 10	/* asks before a changing page is given up */
 #define SERVER_BAYES_RECHECK 10	/* seconds */
 /* evhttp's own limit; bodies between max_body and this get our JSON 413. */
 #define SERVER_HARD_BODY_FACTOR 4
@@ -95,7 +96,9 @@ struct request {
 	enum store_status stored;	/* while WAIT runs ([redis] min_replicas) */
 	struct captcha captcha;
 	char *post;
+	char *after;		/* the public list's page starts after this id */
 	unsigned int limit;	/* comments per page of the public list */
+	int tries;		/* the public list's asks (store_published_need) */
 	int scored;		/* rules ran: log verdict and score */
 	char why[64];		/* a refusal's reason for the log: "captcha=wrong" */
 	int vouched;		/* a trusted frontend vouches for the person: no captcha */
@@ -178,6 +181,7 @@ request_free(struct request *r)
 	learn_batch_free(&r->learn);
 	free(r->return_to);
 	free(r->post);
+	free(r->after);
 	free(r);
 	if (--srv->active == 0 && srv->stopping && srv->done != NULL)
 		server_flushed_cb(-1, 0, srv);
@@ -511,6 +515,23 @@ server_iso_time(const char *ms)
 	return json_string(buf);
 }
 
+static void server_published_cb(redisReply *, void *);
+
+/* The page: first without the comments' keys (need NULL), then with. */
+static void
+server_published_ask(struct request *r, const redisReply *need)
+{
+	struct store_cmd cmd;
+
+	store_cmd_init(&cmd);
+	store_cmd_published(r->srv->store, &cmd,
+	    db_script_sha(r->srv->db, STORE_SCRIPT_PUBLISHED), r->post,
+	    r->limit, r->after, need);
+	if (db_command(r->srv->db, &cmd, STORE_SCRIPT_PUBLISHED,
+	    server_published_cb, r) != 0)
+		request_unavailable(r);
+}
+
 static void
 server_published_cb(redisReply *reply, void *arg)
 {
@@ -521,6 +542,17 @@ server_published_cb(redisReply *reply, void *arg)
 
 	if (reply == NULL || reply->type != REDIS_REPLY_ARRAY) {
 		request_unavailable(r);
+		return;
+	}
+	if (store_published_need(reply)) {
+		/* The page's ids, to be named in KEYS; again if it changes. */
+		if (++r->tries >= SERVER_PUBLISHED_TRIES) {
+			log_warnx("redis: published %s: the page kept changing",
+			    r->post);
+			request_unavailable(r);
+			return;
+		}
+		server_published_ask(r, reply);
 		return;
 	}
 	list = json_array();
@@ -582,8 +614,7 @@ static void
 server_published(struct server *srv, struct evhttp_request *req)
 {
 	struct request *r = request_new(srv, req, "comments_list");
-	struct store_cmd cmd;
-	char *limit, *after;
+	char *limit;
 
 	r->post = server_query_param(req, "post");
 	if (r->post == NULL || r->post[0] == '\0' ||
@@ -601,21 +632,13 @@ server_published(struct server *srv, struct evhttp_request *req)
 		    "number from 1 to " SERVER_PUBLISHED_LIMIT_TEXT);
 		return;
 	}
-	after = server_query_param(req, "after");
-	if (after != NULL && !store_id_valid(after)) {
-		free(after);
+	r->after = server_query_param(req, "after");
+	if (r->after != NULL && !store_id_valid(r->after)) {
 		request_fail(r, 422, "invalid", "after",
 		    "give after as the id of a comment (the last page's next)");
 		return;
 	}
-	store_cmd_init(&cmd);
-	store_cmd_published(srv->store, &cmd,
-	    db_script_sha(srv->db, STORE_SCRIPT_PUBLISHED), r->post,
-	    r->limit, after);
-	free(after);
-	if (db_command(srv->db, &cmd, STORE_SCRIPT_PUBLISHED,
-	    server_published_cb, r) != 0)
-		request_unavailable(r);
+	server_published_ask(r, NULL);
 }
 
 /* ---- trusted frontends ---- */

@@ -1045,13 +1045,32 @@ bad:
 
 void
 store_cmd_published(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *post, unsigned int limit, const char *after)
+    const char *sha, const char *post, unsigned int limit, const char *after,
+    const redisReply *need)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_PUBLISHED, sha, 1);
-	store_cmd_addf(cmd, "%s:published:%s", st->tag, post);
+	size_t i, n = need != NULL ? need->elements - 1 : 0;
+
+	store_cmd_script(cmd, STORE_SCRIPT_PUBLISHED, sha, 1 + (int)n);
+	store_cmd_key(cmd, st, "published", post);
+	for (i = 1; i <= n; i++)
+		store_cmd_key(cmd, st, "comment", need->element[i]->str);
 	store_cmd_addf(cmd, "%u", limit);
-	store_cmd_addf(cmd, "%s:comment:", st->tag);
+	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_adds(cmd, after != NULL ? after : "");
+}
+
+bool
+store_published_need(const redisReply *r)
+{
+	const char *s = r != NULL ? store_reply_str(r, 0) : NULL;
+	size_t i;
+
+	if (s == NULL || strcmp(s, "need") != 0)
+		return false;
+	for (i = 1; i < r->elements; i++)
+		if (store_reply_str(r, i) == NULL || !store_id_valid(r->element[i]->str))
+			return false;
+	return true;
 }
 
 void

@@ -343,7 +343,16 @@ extern const char *const store_public_fields[];	/* NULL-terminated */
  * (nil where absent).  A reply of limit + 1 means there is another page.
  */
 void store_cmd_published(const struct store *st, struct store_cmd *cmd,
-    const char *sha, const char *post, unsigned int limit, const char *after);
+    const char *sha, const char *post, unsigned int limit, const char *after,
+    const redisReply *need);
+/*
+ * Every key the script reads is in KEYS, so the page's comments are named
+ * in the command: ask first with need NULL; a reply for which
+ * store_published_need is true lists the page's ids instead of the page:
+ * ask again with it as need (the page changed in between: it asks again).
+ * Only a reply that store_published_need accepted may be passed as need.
+ */
+bool store_published_need(const redisReply *r);
 
 /* Queue depths and the oldest pending comment, for stats and metrics. */
 struct store_depths {

@@ -696,6 +696,50 @@ test_outbox_note_keys(void **state)
 	store_free(&st);
 }
 
+/* The page's ids a need reply names become the comments' keys. */
+static void
+test_published_need(void **state)
+{
+	struct store_cmd cmd;
+	struct store st;
+	redisReply *r;
+
+	(void)state;
+	store_init(&st, "t");
+	store_cmd_init(&cmd);
+	store_cmd_published(&st, &cmd, NULL, "hello-world", 5, NULL, NULL);
+	assert_string_equal(cmd.argv[2], "1");
+	assert_string_equal(cmd.argv[3], "{t}:published:hello-world");
+	assert_string_equal(cmd.argv[4], "5");
+	assert_string_equal(cmd.argv[5], "{t}:");
+	assert_string_equal(cmd.argv[6], "");
+	store_cmd_free(&cmd);
+
+	r = reply_array(3, "need", "0000000003e8aabbccdd", "0000000003e9aabbccdd");
+	assert_true(store_published_need(r));
+	store_cmd_init(&cmd);
+	store_cmd_published(&st, &cmd, NULL, "hello-world", 5,
+	    "0000000003e7aabbccdd", r);
+	assert_int_equal(cmd.argc, 3 + 3 + 3);
+	assert_string_equal(cmd.argv[2], "3");
+	assert_string_equal(cmd.argv[3], "{t}:published:hello-world");
+	assert_string_equal(cmd.argv[4], "{t}:comment:0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[5], "{t}:comment:0000000003e9aabbccdd");
+	assert_string_equal(cmd.argv[8], "0000000003e7aabbccdd");
+	store_cmd_free(&cmd);
+	reply_free(r);
+
+	/* A page, an empty one, or a need with a malformed id is not one. */
+	r = reply_array(0);
+	assert_false(store_published_need(r));
+	reply_free(r);
+	r = reply_array(2, "need", "../x");
+	assert_false(store_published_need(r));
+	reply_free(r);
+	assert_false(store_published_need(NULL));
+	store_free(&st);
+}
+
 static void
 test_cmd(void **state)
 {
@@ -806,6 +850,7 @@ main(void)
 		cmocka_unit_test(test_transition_reply),
 		cmocka_unit_test(test_transition_keys),
 		cmocka_unit_test(test_outbox_note_keys),
+		cmocka_unit_test(test_published_need),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),

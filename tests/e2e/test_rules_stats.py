@@ -13,6 +13,7 @@ import pytest
 from conftest import TAG
 from ctl_helpers import ctl, ctl_args, ctl_env, ctl_json, ctl_ok, insert, \
     key, one_line_error
+from lua_keys import script_source
 
 RULES = """\
 rule STAT_LINK body /statlink/i score 4 "test: a link word"
@@ -211,21 +212,6 @@ def test_metrics_carry_decided_counts(daemon, rdb):
     assert len(m.families["heinzel_rule_decided_comments"].samples) == 2
 
 
-def transition_script():
-    """lib/lua/transition.lua with what it needs, as lib/lua/embed.py builds it."""
-    from conftest import SRCDIR
-    lua = os.path.join(SRCDIR, "lib", "lua")
-    with open(os.path.join(lua, "transition.lua")) as f:
-        text = f.read()
-    parts = []
-    for line in text.splitlines():
-        if line.startswith("--! needs:"):
-            for name in line.split(":", 1)[1].split():
-                with open(os.path.join(lua, "common", name + ".lua")) as f:
-                    parts.append(f.read())
-    return "".join(parts) + text
-
-
 def test_transition_touches_only_keys_in_keys(d, rdb):
     """Every key the script touches is passed in; a comment changed since
     the caller read it (a key missing) is a retry that writes nothing."""
@@ -240,7 +226,7 @@ def test_transition_touches_only_keys_in_keys(d, rdb):
         key("known_authors"), key("outbox"), key("rulestats"), day_key()]
     argv = ["approve", "test", str(now), TAG + ":", "", "3", "6",
         str(400 * 86400)]
-    script = transition_script()
+    script = script_source("transition")
     before = {k: c.dump(k) for k in c.keys("*")}
     # The post's keys and the address's index are missing: nothing changes.
     assert c.eval(script, len(fixed), *(fixed + argv)) == ["retry"]

@@ -9,8 +9,10 @@ import re
 
 import pytest
 
+from conftest import TAG
 from ctl_helpers import key
 from helpers import assert_error, assert_json
+from lua_keys import keys_only, script_source
 
 # The longest value of each optional field that validation accepts
 # (lib/comment.c), made of four-byte UTF-8 where the field takes text, so
@@ -366,6 +368,31 @@ def test_public_list_pages_to_the_newest(daemon, rdb):
         assert_error(daemon.get("/v1/comments?post=busy&" + q), 422,
             "invalid", field)
 
+
+
+def test_published_touches_only_keys_in_keys(daemon, rdb):
+    """The page's script reads no key it was not given: without the
+    comments' keys it names the page's ids and reads none of them."""
+    import time
+    ids = _publish(rdb, "busy", 5, int(time.time() * 1000) - 600000)
+    script = script_source("published")
+    page = [key("published", "busy")]
+    argv = ["3", TAG + ":", ids[0]]
+    c = keys_only(rdb, page)
+    assert c.eval(script, 1, *(page + argv)) == ["need"] + ids[1:5]
+    # With all but one of them: the same, still nothing read.
+    c = keys_only(rdb, page + [key("comment", i) for i in ids[1:4]])
+    assert c.eval(script, 4, *(page + [key("comment", i) for i in ids[1:4]]
+        + argv)) == ["need"] + ids[1:5]
+    keys = page + [key("comment", i) for i in ids[1:5]]
+    c = keys_only(rdb, keys)
+    rows = c.eval(script, len(keys), *(keys + argv))
+    assert [r[0] for r in rows] == ids[1:5]
+    # heinzeld asks for the ids, then with their keys.
+    data = assert_json(daemon.get("/v1/comments?post=busy&limit=3&after="
+        + ids[0]))
+    assert [x["id"] for x in data["comments"]] == ids[1:4]
+    assert data["next"] == ids[3]
 
 # ---- finding 3: the SMTP password ----
 

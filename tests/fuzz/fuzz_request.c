@@ -224,7 +224,7 @@ fuzz_request_store(struct comment *c, uint8_t mode)
 	/* The post as the public list's key, after the fresh id. */
 	store_cmd_init(&cmd);
 	store_cmd_published(&fuzz_store, &cmd, NULL, c->field[CF_POST],
-	    1 + mode, (mode & 2) ? id : NULL);
+	    1 + mode, (mode & 2) ? id : NULL, NULL);
 	fuzz_request_cmd(&cmd, 3 + 1 + 3);
 	store_cmd_free(&cmd);
 
