@@ -38,7 +38,7 @@
 #define NOTIFY_DUE_BATCH	100
 
 enum notify_step {
-	STEP_EXPAND,		/* an event: the expand script runs */
+	STEP_EXPAND,		/* an event: its reads and the expand script run */
 	STEP_LOAD,		/* a notification: HGETALL runs */
 	STEP_SEND,		/* deliver.c is at work */
 	STEP_FINISH,		/* done or fail script to run (again) */
@@ -52,7 +52,10 @@ struct notify_job {
 	char *entry_id;
 	char *nid;		/* NULL for an event or an empty entry */
 	char *channel;		/* "mail", "webhook", or NULL */
-	char *address;		/* its store_note_address, or NULL */
+	char *address;		/* its store_note_address, an event's comment's
+				   e-mail address, or NULL */
+	char *event;		/* an event: "pending" or "approved" */
+	char *comment;		/* an event: its comment */
 	char *what;		/* for the log: "admin mail 5 (comment ID) to …@example.org" */
 
 	struct deliver_job *dj;	/* being sent */
@@ -143,6 +146,8 @@ notify_job_free(struct notify_job *job)
 	free(job->nid);
 	free(job->channel);
 	free(job->address);
+	free(job->event);
+	free(job->comment);
 	free(job->what);
 	free(job->reason);
 	free(job);
@@ -338,6 +343,8 @@ notify_loaded_cb(redisReply *r, void *arg)
 	notify_start(job, r);
 }
 
+static void notify_expand(struct notify_job *job);
+
 static void
 notify_expanded_cb(redisReply *r, void *arg)
 {
@@ -346,17 +353,112 @@ notify_expanded_cb(redisReply *r, void *arg)
 	const char *cause;
 	long long made;
 
+	job->busy = 0;
 	if (store_integer_reply(r, &made, &cause) != 0) {
 		if (r == NULL)
 			notify_lost(n);
 		else
 			log_warnx("notify: expanding outbox entry %s: %s",
 			    job->entry_id, cause);
+	} else if (made < 0) {
+		/* Another heinzeld made notifications meanwhile: again. */
+		log_debug("notify: outbox entry %s: the counter moved, "
+		    "reading again", job->entry_id);
+		notify_expand(job);
+		return;
 	} else if (made > 0)
 		log_debug("notify: outbox entry %s made %lld notifications",
 		    job->entry_id, made);
 	notify_job_free(job);
 	notify_wake(n);
+}
+
+/* A read for the expansion failed: the entry comes round again. */
+static int
+notify_expand_failed(struct notify_job *job, const redisReply *r, int type)
+{
+	if (r != NULL && (r->type == type || r->type == REDIS_REPLY_NIL))
+		return 0;
+	if (r == NULL)
+		notify_lost(job->n);
+	else
+		log_warnx("notify: reading for outbox entry %s: %s",
+		    job->entry_id, r->type == REDIS_REPLY_ERROR ? r->str :
+		    "bad reply");
+	notify_job_free(job);
+	return -1;
+}
+
+/* The counter is read: expand with every key named. */
+static void
+notify_seq_cb(redisReply *r, void *arg)
+{
+	struct notify_job *job = arg;
+	struct notify *n = job->n;
+	const struct config *cfg = *n->cfg;
+	struct store_outbox_entry e;
+	struct store_notify nt;
+	struct store_cmd cmd;
+	int s = STORE_SCRIPT_OUTBOX_EXPAND;
+
+	job->busy = 0;
+	if (notify_expand_failed(job, r, REDIS_REPLY_STRING) != 0)
+		return;
+	memset(&e, 0, sizeof e);
+	e.id = job->entry_id;
+	e.event = job->event;
+	e.comment = job->comment;
+	memset(&nt, 0, sizeof nt);
+	if (config_mail_on(cfg)) {
+		nt.admin = cfg->notify_admin;
+		nt.on_receipt = cfg->author_on_receipt;
+		nt.receipt_interval = cfg->receipt_interval;
+		nt.on_approve = cfg->author_on_approve;
+	}
+	nt.webhook = cfg->notify_webhook[0] != '\0';
+	nt.lang = cfg->notify_lang;
+	store_cmd_init(&cmd);
+	store_cmd_outbox_expand(n->store, &cmd, db_script_sha(n->db, s), &e, &nt,
+	    job->address, r->type == REDIS_REPLY_STRING ? r->str : NULL,
+	    clock_wall_ms());
+	job->busy = 1;
+	if (db_command(n->db, &cmd, s, notify_expanded_cb, job) != 0)
+		notify_job_free(job);
+}
+
+/* The comment's address is read: then the counter. */
+static void
+notify_email_cb(redisReply *r, void *arg)
+{
+	struct notify_job *job = arg;
+	struct store_cmd cmd;
+
+	job->busy = 0;
+	if (notify_expand_failed(job, r, REDIS_REPLY_ARRAY) != 0)
+		return;
+	free(job->address);
+	job->address = NULL;
+	if (r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	    r->element[0]->type == REDIS_REPLY_STRING)
+		job->address = xstrdup(r->element[0]->str);
+	store_cmd_init(&cmd);
+	store_cmd_outbox_seq(job->n->store, &cmd);
+	job->busy = 1;
+	if (db_command(job->n->db, &cmd, -1, notify_seq_cb, job) != 0)
+		notify_job_free(job);
+}
+
+/* An event: read what names its keys, then expand it. */
+static void
+notify_expand(struct notify_job *job)
+{
+	struct store_cmd cmd;
+
+	store_cmd_init(&cmd);
+	store_cmd_outbox_expand_read(job->n->store, &cmd, job->comment);
+	job->busy = 1;
+	if (db_command(job->n->db, &cmd, -1, notify_email_cb, job) != 0)
+		notify_job_free(job);
 }
 
 static int
@@ -374,9 +476,7 @@ notify_in_flight(struct notify *n, const char *entry_id)
 static void
 notify_take(struct notify *n, const struct store_outbox_entry *e)
 {
-	const struct config *cfg = *n->cfg;
 	struct notify_job *job;
-	struct store_notify nt;
 	struct store_cmd cmd;
 	int s;
 
@@ -402,21 +502,9 @@ notify_take(struct notify *n, const struct store_outbox_entry *e)
 		return;
 	}
 	job->step = STEP_EXPAND;
-	memset(&nt, 0, sizeof nt);
-	if (config_mail_on(cfg)) {
-		nt.admin = cfg->notify_admin;
-		nt.on_receipt = cfg->author_on_receipt;
-		nt.receipt_interval = cfg->receipt_interval;
-		nt.on_approve = cfg->author_on_approve;
-	}
-	nt.webhook = cfg->notify_webhook[0] != '\0';
-	nt.lang = cfg->notify_lang;
-	s = STORE_SCRIPT_OUTBOX_EXPAND;
-	store_cmd_outbox_expand(n->store, &cmd, db_script_sha(n->db, s), e, &nt,
-	    clock_wall_ms());
-	job->busy = 1;
-	if (db_command(n->db, &cmd, s, notify_expanded_cb, job) != 0)
-		notify_job_free(job);
+	job->event = xstrdup(e->event);
+	job->comment = xstrdup(e->comment);
+	notify_expand(job);
 }
 
 /* A read or claim failed for want of the group (a FLUSHALL, a new Redis). */

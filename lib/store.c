@@ -1282,16 +1282,55 @@ bad:
 }
 
 void
+store_cmd_outbox_expand_read(const struct store *st, struct store_cmd *cmd,
+    const char *comment_id)
+{
+	store_cmd_adds(cmd, "HMGET");
+	store_cmd_key(cmd, st, "comment", comment_id);
+	store_cmd_adds(cmd, "email");
+}
+
+void
+store_cmd_outbox_seq(const struct store *st, struct store_cmd *cmd)
+{
+	store_cmd_adds(cmd, "GET");
+	store_cmd_key(cmd, st, "outbox:seq", NULL);
+}
+
+void
 store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
     const char *sha, const struct store_outbox_entry *e,
-    const struct store_notify *nt, uint64_t now_ms)
+    const struct store_notify *nt, const char *email, const char *seq,
+    uint64_t now_ms)
 {
-	size_t i;
+	char key[STORE_KEY_MAX], nid[24];
+	unsigned long long next;
+	size_t i, nadmin = 0, hex;
 
-	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_EXPAND, sha, 3);
-	store_cmd_addf(cmd, "%s:outbox", st->tag);
-	store_cmd_addf(cmd, "%s:outbox:seq", st->tag);
-	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
+	if (email != NULL && email[0] == '\0')
+		email = NULL;
+	next = seq != NULL ? strtoull(seq, NULL, 10) : 0;
+	while (nt->admin != NULL && nt->admin[nadmin] != NULL)
+		nadmin++;
+	/* One per admin, a receipt or a published mail, a webhook. */
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_EXPAND, sha,
+	    5 + (email != NULL ? 2 : 0) + (int)nadmin + 2);
+	store_cmd_key(cmd, st, "outbox", NULL);
+	store_cmd_key(cmd, st, "outbox:seq", NULL);
+	store_cmd_key(cmd, st, "queue:pending", NULL);
+	store_cmd_key(cmd, st, "comment", e->comment != NULL ? e->comment : "");
+	store_cmd_key(cmd, st, "privacy:notes", NULL);
+	if (email != NULL) {
+		/* Both are named by the address's SHA1. */
+		store_key_email(st, email, strlen(email), key, sizeof key);
+		store_cmd_adds(cmd, key);
+		hex = strlen(key) - SHA1_HEX_LEN;
+		store_cmd_key(cmd, st, "receipt", key + hex);
+	}
+	for (i = 0; i < nadmin + 2; i++) {
+		snprintf(nid, sizeof nid, "%llu", next + 1 + i);
+		store_cmd_key(cmd, st, "notification", nid);
+	}
 	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
 	store_cmd_adds(cmd, e->id);
 	store_cmd_adds(cmd, e->event != NULL ? e->event : "");
@@ -1303,7 +1342,8 @@ store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, nt->webhook ? "1" : "0");
 	store_cmd_adds(cmd, nt->lang != NULL ? nt->lang : "en");
 	store_cmd_addf(cmd, "%u", nt->receipt_interval);
-	for (i = 0; nt->admin != NULL && nt->admin[i] != NULL; i++)
+	store_cmd_adds(cmd, seq != NULL ? seq : "");
+	for (i = 0; i < nadmin; i++)
 		store_cmd_adds(cmd, nt->admin[i]);
 }
 

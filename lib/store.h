@@ -450,7 +450,18 @@ struct store_notify {
  */
 void store_cmd_outbox_expand(const struct store *st, struct store_cmd *cmd,
     const char *sha, const struct store_outbox_entry *e,
-    const struct store_notify *nt, uint64_t now_ms);
+    const struct store_notify *nt, const char *email, const char *seq,
+    uint64_t now_ms);
+/*
+ * Read first, so that every key the expansion touches is in KEYS: the
+ * comment's e-mail address (HMGET {P}:comment:ID email), then
+ * {P}:outbox:seq (GET); their strings (NULL for nil) are
+ * store_cmd_outbox_expand's email and seq.  A reply of -1: the counter
+ * moved in between, nothing was written, read again.
+ */
+void store_cmd_outbox_expand_read(const struct store *st,
+    struct store_cmd *cmd, const char *comment_id);
+void store_cmd_outbox_seq(const struct store *st, struct store_cmd *cmd);
 
 /* HGETALL {P}:notification:NID */
 void store_cmd_notification(const struct store *st, struct store_cmd *cmd,

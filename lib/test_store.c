@@ -820,8 +820,26 @@ test_cmd_every_field(void **state)
 	memset(&nt, 0, sizeof nt);
 	nt.admin = admins;
 	store_cmd_init(&cmd);
-	store_cmd_outbox_expand(&st, &cmd, NULL, &e, &nt, 1);
+	store_cmd_outbox_expand(&st, &cmd, NULL, &e, &nt, "Reader@Example.ORG",
+	    "41", 1);
 	assert_string_equal(cmd.argv[cmd.argc - 1], admins[199]);
+	/* Every key in KEYS: the address's, one notification per admin + 2. */
+	assert_string_equal(cmd.argv[2], "209");
+	assert_string_equal(cmd.argv[7], "{heinzel}:privacy:notes");
+	assert_string_equal(cmd.argv[8],
+	    "{heinzel}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[9],
+	    "{heinzel}:receipt:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[10], "{heinzel}:notification:42");
+	assert_string_equal(cmd.argv[3 + 208], "{heinzel}:notification:243");
+	assert_string_equal(cmd.argv[cmd.argc - 201], "41");
+	store_cmd_free(&cmd);
+	/* No address, no counter yet: the notifications from 1. */
+	store_cmd_init(&cmd);
+	store_cmd_outbox_expand(&st, &cmd, NULL, &e, &nt, "", NULL, 1);
+	assert_string_equal(cmd.argv[2], "207");
+	assert_string_equal(cmd.argv[8], "{heinzel}:notification:1");
+	assert_string_equal(cmd.argv[cmd.argc - 201], "");
 	store_cmd_free(&cmd);
 	for (i = 0; i < 200; i++)
 		free(admins[i]);

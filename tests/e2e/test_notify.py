@@ -573,7 +573,7 @@ def test_done_and_drop_touch_only_keys_in_keys(own, rdb, smtp):
     d = own(notify_conf(relay.port, author_on_receipt="yes"))
     c = rdb.client
     index = key("email", hashlib.sha1(b"bounce@example.org").hexdigest())
-    with KeysWatch(rdb, "outbox_done", "outbox_drop") as w:
+    with KeysWatch(rdb, "outbox_expand", "outbox_done", "outbox_drop") as w:
         cid = submit(d, email="Bounce@Example.org")
         relay.sink.wait(ADMIN)
         wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 1,
@@ -584,9 +584,24 @@ def test_done_and_drop_touch_only_keys_in_keys(own, rdb, smtp):
             c.zrange(TAG + ":outbox:dead", 0, -1)[0]])
         [row] = ctl_json(d, "outbox")
         ctl_ok(d, "outbox", "drop", row["id"])
-    assert w.runs >= 2 and w.outside == [], w.outside
+    assert w.runs >= 3 and w.outside == [], w.outside
     assert c.smembers(index) == {"c:" + cid}
     assert outbox_empty(rdb)
+
+    # The expansion with the counter moved since it was read: -1, nothing
+    # written (heinzeld reads again).
+    seq = c.get(key("outbox:seq"))
+    entry = c.xadd(key("outbox"), {"event": "pending", "id": cid})
+    before = {k: c.dump(k) for k in c.keys("*")}
+    keys = [key("outbox"), key("outbox:seq"), key("queue", "pending"),
+        key("comment", cid), key("privacy:notes"), index,
+        key("receipt", index.rsplit(":", 1)[1])] + [key("notification",
+        str(int(seq) + i)) for i in (0, 1, 2)]
+    argv = ["notify", entry, "pending", cid, TAG + ":", "1", "1", "1", "0",
+        "de", "0", str(int(seq) - 1), ADMIN]
+    assert c.eval(script_source("outbox_expand"), len(keys), *keys,
+        *argv) == -1
+    assert {k: c.dump(k) for k in c.keys("*")} == before
 
     # A notification whose address's index is not in KEYS: refused as is.
     c.hset(key("notification", "77"), mapping={"kind": "received",
