@@ -20,6 +20,7 @@
 	(sizeof ctl_moderate_verbs / sizeof ctl_moderate_verbs[0])
 #define CTL_MODERATE_RECENT_MS 60000	/* a conflict this fresh was a race */
 #define CTL_PURGE_BATCH 1000
+#define CTL_PURGE_TRIES 10	/* asks for one batch whose comments keep changing */
 
 struct ctl_moderate_verb {
 	const char *name;
@@ -379,8 +380,8 @@ ctl_moderate_purge(struct ctl *ctl, int argc, char **argv)
 	long long total = 0, n;
 	const char *cause;
 	uint64_t before, now = clock_wall_ms();
-	redisReply *r;
-	int ch, json = 0;
+	redisReply *r, *need;
+	int ch, json = 0, tries;
 
 	while ((ch = ctl_getopt(ctl, argc, argv, ":", longopts)) != -1) {
 		if (ch == 'd') {
@@ -406,11 +407,22 @@ ctl_moderate_purge(struct ctl *ctl, int argc, char **argv)
 	if (days == 0)
 		before = now + 1;	/* everything, this very moment too */
 	do {
-		store_cmd_init(&cmd);
-		store_cmd_purge(&ctl->store, &cmd, NULL, before,
-		    CTL_PURGE_BATCH);
-		r = ctl_db_command(ctl, &cmd);
-		store_cmd_free(&cmd);
+		/* Asked again with the keys it names until it has them all. */
+		for (need = NULL, tries = 0;; tries++) {
+			store_cmd_init(&cmd);
+			store_cmd_purge(&ctl->store, &cmd, NULL, before,
+			    CTL_PURGE_BATCH, need);
+			r = ctl_db_command(ctl, &cmd);
+			store_cmd_free(&cmd);
+			if (need != NULL)
+				freeReplyObject(need);
+			if (!store_need_reply(&ctl->store, r))
+				break;
+			if (tries == CTL_PURGE_TRIES)
+				ctl_fatalx("purge: the spam comments kept "
+				    "changing");
+			need = r;
+		}
 		if (store_purge_reply(r, &n, &cause) != 0)
 			ctl_fatalx("Redis at %s: purge: %s", ctl->redis_name,
 			    cause);

@@ -32,6 +32,7 @@
 #define JANITOR_INTERVAL 600	/* seconds */
 #define JANITOR_FIRST 2	/* seconds after start, or after Redis was down */
 #define JANITOR_BATCH 500
+#define JANITOR_PURGE_TRIES 10	/* asks for one batch that keeps changing */
 #define JANITOR_PRIVACY_MAX 60	/* seconds between privacy runs, at most */
 /* Comments per queue and privacy run: a run of a backlog takes ~7 ms. */
 #define JANITOR_PRIVACY_BATCH 100
@@ -42,6 +43,8 @@ struct janitor {
 	const struct config *const *cfg;
 	struct event *timer;
 	long long purged;	/* this run */
+	uint64_t purge_before;	/* this batch's before_ms, kept across its asks */
+	int purge_tries;	/* this batch's asks (store_need_reply) */
 	unsigned long pruned;
 	struct event *privacy_timer;
 	struct privacy_expired expired;	/* this run */
@@ -49,6 +52,7 @@ struct janitor {
 };
 
 static void janitor_run(struct janitor *j);
+static void janitor_purge(struct janitor *j, const redisReply *need);
 static void janitor_prune(struct janitor *j, const char *cursor);
 
 static void
@@ -66,6 +70,17 @@ janitor_purged_cb(redisReply *reply, void *arg)
 	const char *cause;
 	long long n;
 
+	if (store_need_reply(j->store, reply)) {
+		/* The keys the batch wants, to be named in KEYS: ask again. */
+		if (++j->purge_tries >= JANITOR_PURGE_TRIES) {
+			log_warnx("janitor: purge: the spam comments kept "
+			    "changing");
+			janitor_schedule(j, JANITOR_INTERVAL);
+			return;
+		}
+		janitor_purge(j, reply);
+		return;
+	}
 	if (store_purge_reply(reply, &n, &cause) != 0) {
 		if (reply != NULL)
 			log_warnx("janitor: purge: %s", cause);
@@ -127,7 +142,6 @@ static void
 janitor_run(struct janitor *j)
 {
 	const struct config *cfg = *j->cfg;
-	struct store_cmd cmd;
 	uint64_t now_ms, keep_ms;
 
 	if (cfg->spam_keep_days == 0 || !db_up(j->db)) {
@@ -137,12 +151,22 @@ janitor_run(struct janitor *j)
 	}
 	now_ms = clock_wall_ms();
 	keep_ms = (uint64_t)cfg->spam_keep_days * 86400000ULL;
+	j->purge_before = now_ms > keep_ms ? now_ms - keep_ms : 0;
+	j->purge_tries = 0;
+	janitor_purge(j, NULL);
+}
+
+/* One batch: first without the comments' keys (need NULL), then with. */
+static void
+janitor_purge(struct janitor *j, const redisReply *need)
+{
+	struct store_cmd cmd;
+
 	store_cmd_init(&cmd);
 	store_cmd_purge(j->store, &cmd, db_script_sha(j->db, STORE_SCRIPT_PURGE),
-	    now_ms > keep_ms ? now_ms - keep_ms : 0, JANITOR_BATCH);
-	if (db_command(j->db, &cmd, STORE_SCRIPT_PURGE, janitor_purged_cb, j) != 0) {
-			janitor_schedule(j, JANITOR_FIRST);
-	}
+	    j->purge_before, JANITOR_BATCH, need);
+	if (db_command(j->db, &cmd, STORE_SCRIPT_PURGE, janitor_purged_cb, j) != 0)
+		janitor_schedule(j, JANITOR_FIRST);
 }
 
 /* A tenth of the shorter keep time, 1 to JANITOR_PRIVACY_MAX seconds. */

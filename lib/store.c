@@ -1130,14 +1130,36 @@ store_depths_reply(const redisReply *r, struct store_depths *d, const char **cau
 
 void
 store_cmd_purge(const struct store *st, struct store_cmd *cmd,
-    const char *sha, uint64_t before_ms, unsigned int limit)
+    const char *sha, uint64_t before_ms, unsigned int limit,
+    const redisReply *need)
 {
-	store_cmd_script(cmd, STORE_SCRIPT_PURGE, sha, 2);
-	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
-	store_cmd_addf(cmd, "%s:stats", st->tag);
+	size_t i, n = need != NULL ? need->elements - 1 : 0;
+
+	store_cmd_script(cmd, STORE_SCRIPT_PURGE, sha, 3 + (int)n);
+	store_cmd_key(cmd, st, "queue", "spam");
+	store_cmd_key(cmd, st, "stats", NULL);
+	store_cmd_key(cmd, st, "privacy:refused", NULL);
+	for (i = 1; i <= n; i++)
+		store_cmd_add(cmd, need->element[i]->str, need->element[i]->len);
 	store_cmd_addf(cmd, "%" PRIu64, before_ms);
 	store_cmd_addf(cmd, "%u", limit);
 	store_cmd_addf(cmd, "%s:", st->tag);
+}
+
+bool
+store_need_reply(const struct store *st, const redisReply *r)
+{
+	const char *s = r != NULL ? store_reply_str(r, 0) : NULL;
+	size_t i, tl = strlen(st->tag);
+
+	if (s == NULL || strcmp(s, "need") != 0 || r->elements < 2)
+		return false;
+	for (i = 1; i < r->elements; i++) {
+		s = store_reply_str(r, i);
+		if (s == NULL || strncmp(s, st->tag, tl) != 0 || s[tl] != ':')
+			return false;
+	}
+	return true;
 }
 
 int

@@ -378,7 +378,16 @@ int store_depths_reply(const redisReply *r, struct store_depths *d, const char *
  * while it purges limit comments.
  */
 void store_cmd_purge(const struct store *st, struct store_cmd *cmd,
-    const char *sha, uint64_t before_ms, unsigned int limit);
+    const char *sha, uint64_t before_ms, unsigned int limit,
+    const redisReply *need);
+/*
+ * Every key the purge touches is in KEYS, and which comments it purges
+ * (their posts, their addresses) only Redis knows: ask with need NULL; a
+ * reply for which store_need_reply is true names every further key the
+ * purge wants, and nothing was written: ask again, the same before_ms,
+ * with it as need (more when the comments changed in between).
+ */
+bool store_need_reply(const struct store *st, const redisReply *r);
 /* The number purged; -1 with *cause on an unexpected reply. */
 int store_purge_reply(const redisReply *r, long long *purged, const char **cause);
 

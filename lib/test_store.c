@@ -740,6 +740,53 @@ test_published_need(void **state)
 	store_free(&st);
 }
 
+/* The keys a need reply names follow the purge's three. */
+static void
+test_purge_need(void **state)
+{
+	struct store_cmd cmd;
+	struct store st;
+	redisReply *r;
+
+	(void)state;
+	store_init(&st, "t");
+	store_cmd_init(&cmd);
+	store_cmd_purge(&st, &cmd, NULL, 1000, 50, NULL);
+	assert_int_equal(cmd.argc, 3 + 3 + 3);
+	assert_string_equal(cmd.argv[2], "3");
+	assert_string_equal(cmd.argv[3], "{t}:queue:spam");
+	assert_string_equal(cmd.argv[4], "{t}:stats");
+	assert_string_equal(cmd.argv[5], "{t}:privacy:refused");
+	assert_string_equal(cmd.argv[6], "1000");
+	assert_string_equal(cmd.argv[8], "{t}:");
+	store_cmd_free(&cmd);
+
+	r = reply_array(3, "need", "{t}:comment:0000000003e8aabbccdd",
+	    "{t}:post:hello-world");
+	assert_true(store_need_reply(&st, r));
+	store_cmd_init(&cmd);
+	store_cmd_purge(&st, &cmd, NULL, 1000, 50, r);
+	assert_string_equal(cmd.argv[2], "5");
+	assert_string_equal(cmd.argv[6], "{t}:comment:0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[7], "{t}:post:hello-world");
+	assert_string_equal(cmd.argv[8], "1000");
+	store_cmd_free(&cmd);
+	reply_free(r);
+
+	/* Only keys of this site; a count is no need. */
+	r = reply_array(2, "need", "{u}:comment:0000000003e8aabbccdd");
+	assert_false(store_need_reply(&st, r));
+	reply_free(r);
+	r = reply_array(2, "need", "{t}");
+	assert_false(store_need_reply(&st, r));
+	reply_free(r);
+	r = reply_array(1, "need");
+	assert_false(store_need_reply(&st, r));
+	reply_free(r);
+	assert_false(store_need_reply(&st, NULL));
+	store_free(&st);
+}
+
 static void
 test_cmd(void **state)
 {
@@ -869,6 +916,7 @@ main(void)
 		cmocka_unit_test(test_transition_keys),
 		cmocka_unit_test(test_outbox_note_keys),
 		cmocka_unit_test(test_published_need),
+		cmocka_unit_test(test_purge_need),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),

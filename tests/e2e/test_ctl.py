@@ -15,10 +15,11 @@ import time
 
 import pytest
 
-from conftest import HEINZELCTL, SRCDIR
+from conftest import HEINZELCTL, SRCDIR, TAG
 from ctl_helpers import (Pty, assert_state, ctl, ctl_args, ctl_env, ctl_json,
     ctl_ok, ctl_raw, insert, key, one_line_error, state, submit)
 from helpers import HEX20
+from lua_keys import KeysWatch, keys_only, script_source
 
 COMMANDS = ["list", "show", "approve", "reject", "spam", "delete", "review",
     "stats", "purge", "rules check", "rules test", "rules stats",
@@ -556,6 +557,54 @@ def test_purge_in_batches(heinzeld, rdb):
     assert ctl_json(daemon, "purge", "--days", "1")["purged"] == 2500
     assert c.zcard(key("queue", "spam")) == 0 and c.zcard(key("post", "p")) == 0
 
+
+
+def test_purge_touches_only_keys_in_keys(heinzeld, rdb):
+    """The purge script reads and writes no key it was not given: it names
+    the comments, then their posts and addresses, and writes nothing until
+    it has them all; a comment changed in between is asked about again."""
+    daemon = heinzeld(launch=False)
+    c = rdb.client
+    a = insert(rdb, status="spam", age=2 * 86400, email="Ada@Example.org")
+    b = insert(rdb, status="spam", age=2 * 86400, post="other", email="")
+    gone = "%012x%08x" % (int(time.time() * 1000) - 3 * 86400000, 7)
+    c.zadd(key("queue", "spam"), {gone: 1})
+    c.sadd(key("email", hashlib.sha1(b"ada@example.org").hexdigest()),
+        "c:" + a)
+    script = script_source("purge")
+    fixed = [key("queue", "spam"), key("stats"), key("privacy:refused")]
+    argv = [str(int(time.time() * 1000) - 86400000), "10", TAG + ":"]
+
+    def run(extra):
+        keys = fixed + extra
+        return keys_only(rdb, keys).eval(script, len(keys), *(keys + argv))
+    before = {k: c.dump(k) for k in c.keys("*")}
+    need = run([])
+    assert need[0] == "need" and sorted(need[1:]) == sorted([
+        key("comment", gone), key("comment", a), key("comment", b)])
+    need = run(need[1:])
+    ada = key("email", hashlib.sha1(b"ada@example.org").hexdigest())
+    assert sorted(need[1:]) == sorted([key("comment", gone),
+        key("comment", a), key("comment", b), key("post", "hello-world"),
+        key("published", "hello-world"), ada, key("post", "other"),
+        key("published", "other")])
+    assert {k: c.dump(k) for k in c.keys("*")} == before
+    # The address changed since: asked again, nothing written.
+    c.hset(key("comment", a), "email", "bea@example.org")
+    bea = key("email", hashlib.sha1(b"bea@example.org").hexdigest())
+    again = run(need[1:])
+    assert again[0] == "need" and bea in again and ada not in again
+    c.hset(key("comment", a), "email", "Ada@Example.org")
+    assert run(need[1:]) == 2
+    assert c.keys("*") == [key("stats")] and c.hget(key("stats"),
+        "purged") == "2"
+    # heinzelctl asks until it has them all, each run within its KEYS.
+    d = insert(rdb, status="spam", age=2 * 86400, email="dora@example.org")
+    with KeysWatch(rdb, "purge") as w:
+        assert ctl_json(daemon, "purge", "--days", "1") == {"purged": 1,
+            "days": 1}
+    assert w.runs == 3 and w.outside == [], w.outside
+    assert_state(rdb, d, None)
 
 # ---- rules ----
 
