@@ -45,6 +45,8 @@ struct janitor {
 	long long purged;	/* this run */
 	uint64_t purge_before;	/* this batch's before_ms, kept across its asks */
 	int purge_tries;	/* this batch's asks (store_need_reply) */
+	uint64_t expire_now, expire_ip_before, expire_email_before;
+	int expire_tries;	/* the privacy batch's asks */
 	unsigned long pruned;
 	struct event *privacy_timer;
 	struct privacy_expired expired;	/* this run */
@@ -53,6 +55,7 @@ struct janitor {
 
 static void janitor_run(struct janitor *j);
 static void janitor_purge(struct janitor *j, const redisReply *need);
+static void janitor_expire(struct janitor *j, const redisReply *need);
 static void janitor_prune(struct janitor *j, const char *cursor);
 
 static void
@@ -200,6 +203,16 @@ janitor_expired_cb(redisReply *reply, void *arg)
 	struct privacy_expired e;
 	const char *cause;
 
+	if (store_need_reply(j->store, reply)) {
+		/* The keys the batch wants, to be named in KEYS: ask again. */
+		if (++j->expire_tries >= JANITOR_PURGE_TRIES) {
+			log_warnx("janitor: privacy: the comments kept changing");
+			janitor_privacy_schedule(j, JANITOR_FIRST);
+			return;
+		}
+		janitor_expire(j, reply);
+		return;
+	}
 	if (privacy_expire_reply(reply, &e, &cause) != 0) {
 		if (reply != NULL)
 			log_warnx("janitor: privacy: %s", cause);
@@ -228,7 +241,6 @@ static void
 janitor_privacy_run(struct janitor *j)
 {
 	const struct config *cfg = *j->cfg;
-	struct store_cmd cmd;
 	uint64_t now_ms, ip_ms, email_ms;
 
 	if (!db_up(j->db)) {
@@ -238,12 +250,23 @@ janitor_privacy_run(struct janitor *j)
 	now_ms = clock_wall_ms();
 	ip_ms = (uint64_t)cfg->privacy_ip_keep * 1000;
 	email_ms = (uint64_t)cfg->privacy_refused_email_keep * 1000;
+	j->expire_now = now_ms;
+	j->expire_ip_before = now_ms > ip_ms ? now_ms - ip_ms : 0;
+	j->expire_email_before = now_ms > email_ms ? now_ms - email_ms : 0;
+	j->expire_tries = 0;
+	janitor_expire(j, NULL);
+}
+
+/* One batch: first without the keys it wants (need NULL), then with. */
+static void
+janitor_expire(struct janitor *j, const redisReply *need)
+{
+	struct store_cmd cmd;
+
 	store_cmd_init(&cmd);
 	privacy_cmd_expire(j->store, &cmd, db_script_sha(j->db,
-	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)),
-	    now_ms > ip_ms ? now_ms - ip_ms : 0,
-	    now_ms > email_ms ? now_ms - email_ms : 0, JANITOR_PRIVACY_BATCH,
-	    now_ms);
+	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)), j->expire_ip_before,
+	    j->expire_email_before, JANITOR_PRIVACY_BATCH, j->expire_now, need);
 	if (db_command(j->db, &cmd, DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE),
 	    janitor_expired_cb, j) != 0)
 		janitor_privacy_schedule(j, JANITOR_FIRST);

@@ -33,18 +33,21 @@ privacy_cmd_to_eval(struct store_cmd *cmd, enum privacy_script s)
 void
 privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,
-    unsigned int limit, uint64_t now_ms)
+    unsigned int limit, uint64_t now_ms, const redisReply *need)
 {
-	store_cmd_script_source(cmd, sha, lua_privacy_expire, 9);
-	store_cmd_addf(cmd, "%s:queue:pending", st->tag);
-	store_cmd_addf(cmd, "%s:queue:approved", st->tag);
-	store_cmd_addf(cmd, "%s:queue:spam", st->tag);
-	store_cmd_addf(cmd, "%s:queue:rejected", st->tag);
-	store_cmd_addf(cmd, "%s:privacy:ip_mark", st->tag);
-	store_cmd_addf(cmd, "%s:privacy:notes", st->tag);
-	store_cmd_addf(cmd, "%s:privacy:refused", st->tag);
-	store_cmd_addf(cmd, "%s:stats", st->tag);
-	store_cmd_addf(cmd, "%s:privacy:index", st->tag);
+	static const char *const fixed[] = {
+		"queue:pending", "queue:approved", "queue:spam",
+		"queue:rejected", "privacy:ip_mark", "privacy:notes",
+		"privacy:refused", "stats", "privacy:index", "known_authors"
+	};
+	size_t i, n = need != NULL ? need->elements - 1 : 0;
+
+	store_cmd_script_source(cmd, sha, lua_privacy_expire,
+	    (int)(sizeof fixed / sizeof fixed[0] + n));
+	for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		store_cmd_addf(cmd, "%s:%s", st->tag, fixed[i]);
+	for (i = 1; i <= n; i++)
+		store_cmd_adds(cmd, need->element[i]->str);
 	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_addf(cmd, "%" PRIu64, ip_before_ms);
 	store_cmd_addf(cmd, "%" PRIu64, email_before_ms);

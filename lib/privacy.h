@@ -62,7 +62,13 @@ struct privacy_expired {
  */
 void privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,
-    unsigned int limit, uint64_t now_ms);
+    unsigned int limit, uint64_t now_ms, const redisReply *need);
+/*
+ * Which comments and notifications a batch touches only Redis knows: ask
+ * with need NULL; a reply for which store_need_reply is true names every
+ * further key the batch wants, and nothing was written: ask again, the
+ * same times, with it as need.
+ */
 int privacy_expire_reply(const redisReply *r, struct privacy_expired *e,
     const char **cause);
 

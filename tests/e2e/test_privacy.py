@@ -11,7 +11,9 @@ import random
 import threading
 import time
 
+from conftest import TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, key
+from lua_keys import KeysWatch, keys_only, script_source
 
 ADMIN = "redaktion@blog.example.org"
 IP = "203.0.113.77"
@@ -136,9 +138,12 @@ def test_ip_and_refused_email_expire(heinzeld_factory, rdb):
     refused_key = [k for k, h in before.items() if h["status"] == "spam"][0]
     notes_before = {k: c.hgetall(k) for k in c.scan_iter(key("notification", "*"))}
 
-    # After ip_keep: no trace of the IP or the user agent, in any form.
-    assert wait_for(lambda: not find(c, ip_forms(IP, UA), dups), 15), \
-        find(c, ip_forms(IP, UA), dups)
+    # After ip_keep: no trace of the IP or the user agent, in any form,
+    # and the janitor's runs touched no key outside their KEYS.
+    with KeysWatch(rdb, "privacy_expire") as w:
+        assert wait_for(lambda: not find(c, ip_forms(IP, UA), dups), 15), \
+            find(c, ip_forms(IP, UA), dups)
+    assert w.runs >= 2 and w.outside == [], w.outside
     # Nothing else went: every other field of the comments is there.
     after = comments_of(c)
     assert set(after) == set(before)
@@ -392,12 +397,32 @@ def test_comments_from_before_the_index(heinzeld_factory, rdb):
     other = insert(rdb, email="someone@example.org")
     c.sadd(key("known_authors"),
            sha1("alt.leser@example.org\n" + "dora direkt"))
-    d = heinzeld_factory({"privacy": {"refused_email_keep": "20d"}},
-        shared=False)
-    def indexed():
-        ix = c.hgetall(key("privacy:index"))
-        return ix and ix["mark"] == ix["until"]
-    assert wait_for(indexed, 10)
+    # The script alone, given only its ten fixed keys: it names the
+    # comments it wants and writes nothing (an ACL user allowed only the
+    # keys given: reading any other fails).
+    fixed = [key("queue", q) for q in ("pending", "approved", "spam",
+        "rejected")] + [key("privacy:ip_mark"), key("privacy:notes"),
+        key("privacy:refused"), key("stats"), key("privacy:index"),
+        key("known_authors")]
+    now = int(time.time() * 1000)
+    before = {k: c.dump(k) for k in c.keys("*")}
+    need = keys_only(rdb, fixed).eval(script_source("privacy_expire"),
+        len(fixed), *fixed, TAG + ":", str(now - 86400000),
+        str(now - 20 * 86400000), "100", str(now))
+    assert need[0] == "need" and sorted(need[1:]) == sorted(
+        key("comment", i) for i in old + [other])
+    assert {k: c.dump(k) for k in c.keys("*")} == before
+    # The janitor asks again with the keys named, each run within its KEYS.
+    with KeysWatch(rdb, "privacy_expire") as w:
+        d = heinzeld_factory({"privacy": {"refused_email_keep": "20d"}},
+            shared=False)
+        def indexed():
+            ix = c.hgetall(key("privacy:index"))
+            return ix and ix["mark"] == ix["until"]
+        assert wait_for(indexed, 10)
+        assert wait_for(lambda: c.hget(key("comment", old[2]), "email")
+            is None, 10)
+    assert w.runs >= 3 and w.outside == [], w.outside
     x = ctl_json(d, "privacy", "export", "alt.leser@example.org")
     assert sorted(v["id"] for v in x["comments"]) == sorted(old[:2])
     assert len(x["known_author"]) == 1
