@@ -19,7 +19,7 @@ import pytest
 import redis
 
 from conftest import PREFIX, TAG
-from ctl_helpers import ctl, ctl_json, ctl_ok, key
+from ctl_helpers import ctl, ctl_json, ctl_ok, insert, key
 from lua_keys import KeysWatch, script_source
 
 try:
@@ -621,6 +621,25 @@ def test_done_and_drop_touch_only_keys_in_keys(own, rdb, smtp):
     assert c.eval(script_source("outbox_drop"), len(keys) + 1, *keys, index,
         TAG + ":", "77") == 1
     assert c.smembers(index) == {"c:" + cid}
+
+
+def test_events_expanded_at_once(own, rdb, smtp):
+    """Events taken in one read are expanded side by side: each reads the
+    notification counter before its script runs, so all but the first
+    find it moved, read again and still make their notifications once."""
+    relay = smtp()
+    c = rdb.client
+    cids = [insert(rdb, email="leser%d@example.org" % i) for i in range(6)]
+    for cid in cids:
+        c.xadd(key("outbox"), {"event": "pending", "id": cid})
+    d = own(notify_conf(relay.port, author_on_receipt="yes"))
+    wait_for(lambda: len(relay.sink.mails()) == 12, what="twelve mails")
+    wait_for(lambda: outbox_empty(rdb), what="an empty outbox")
+    assert "the counter moved, reading again" in d.log()
+    ids = sorted(m["Message-ID"] for m in relay.sink.mails())
+    assert ids == sorted(["<%s.%s@%s>" % (cid, kind, DOMAIN) for cid in cids
+        for kind in ("admin", "received")])
+    assert c.get(key("outbox:seq")) == "12"
 
 
 def test_retry_all_in_batches(heinzeld, rdb):
