@@ -4,7 +4,9 @@
  * address's comments first, to name the keys that hold a hash of them
  * (privacy.h), then run the subject script with those names and the ids
  * seen: it acts only if the address still has exactly those comments, else
- * they are read again.  So each is one atomic step however many heinzeld
+ * they are read again.  Every key the script touches is in its KEYS: it
+ * names the comments, notifications and their keys it wants, and is asked
+ * again with them.  So each is one atomic step however many heinzeld
  * and admins work at once.  The address goes to no log: syslog is told
  * who erased how much, Redis counts privacy_exported and privacy_erased.
  * privacy policy prints the paragraph for the blog's privacy policy.
@@ -26,14 +28,15 @@
 /* Run the subject script once; the reply, checked for errors. */
 static redisReply *
 ctl_privacy_script(struct ctl *ctl, enum privacy_mode mode, const char *email,
-    const struct privacy_read *p)
+    const struct privacy_read *p, bool run)
 {
 	struct store_cmd cmd;
 	redisReply *r;
 
 	store_cmd_init(&cmd);
 	privacy_cmd_subject(&ctl->store, &cmd, NULL, mode, email,
-	    p ? p->ids : NULL, p ? p->keys : NULL, p ? p->nkeys : 0);
+	    run ? p->ids : NULL, run ? p->keys : NULL, run ? p->nkeys : 0,
+	    p->need, p->nneed);
 	r = ctl_db_command(ctl, &cmd);
 	store_cmd_free(&cmd);
 	ctl_db_check(ctl, r, "privacy");
@@ -47,9 +50,18 @@ ctl_privacy_read(struct ctl *ctl, const char *email, struct privacy_read *p,
 {
 	const char *cause;
 	redisReply *r;
+	int i;
 
-	privacy_read_free(p);
-	r = ctl_privacy_script(ctl, PRIVACY_EXPORT, email, NULL);
+	/* Asked again with the keys the script names until it has them. */
+	for (i = 0;; i++) {
+		r = ctl_privacy_script(ctl, PRIVACY_EXPORT, email, p, false);
+		if (!privacy_read_need(&ctl->store, r, p))
+			break;
+		freeReplyObject(r);
+		if (i == CTL_PRIVACY_TRIES)
+			ctl_fatalx("privacy: the address kept changing; "
+			    "nothing done, try again");
+	}
 	if (privacy_read_parse(&ctl->store, r, ctl->cfg->flood_ipv6_prefix, p,
 	    &cause) != 0)
 		ctl_fatalx("Redis at %s: %s", ctl->redis_name, cause);
@@ -76,7 +88,8 @@ ctl_privacy_do(struct ctl *ctl, enum privacy_mode mode, const char *email)
 	memset(&p, 0, sizeof p);
 	for (i = 0; i < CTL_PRIVACY_TRIES; i++) {
 		ctl_privacy_read(ctl, email, &p, NULL, NULL);
-		r = ctl_privacy_script(ctl, mode, email, &p);
+		r = ctl_privacy_script(ctl, mode, email, &p, true);
+		(void)privacy_read_need(&ctl->store, r, &p);
 		if (privacy_subject_reply(r, &o, &cause) != 0)
 			ctl_fatalx("Redis at %s: %s", ctl->redis_name, cause);
 		if (o == PRIVACY_DONE) {

@@ -1,5 +1,6 @@
 /*
- * A reader's data over HTTP: read the address's comments, name their
+ * A reader's data over HTTP: read the address's comments (asked again
+ * with the keys the script names until it has them all), name their
  * hashed keys, run the export or erase with them; when the address got a
  * new comment in between, read again (privacy.h).
  */
@@ -51,6 +52,7 @@ subject_ran_cb(redisReply *reply, void *arg)
 		return;
 	}
 	if (o == PRIVACY_CHANGED) {
+		(void)privacy_read_need(s->store, reply, &s->read);
 		subject_read(s);
 		return;
 	}
@@ -66,7 +68,10 @@ subject_read_cb(redisReply *reply, void *arg)
 	const char *cause;
 	int script = DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_SUBJECT);
 
-	privacy_read_free(&s->read);
+	if (privacy_read_need(s->store, reply, &s->read)) {
+		subject_read(s);	/* with the keys the script named */
+		return;
+	}
 	if (privacy_read_parse(s->store, reply, s->ipv6_prefix, &s->read,
 	    &cause) != 0) {
 		if (reply != NULL)
@@ -76,7 +81,8 @@ subject_read_cb(redisReply *reply, void *arg)
 	}
 	store_cmd_init(&cmd);
 	privacy_cmd_subject(s->store, &cmd, db_script_sha(s->db, script),
-	    s->mode, s->email, s->read.ids, s->read.keys, s->read.nkeys);
+	    s->mode, s->email, s->read.ids, s->read.keys, s->read.nkeys,
+	    s->read.need, s->read.nneed);
 	if (db_command(s->db, &cmd, script, subject_ran_cb, s) != 0)
 		subject_done(s, 503, NULL);
 }
@@ -95,7 +101,8 @@ subject_read(struct subject *s)
 	}
 	store_cmd_init(&cmd);
 	privacy_cmd_subject(s->store, &cmd, db_script_sha(s->db, script),
-	    PRIVACY_EXPORT, s->email, NULL, NULL, 0);
+	    PRIVACY_EXPORT, s->email, NULL, NULL, 0, s->read.need,
+	    s->read.nneed);
 	if (db_command(s->db, &cmd, script, subject_read_cb, s) != 0)
 		subject_done(s, 503, NULL);
 }

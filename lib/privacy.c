@@ -11,6 +11,7 @@
 #include "config.h"
 #include "privacy.h"
 #include "lua_scripts.h"
+#include "sha1.h"
 #include "store.h"
 #include "xmalloc.h"
 
@@ -81,18 +82,53 @@ bad:
 void
 privacy_cmd_subject(const struct store *st, struct store_cmd *cmd,
     const char *sha, enum privacy_mode mode, const char *email,
-    const char *ids, char *const *keys, size_t nkeys)
+    const char *ids, char *const *keys, size_t nkeys, char *const *need,
+    size_t nneed)
 {
-	size_t i;
+	static const char *const fixed[] = {
+		"outbox:retry", "outbox:dead", "privacy:refused", "privacy:notes"
+	};
+	char key[STORE_KEY_MAX];
+	size_t i, hex;
 
-	store_cmd_script_source(cmd, sha, lua_privacy_subject, (int)nkeys + 1);
+	store_cmd_script_source(cmd, sha, lua_privacy_subject,
+	    (int)(4 + sizeof fixed / sizeof fixed[0] + nkeys + nneed));
 	store_cmd_addf(cmd, "%s:stats", st->tag);
+	/* The address's index and receipt marker: both by its SHA1. */
+	store_key_email(st, email, strlen(email), key, sizeof key);
+	store_cmd_adds(cmd, key);
+	hex = strlen(key) - SHA1_HEX_LEN;
+	store_cmd_addf(cmd, "%s:receipt:%s", st->tag, key + hex);
+	store_cmd_addf(cmd, "%s:known_authors", st->tag);
+	for (i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		store_cmd_addf(cmd, "%s:%s", st->tag, fixed[i]);
 	for (i = 0; i < nkeys; i++)
 		store_cmd_adds(cmd, keys[i]);
+	for (i = 0; i < nneed; i++)
+		store_cmd_adds(cmd, need[i]);
 	store_cmd_addf(cmd, "%s:", st->tag);
 	store_cmd_adds(cmd, mode == PRIVACY_ERASE ? "erase" : "export");
 	store_cmd_adds(cmd, email);
 	store_cmd_adds(cmd, ids != NULL ? ids : "*");
+	store_cmd_addf(cmd, "%zu", nkeys);
+}
+
+int
+privacy_read_need(const struct store *st, const redisReply *r,
+    struct privacy_read *p)
+{
+	size_t i;
+
+	if (!store_need_reply(st, r))
+		return 0;
+	for (i = 0; i < p->nneed; i++)
+		free(p->need[i]);
+	free(p->need);
+	p->nneed = r->elements - 1;
+	p->need = xcalloc(p->nneed, sizeof *p->need);
+	for (i = 0; i < p->nneed; i++)
+		p->need[i] = xstrdup(r->element[i + 1]->str);
+	return 1;
 }
 
 /* Add key unless it is there. */
@@ -161,6 +197,9 @@ privacy_read_free(struct privacy_read *p)
 		free(p->keys[i]);
 	free(p->keys);
 	free(p->ids);
+	for (i = 0; i < p->nneed; i++)
+		free(p->need[i]);
+	free(p->need);
 	memset(p, 0, sizeof *p);
 }
 
@@ -203,9 +242,15 @@ privacy_read_parse(const struct store *st, const redisReply *r,
 {
 	const redisReply *comments;
 	const char *id;
-	size_t i;
+	char **need = p->need;
+	size_t i, nneed = p->nneed;
 
-	memset(p, 0, sizeof *p);
+	/* What was read before goes; the keys asked for stay. */
+	p->need = NULL;
+	p->nneed = 0;
+	privacy_read_free(p);
+	p->need = need;
+	p->nneed = nneed;
 	if (!privacy_reply_shape(r, "export")) {
 		*cause = r && r->type == REDIS_REPLY_ERROR ? r->str :
 		    "unexpected reply to the privacy script";
@@ -234,9 +279,11 @@ privacy_subject_reply(const redisReply *r, enum privacy_outcome *o,
 		*o = PRIVACY_DONE;
 		return 0;
 	}
-	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+	/* A run that wants keys it was not given: the address changed too. */
+	if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
 	    r->element[0]->type == REDIS_REPLY_STRING &&
-	    strcmp(r->element[0]->str, "changed") == 0) {
+	    ((r->elements == 1 && strcmp(r->element[0]->str, "changed") == 0) ||
+	    (r->elements > 1 && strcmp(r->element[0]->str, "need") == 0))) {
 		*o = PRIVACY_CHANGED;
 		return 0;
 	}

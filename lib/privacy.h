@@ -79,7 +79,9 @@ enum privacy_mode { PRIVACY_EXPORT, PRIVACY_ERASE };
 /*
  * The script for one address.  ids: the comment ids seen before (sorted,
  * space-separated), or NULL to read without that check (export only);
- * keys (nkeys of them): the hashed keys to include.  Reply:
+ * keys (nkeys of them): the hashed keys to include; need (nneed): the
+ * keys the script asked for before (privacy_read_need).  Reply:
+ *	{"need", KEY...}	it wants these keys too; nothing read or written
  *	{"changed"}	the address's comments are not ids any more
  *	{"export", comments, notifications, known, keys}
  *		comments: HGETALL arrays; notifications: {nid, HGETALL};
@@ -89,7 +91,8 @@ enum privacy_mode { PRIVACY_EXPORT, PRIVACY_ERASE };
  */
 void privacy_cmd_subject(const struct store *st, struct store_cmd *cmd,
     const char *sha, enum privacy_mode mode, const char *email,
-    const char *ids, char *const *keys, size_t nkeys);
+    const char *ids, char *const *keys, size_t nkeys, char *const *need,
+    size_t nneed);
 
 /*
  * The hashed keys one stored comment (HGETALL pairs) names: its duplicate
@@ -105,7 +108,21 @@ struct privacy_read {
 	char *ids;		/* the comment ids, space-separated */
 	char **keys;		/* the hashed keys their fields name */
 	size_t nkeys;
+	char **need;		/* the keys the script asked for (privacy_read_need) */
+	size_t nneed;
 };
+
+/*
+ * Every key the script touches is in KEYS, and which comments and
+ * notifications the address has, with their queues, posts and addresses,
+ * only Redis knows: a reply {"need", KEY...} (store_need_reply) names
+ * them and nothing was read of them nor written.  privacy_read_need: 1
+ * if r is one, its keys kept in p->need for the next command (pass
+ * p->need to privacy_cmd_subject), else 0.  A run with ids that answers
+ * need is a changed address (privacy_subject_reply): read again.
+ */
+int privacy_read_need(const struct store *st, const redisReply *r,
+    struct privacy_read *p);
 
 /* From an export reply; -1 with *cause if r is not one. */
 int privacy_read_parse(const struct store *st, const redisReply *r,

@@ -13,6 +13,7 @@
 
 #include "comment.h"
 #include "config.h"
+#include "privacy.h"
 #include "score.h"
 #include "sentinel.h"
 #include "sha1.h"
@@ -787,6 +788,64 @@ test_purge_need(void **state)
 	store_free(&st);
 }
 
+/*
+ * The subject script's fixed keys are named from the address; the keys a
+ * need reply names are kept for the next command, after the hashed ones.
+ */
+static void
+test_privacy_subject_need(void **state)
+{
+	char dup[] = "{t}:dup:0123456789abcdef";
+	char *hashed[] = { dup };
+	struct privacy_read p;
+	struct store_cmd cmd;
+	struct store st;
+	redisReply *r;
+
+	(void)state;
+	store_init(&st, "t");
+	memset(&p, 0, sizeof p);
+	store_cmd_init(&cmd);
+	privacy_cmd_subject(&st, &cmd, NULL, PRIVACY_ERASE, "Reader@Example.ORG",
+	    NULL, NULL, 0, p.need, p.nneed);
+	assert_int_equal(cmd.argc, 3 + 8 + 5);
+	assert_string_equal(cmd.argv[2], "8");
+	assert_string_equal(cmd.argv[3], "{t}:stats");
+	assert_string_equal(cmd.argv[4],
+	    "{t}:email:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[5],
+	    "{t}:receipt:9a9edaa8fb9c4f9fe53bdd0a64e7b773caf32747");
+	assert_string_equal(cmd.argv[10], "{t}:privacy:notes");
+	assert_string_equal(cmd.argv[11], "{t}:");
+	assert_string_equal(cmd.argv[14], "*");
+	assert_string_equal(cmd.argv[15], "0");
+	store_cmd_free(&cmd);
+
+	r = reply_array(3, "need", "{t}:comment:0000000003e8aabbccdd",
+	    "{t}:queue:spam");
+	assert_int_equal(privacy_read_need(&st, r, &p), 1);
+	reply_free(r);
+	assert_int_equal(p.nneed, 2);
+	store_cmd_init(&cmd);
+	privacy_cmd_subject(&st, &cmd, NULL, PRIVACY_EXPORT, "Reader@Example.ORG",
+	    "0000000003e8aabbccdd", hashed, 1, p.need, p.nneed);
+	assert_string_equal(cmd.argv[2], "11");
+	assert_string_equal(cmd.argv[11], "{t}:dup:0123456789abcdef");
+	assert_string_equal(cmd.argv[12], "{t}:comment:0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[13], "{t}:queue:spam");
+	assert_string_equal(cmd.argv[17], "0000000003e8aabbccdd");
+	assert_string_equal(cmd.argv[18], "1");
+	store_cmd_free(&cmd);
+
+	/* An export is no need; a run that wants keys is a changed address. */
+	r = reply_array(1, "changed");
+	assert_int_equal(privacy_read_need(&st, r, &p), 0);
+	reply_free(r);
+	assert_int_equal(p.nneed, 2);
+	privacy_read_free(&p);
+	store_free(&st);
+}
+
 static void
 test_cmd(void **state)
 {
@@ -917,6 +976,7 @@ main(void)
 		cmocka_unit_test(test_outbox_note_keys),
 		cmocka_unit_test(test_published_need),
 		cmocka_unit_test(test_purge_need),
+		cmocka_unit_test(test_privacy_subject_need),
 		cmocka_unit_test(test_depths_reply),
 		cmocka_unit_test(test_cmd),
 		cmocka_unit_test(test_cmd_every_field),

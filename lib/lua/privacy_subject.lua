@@ -1,15 +1,34 @@
--- Subject.  KEYS: stats, then the hashed keys.  ARGV: key_base mode
--- email ids ("*": no check).  The receipt marker (one receipt mail per
--- address and receipt_interval) is named by the address's SHA1 like its
--- index, so the script finds it itself.  The known_authors entries are those the
--- index names and those the address's comments still make (entries of
--- authors approved before the index existed).  A notification to an admin
--- is exported without the admin's address: that is not the reader's.
---! needs: email_key forget
+-- Subject.  KEYS: stats email:SHA1 receipt:SHA1 known_authors outbox:retry
+-- outbox:dead privacy:refused privacy:notes (the address's index and its
+-- receipt marker, one receipt mail per address and receipt_interval, are
+-- both named by the address's SHA1), then the nhashed hashed keys, then
+-- the keys the address's comments and notifications need.  ARGV:
+-- key_base mode email ids ("*": no check) nhashed.  Which comments and
+-- notifications the address has, their queues, posts and addresses, only
+-- Redis knows: when a key the export or erase wants is not in KEYS the
+-- reply is {'need', KEY...}, every key after the hashed ones that it
+-- wants, and nothing is read of them nor written; the caller asks again
+-- with them.  The known_authors entries are those the index names and
+-- those the address's comments still make (entries of authors approved
+-- before the index existed).  A notification to an admin is exported
+-- without the admin's address: that is not the reader's.
+--! needs: email_key forget declared
 
-local base, mode, email = ARGV[1], ARGV[2], ARGV[3]
-local function key(name) return base .. name end
-local ek = email_key(key, email)
+local base, mode, email, nhashed = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
+local key = declared(base, 'privacy_subject')
+local given, wanted, want, missing = {}, {}, {}, false
+for _, k in ipairs(KEYS) do given[k] = k end
+-- The key of name if given, else nil; either way it is wanted.
+local function need(name)
+  local k = base .. name
+  if not wanted[k] then
+    wanted[k] = true
+    want[#want + 1] = k
+    if not given[k] then missing = true end
+  end
+  return given[k]
+end
+local ek, rk = KEYS[2], KEYS[3]
 local cids, nids, kh = {}, {}, {}
 for _, m in ipairs(redis.call('SMEMBERS', ek)) do
   local kind, v = string.sub(m, 1, 2), string.sub(m, 3)
@@ -19,24 +38,52 @@ for _, m in ipairs(redis.call('SMEMBERS', ek)) do
 end
 table.sort(cids)
 table.sort(nids)
+-- Every key the comments and notifications need (forget, forget_note).
+for _, id in ipairs(cids) do
+  local ck = need('comment:' .. id)
+  if ck then
+    local f = redis.call('HMGET', ck, 'status', 'post', 'email')
+    if f[1] then need('queue:' .. f[1]) end
+    if f[2] then
+      need('published:' .. f[2])
+      need('post:' .. f[2])
+    end
+    if f[3] and f[3] ~= '' then email_key(need, f[3]) end
+  end
+end
+for _, nid in ipairs(nids) do
+  local nk = need('notification:' .. nid)
+  if nk then
+    local f = redis.call('HMGET', nk, 'kind', 'to', 'email')
+    local e = f[3]
+    if not e and (f[1] == 'received' or f[1] == 'published') then e = f[2] end
+    if e and e ~= '' then email_key(need, e) end
+  end
+end
+if missing then
+  table.insert(want, 1, 'need')
+  return want
+end
+
 local lower = string.lower(email)
 local comments, seen, notes, known, keys = {}, {}, {}, {}, {}
 for _, id in ipairs(cids) do
-  local h = redis.call('HGETALL', base .. 'comment:' .. id)
+  local ck = key('comment:' .. id)
+  local h = redis.call('HGETALL', ck)
   if #h > 0 then
     comments[#comments + 1] = h
     seen[#seen + 1] = id
-    local a = redis.call('HGET', base .. 'comment:' .. id, 'author')
+    local a = redis.call('HGET', ck, 'author')
     kh[redis.sha1hex(lower .. '\n' .. string.lower(a or ''))] = true
   end
 end
 if ARGV[4] ~= '*' and table.concat(seen, ' ') ~= ARGV[4] then return {'changed'} end
 for h in pairs(kh) do
-  if redis.call('SISMEMBER', base .. 'known_authors', h) == 1 then known[#known + 1] = h end
+  if redis.call('SISMEMBER', KEYS[4], h) == 1 then known[#known + 1] = h end
 end
 table.sort(known)
 for _, nid in ipairs(nids) do
-  local h = redis.call('HGETALL', base .. 'notification:' .. nid)
+  local h = redis.call('HGETALL', key('notification:' .. nid))
   if #h > 0 then
     local out, admin = {}, false
     for i = 1, #h, 2 do if h[i] == 'kind' and (h[i + 1] == 'admin') then admin = true end end
@@ -46,8 +93,7 @@ for _, nid in ipairs(nids) do
     notes[#notes + 1] = {nid, out}
   end
 end
-local rk = base .. 'receipt:' .. redis.sha1hex(lower)
-for i = 2, #KEYS do
+for i = 9, 8 + nhashed do
   local v = redis.call('GET', KEYS[i])
   if v then keys[#keys + 1] = {KEYS[i], v, redis.call('PTTL', KEYS[i])} end
 end
@@ -59,12 +105,12 @@ if mode ~= 'erase' then
 end
 for _, id in ipairs(cids) do forget(key, id) end
 for _, nid in ipairs(nids) do
-  redis.call('ZREM', base .. 'outbox:retry', nid)
-  redis.call('ZREM', base .. 'outbox:dead', nid)
+  redis.call('ZREM', KEYS[5], nid)
+  redis.call('ZREM', KEYS[6], nid)
   forget_note(key, nid)
 end
-for _, h in ipairs(known) do redis.call('SREM', base .. 'known_authors', h) end
-for i = 2, #KEYS do redis.call('DEL', KEYS[i]) end
+for _, h in ipairs(known) do redis.call('SREM', KEYS[4], h) end
+for i = 9, 8 + nhashed do redis.call('DEL', KEYS[i]) end
 redis.call('DEL', rk)
 redis.call('DEL', ek)
 redis.call('HINCRBY', KEYS[1], 'privacy_erased', 1)

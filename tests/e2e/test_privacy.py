@@ -233,7 +233,27 @@ def test_export_lists_one_address_only(heinzeld_factory, rdb):
     assert wait_for(lambda:
         len(list(rdb.client.scan_iter(key("notification", "*")))) >= 6, 10)
 
-    r = ctl(d, "privacy", "export", READER.upper())
+    # The script alone, given only its fixed keys: it names the reader's
+    # comments and notifications and reads none of them (an ACL user
+    # allowed only the keys given: reading any other fails).
+    c = rdb.client
+    lower = READER.lower()
+    fixed = [key("stats"), key("email", sha1(lower)),
+        key("receipt", sha1(lower)), key("known_authors"),
+        key("outbox:retry"), key("outbox:dead"), key("privacy:refused"),
+        key("privacy:notes")]
+    need = keys_only(rdb, fixed).eval(script_source("privacy_subject"),
+        len(fixed), *fixed, TAG + ":", "erase", READER, "*", "0")
+    assert need[0] == "need" and {key("comment", i) for i in
+        ids["reader"]} <= set(need[1:]), need
+    # An erase that wants keys erases nothing.
+    assert c.hget(key("stats"), "privacy_erased") is None
+    assert all(c.exists(key("comment", i)) for i in ids["reader"])
+    assert c.exists(key("email", sha1(lower)))
+
+    with KeysWatch(rdb, "privacy_subject") as w:
+        r = ctl(d, "privacy", "export", READER.upper())
+    assert w.runs >= 3 and w.outside == [], w.outside
     assert r.rc == 0, r
     x = r.json
     assert sorted(c["id"] for c in x["comments"]) == sorted(ids["reader"])
@@ -315,13 +335,17 @@ def test_erase_leaves_nothing_while_others_work(heinzeld_factory, rdb):
         t.start()
     try:
         time.sleep(0.5)
-        r = ctl(d, "privacy", "erase", READER.lower(), "--yes")
+        with KeysWatch(rdb, "privacy_subject") as w:
+            r = ctl(d, "privacy", "erase", READER.lower(), "--yes")
         time.sleep(0.5)
     finally:
         stop.set()
         for t in threads:
             t.join(30)
     assert not errors, errors[:3]
+    # It read, was asked for the comments' keys and theirs, and erased,
+    # touching no key outside its KEYS.
+    assert w.runs >= 4 and w.outside == [], w.outside
     assert r.rc == 0, r
     assert READER.lower() not in (r.out + r.err).lower()
     assert "Erased 4 comments" in r.out, r
