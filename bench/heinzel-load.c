@@ -124,6 +124,7 @@ struct load {
 	uint64_t t0;
 	uint64_t period;		/* ns between scheduled starts */
 	uint64_t due;			/* scheduled starts so far */
+	uint64_t due_max;		/* starts inside -d, 0 = no limit */
 	uint64_t started;
 	uint64_t seq;
 	int running;			/* t0 is set: submissions may start */
@@ -707,11 +708,18 @@ load_tick_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (ld->stopping)
 		return;
+	/*
+	 * A tick that runs late (the machine stalled) may see the end of -d
+	 * already passed: the starts after it were never part of the run.
+	 */
 	ld->due = (now - ld->t0) / ld->period + 1;
 	if (ld->count > 0 && ld->due > ld->count)
 		ld->due = ld->count;
+	if (ld->due_max > 0 && ld->due > ld->due_max)
+		ld->due = ld->due_max;
 	load_dispatch(ld);
-	if (ld->stopping || (ld->count > 0 && ld->due >= ld->count))
+	if (ld->stopping || (ld->count > 0 && ld->due >= ld->count) ||
+	    (ld->due_max > 0 && ld->due >= ld->due_max))
 		return;
 	next = ld->t0 + ld->due * ld->period;
 	now = load_now();
@@ -1084,6 +1092,9 @@ main(int argc, char **argv)
 	evsignal_add(ld.sig_ev, NULL);
 	if (ld.rate > 0)
 		ld.period = (uint64_t)(1e9 / ld.rate);
+	if (ld.rate > 0 && ld.duration > 0)
+		ld.due_max = ((uint64_t)(ld.duration * 1e9) + ld.period - 1) /
+		    ld.period;
 	if (ld.period == 0)
 		ld.period = 1;
 
