@@ -78,9 +78,17 @@ ctl_outbox_stream(struct ctl *ctl, struct ctl_outbox *ob)
 {
 	struct store_outbox_entry e;
 	struct ctl_outbox_row *row;
+	struct store_cmd cmd;
 	redisReply *r, *f;
 	size_t i, j;
 
+	/* Entries done stay until trimmed: trim first, so none is listed. */
+	store_cmd_init(&cmd);
+	store_cmd_outbox_trim(&ctl->store, &cmd, NULL);
+	r = ctl_db_command(ctl, &cmd);
+	store_cmd_free(&cmd);
+	ctl_db_check(ctl, r, "trimming the outbox");
+	freeReplyObject(r);
 	r = ctl_db_commandf(ctl, "XRANGE %s:outbox - + COUNT %d",
 	    ctl->store.tag, CTL_OUTBOX_MAX);
 	ctl_db_check(ctl, r, "reading the outbox");

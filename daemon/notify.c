@@ -2,11 +2,14 @@
  * The notifier.  It reads the outbox stream through the consumer group
  * (XREADGROUP, never BLOCK: db.c has one connection and a command
  * timeout), polled every NOTIFY_POLL_MS and woken by a stored submission.
- * An event entry is expanded into notifications by one script; a
- * notification entry is loaded, built into a mail or a JSON body
- * (notice.c) and sent (deliver.c: libcurl on the event loop).  The entry is acknowledged only after the relay's final 250
- * (or a webhook's 2xx); a failure moves it to the retry schedule or the
- * dead letters in one script.  Nothing is held only in memory: after a
+ * An event entry is expanded into notifications by one script (an event
+ * the configuration makes nothing of is only acknowledged, with the rest
+ * of its read in one XACK); a notification entry is loaded, built into a
+ * mail or a JSON body (notice.c) and sent (deliver.c: libcurl on the
+ * event loop).  The entry is acknowledged only after the relay's final
+ * 250 (or a webhook's 2xx); a failure moves it to the retry schedule or
+ * the dead letters in one script.  Entries done are dropped from the
+ * stream by the trim script, once a poll, not one by one.  Nothing is held only in memory: after a
  * crash, this consumer's unacknowledged entries are read again (its name
  * is stable: host and socket), and entries of a consumer gone for good are
  * taken over with XAUTOCLAIM.
@@ -36,6 +39,9 @@
 #define NOTIFY_CLAIM_EVERY_MS	30000	/* at most this long between looks for
 					   entries of lost consumers */
 #define NOTIFY_DUE_BATCH	100
+#define NOTIFY_BATCH_MS		20	/* a stored comment wakes the notifier
+					   at most this often: under load, one
+					   read takes many entries */
 
 enum notify_step {
 	STEP_EXPAND,		/* an event: its reads and the expand script run */
@@ -82,7 +88,9 @@ struct notify {
 
 	int was_up;
 	int group_ready, group_busy;
-	int reading, due_busy, claim_busy;
+	int reading, due_busy, claim_busy, trim_busy;
+	uint64_t last_read_ms;		/* clock_mono_ms of the last read */
+	unsigned long long done;	/* entries acknowledged since the trim */
 	char history[64];	/* own pending entries after this id; "" = new ones */
 	uint64_t last_claim_ms;
 };
@@ -97,10 +105,36 @@ notify_wake(struct notify *n)
 	evtimer_add(n->kick, &tv);
 }
 
+/*
+ * A comment was stored: look at once, unless the last read was less than
+ * NOTIFY_BATCH_MS ago; then at that time, with whatever came meanwhile.
+ */
 static void
 notify_wake_cb(void *arg)
 {
-	notify_wake(arg);
+	struct notify *n = arg;
+	uint64_t since = clock_mono_ms() - n->last_read_ms;
+	struct timeval tv = { 0, 0 };
+
+	if (evtimer_pending(n->kick, NULL))
+		return;
+	if (since < NOTIFY_BATCH_MS)
+		tv.tv_usec = (suseconds_t)(NOTIFY_BATCH_MS - since) * 1000;
+	evtimer_add(n->kick, &tv);
+}
+
+void
+notify_channels(const struct config *cfg, struct store_notify *nt)
+{
+	memset(nt, 0, sizeof *nt);
+	if (config_mail_on(cfg)) {
+		nt->admin = cfg->notify_admin;
+		nt->on_receipt = cfg->author_on_receipt;
+		nt->receipt_interval = cfg->receipt_interval;
+		nt->on_approve = cfg->author_on_approve;
+	}
+	nt->webhook = cfg->notify_webhook[0] != '\0';
+	nt->lang = cfg->notify_lang;
 }
 
 /* Redis failed us: read this consumer's own entries again once it is back. */
@@ -251,6 +285,7 @@ notify_done_cb(redisReply *r, void *arg)
 		notify_lost(n);
 		return;		/* the job stays; the next poll tries again */
 	}
+	n->done++;
 	if (job->ok) {
 		if (store_integer_reply(r, &v, &cause) != 0) {
 			/* Still pending in the group: it comes round again. */
@@ -366,9 +401,12 @@ notify_expanded_cb(redisReply *r, void *arg)
 		    "reading again", job->entry_id);
 		notify_expand(job);
 		return;
-	} else if (made > 0)
-		log_debug("notify: outbox entry %s made %lld notifications",
-		    job->entry_id, made);
+	} else {
+		n->done++;
+		if (made > 0)
+			log_debug("notify: outbox entry %s made %lld "
+			    "notifications", job->entry_id, made);
+	}
 	notify_job_free(job);
 	notify_wake(n);
 }
@@ -408,15 +446,7 @@ notify_seq_cb(redisReply *r, void *arg)
 	e.id = job->entry_id;
 	e.event = job->event;
 	e.comment = job->comment;
-	memset(&nt, 0, sizeof nt);
-	if (config_mail_on(cfg)) {
-		nt.admin = cfg->notify_admin;
-		nt.on_receipt = cfg->author_on_receipt;
-		nt.receipt_interval = cfg->receipt_interval;
-		nt.on_approve = cfg->author_on_approve;
-	}
-	nt.webhook = cfg->notify_webhook[0] != '\0';
-	nt.lang = cfg->notify_lang;
+	notify_channels(cfg, &nt);
 	store_cmd_init(&cmd);
 	store_cmd_outbox_expand(n->store, &cmd, db_script_sha(n->db, s), &e, &nt,
 	    job->address, r->type == REDIS_REPLY_STRING ? r->str : NULL,
@@ -472,16 +502,28 @@ notify_in_flight(struct notify *n, const char *entry_id)
 	return 0;
 }
 
-/* Take one outbox entry in hand. */
-static void
+/*
+ * Take one outbox entry in hand; 1: nothing to do but acknowledge it (an
+ * event the configuration makes nothing of, or one deleted or not ours to
+ * understand), left to the caller's XACK.
+ */
+static int
 notify_take(struct notify *n, const struct store_outbox_entry *e)
 {
 	struct notify_job *job;
+	struct store_notify nt;
 	struct store_cmd cmd;
 	int s;
 
 	if (notify_in_flight(n, e->id))
-		return;
+		return 0;
+	if (e->nid == NULL) {
+		if (e->event == NULL || e->comment == NULL)
+			return 1;
+		notify_channels(*n->cfg, &nt);
+		if (!store_notify_makes(&nt, e->event))
+			return 1;
+	}
 	job = notify_job_new(n, e->id);
 	store_cmd_init(&cmd);
 	if (e->nid != NULL) {
@@ -492,19 +534,81 @@ notify_take(struct notify *n, const struct store_outbox_entry *e)
 		job->busy = 1;
 		if (db_command(n->db, &cmd, s, notify_loaded_cb, job) != 0)
 			notify_job_free(job);
-		return;
-	}
-	if (e->event == NULL || e->comment == NULL) {
-		/* Deleted or not ours to understand: acknowledge it. */
-		job->step = STEP_FINISH;
-		job->ok = 1;
-		notify_finish(job);
-		return;
+		return 0;
 	}
 	job->step = STEP_EXPAND;
 	job->event = xstrdup(e->event);
 	job->comment = xstrdup(e->comment);
 	notify_expand(job);
+	return 0;
+}
+
+static void
+notify_acked_cb(redisReply *r, void *arg)
+{
+	struct notify *n = arg;
+
+	if (r == NULL || r->type != REDIS_REPLY_INTEGER) {
+		/* Still pending: read again with this consumer's own. */
+		if (r != NULL)
+			log_warnx("notify: acknowledging outbox entries: %s",
+			    r->type == REDIS_REPLY_ERROR ? r->str : "bad reply");
+		notify_lost(n);
+		return;
+	}
+	n->done += (unsigned long long)r->integer;
+}
+
+/* Take a read's or claim's entries; acknowledge in one XACK all that ask no more. */
+static void
+notify_take_all(struct notify *n, const struct store_outbox_entry *e,
+    size_t count)
+{
+	const char **ack;
+	struct store_cmd cmd;
+	size_t i, nack = 0;
+
+	ack = xcalloc(count + 1, sizeof *ack);
+	for (i = 0; i < count; i++)
+		if (notify_take(n, &e[i]))
+			ack[nack++] = e[i].id;
+	if (nack > 0) {
+		store_cmd_init(&cmd);
+		store_cmd_outbox_ack(n->store, &cmd, ack, nack);
+		/* Redis is down: read this consumer's own again later. */
+		if (db_command(n->db, &cmd, -1, notify_acked_cb, n) != 0)
+			notify_lost(n);
+	}
+	free(ack);
+}
+
+static void
+notify_trimmed_cb(redisReply *r, void *arg)
+{
+	struct notify *n = arg;
+	const char *cause;
+	long long v;
+
+	n->trim_busy = 0;
+	if (store_integer_reply(r, &v, &cause) != 0 && r != NULL)
+		log_warnx("notify: trimming the outbox: %s", cause);
+}
+
+/* Drop the entries done from the stream, if some were done since. */
+static void
+notify_trim(struct notify *n)
+{
+	struct store_cmd cmd;
+	int s = STORE_SCRIPT_OUTBOX_TRIM;
+
+	if (n->done == 0 || n->trim_busy)
+		return;
+	n->done = 0;
+	store_cmd_init(&cmd);
+	store_cmd_outbox_trim(n->store, &cmd, db_script_sha(n->db, s));
+	n->trim_busy = 1;
+	if (db_command(n->db, &cmd, s, notify_trimmed_cb, n) != 0)
+		n->trim_busy = 0;
 }
 
 /* A read or claim failed for want of the group (a FLUSHALL, a new Redis). */
@@ -530,7 +634,7 @@ notify_read_cb(redisReply *r, void *arg)
 	struct notify *n = arg;
 	struct store_outbox_entry *e;
 	const char *next, *cause;
-	size_t i, count;
+	size_t count;
 
 	n->reading = 0;
 	if (store_outbox_entries(r, &e, &count, &next, &cause) != 0) {
@@ -544,11 +648,12 @@ notify_read_cb(redisReply *r, void *arg)
 			snprintf(n->history, sizeof n->history, "%s",
 			    e[count - 1].id);
 	}
-	for (i = 0; i < count; i++)
-		notify_take(n, &e[i]);
+	notify_take_all(n, e, count);
 	free(e);
 	if (count > 0 || n->history[0] != '\0')
 		notify_wake(n);
+	else
+		notify_trim(n);		/* idle: a good time */
 }
 
 static void
@@ -557,7 +662,7 @@ notify_claim_cb(redisReply *r, void *arg)
 	struct notify *n = arg;
 	struct store_outbox_entry *e;
 	const char *next, *cause;
-	size_t i, count;
+	size_t count;
 
 	n->claim_busy = 0;
 	if (store_outbox_entries(r, &e, &count, &next, &cause) != 0) {
@@ -567,8 +672,7 @@ notify_claim_cb(redisReply *r, void *arg)
 	if (count > 0)
 		log_info("notify: took over %zu outbox entries idle too long",
 		    count);
-	for (i = 0; i < count; i++)
-		notify_take(n, &e[i]);
+	notify_take_all(n, e, count);
 	free(e);
 	if (next != NULL && strcmp(next, "0-0") != 0)
 		n->last_claim_ms = 0;	/* more to look at */
@@ -660,6 +764,8 @@ notify_work(struct notify *n, int poll)
 		    notify_due_cb, n) != 0)
 			n->due_busy = 0;
 	}
+	if (poll)
+		notify_trim(n);
 	free_slots = n->njobs < NOTIFY_PARALLEL ? NOTIFY_PARALLEL - n->njobs : 0;
 	/*
 	 * An entry idle longer than any delivery takes: its consumer (another
@@ -684,6 +790,7 @@ notify_work(struct notify *n, int poll)
 	}
 	if (free_slots > 0 && !n->reading) {
 		n->reading = 1;
+		n->last_read_ms = clock_mono_ms();
 		store_cmd_init(&cmd);
 		store_cmd_outbox_read(n->store, &cmd, n->consumer, free_slots,
 		    n->history[0] != '\0' ? n->history : ">");

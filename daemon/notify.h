@@ -12,6 +12,7 @@ struct config;
 struct db;
 struct metrics;
 struct store;
+struct store_notify;
 struct notify;
 
 /*
@@ -27,5 +28,8 @@ void notify_free(struct notify *n);
 
 /* Look at the outbox now instead of at the next poll. */
 void notify_wake(struct notify *n);
+
+/* Who cfg tells of events: mail (when it is on) and the webhook. */
+void notify_channels(const struct config *cfg, struct store_notify *nt);
 
 #endif

@@ -39,6 +39,7 @@
 #include "subject.h"
 #include "log.h"
 #include "metrics.h"
+#include "notify.h"
 #include "rules.h"
 #include "score.h"
 #include "scoring.h"
@@ -1130,6 +1131,7 @@ server_store(struct request *r)
 	struct server *srv = r->srv;
 	const struct config *cfg = srv->cfg;
 	struct store_submit sub;
+	struct store_notify nt;
 	struct store_cmd cmd;
 	const struct captcha_key *key;
 	const char *answer;
@@ -1169,6 +1171,9 @@ server_store(struct request *r)
 	sub.flood_ipv6_prefix = cfg->flood_ipv6_prefix;
 	sub.flood_email_limit = cfg->flood_email_limit;
 	sub.flood_email_window = cfg->flood_email_window;
+	notify_channels(cfg, &nt);
+	sub.tell_pending = store_notify_makes(&nt, "pending");
+	sub.tell_approved = store_notify_makes(&nt, "approved");
 
 	store_cmd_init(&cmd);
 	store_cmd_submit(srv->store, &cmd,

@@ -72,7 +72,7 @@ static const char *const store_scripts[STORE_SCRIPT__COUNT] = {
 	lua_submit, lua_transition, lua_published,
 	lua_depths, lua_purge, lua_outbox_expand,
 	lua_outbox_done, lua_outbox_fail, lua_outbox_due,
-	lua_outbox_requeue, lua_outbox_drop
+	lua_outbox_requeue, lua_outbox_drop, lua_outbox_trim
 };
 
 char *
@@ -775,6 +775,8 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	    sub->flood_ip_window : 1, sub->ip_keep));
 	store_cmd_addu(cmd, sub->flood_email_limit);
 	store_cmd_addu(cmd, sub->flood_email_window ? sub->flood_email_window : 1);
+	store_cmd_adds(cmd, sub->tell_pending ? "1" : "0");
+	store_cmd_adds(cmd, sub->tell_approved ? "1" : "0");
 
 	store_cmd_adds(cmd, "id");
 	store_cmd_adds(cmd, sub->id);
@@ -1085,6 +1087,7 @@ store_cmd_depths(const struct store *st, struct store_cmd *cmd, const char *sha)
 	store_cmd_addf(cmd, "%s:outbox:retry", st->tag);
 	store_cmd_addf(cmd, "%s:outbox:dead", st->tag);
 	store_cmd_addf(cmd, "%s:rulestats", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
 }
 
 int
@@ -1301,6 +1304,42 @@ bad:
 	*next = NULL;
 	*cause = "unexpected reply reading the outbox";
 	return -1;
+}
+
+bool
+store_notify_makes(const struct store_notify *nt, const char *event)
+{
+	if (nt->webhook)
+		return strcmp(event, "pending") == 0 ||
+		    strcmp(event, "approved") == 0;
+	if (strcmp(event, "pending") == 0)
+		return nt->on_receipt || (nt->admin != NULL &&
+		    nt->admin[0] != NULL);
+	if (strcmp(event, "approved") == 0)
+		return nt->on_approve;
+	return false;
+}
+
+void
+store_cmd_outbox_ack(const struct store *st, struct store_cmd *cmd,
+    const char *const *ids, size_t n)
+{
+	size_t i;
+
+	store_cmd_adds(cmd, "XACK");
+	store_cmd_addf(cmd, "%s:outbox", st->tag);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
+	for (i = 0; i < n; i++)
+		store_cmd_adds(cmd, ids[i]);
+}
+
+void
+store_cmd_outbox_trim(const struct store *st, struct store_cmd *cmd,
+    const char *sha)
+{
+	store_cmd_script(cmd, STORE_SCRIPT_OUTBOX_TRIM, sha, 1);
+	store_cmd_key(cmd, st, "outbox", NULL);
+	store_cmd_adds(cmd, STORE_OUTBOX_GROUP);
 }
 
 void

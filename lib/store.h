@@ -81,6 +81,7 @@ enum store_script {
 	STORE_SCRIPT_OUTBOX_DUE,
 	STORE_SCRIPT_OUTBOX_REQUEUE,
 	STORE_SCRIPT_OUTBOX_DROP,
+	STORE_SCRIPT_OUTBOX_TRIM,
 	STORE_SCRIPT__COUNT
 };
 
@@ -211,6 +212,12 @@ struct store_submit {
 	 * and duplicate marker, which hold a hash of it, live no longer.
 	 */
 	unsigned int ip_keep;
+	/*
+	 * Whether the configuration names anyone to tell of the comment as
+	 * pending, or as approved (store_notify_makes): only then does the
+	 * script write the outbox event.
+	 */
+	bool tell_pending, tell_approved;
 };
 
 /*
@@ -399,8 +406,11 @@ int store_purge_reply(const redisReply *r, long long *purged, const char **cause
  * transition scripts add events ("event" pending|approved, "id" COMMENT);
  * the expand script turns an event into one notification per recipient,
  * each a hash {P}:notification:NID with a stream entry "n" NID, and
- * acknowledges the event, in one step.  A notification is acknowledged
- * (and its hash deleted) after delivery; a failure moves it to
+ * acknowledges the event, in one step; an event that makes none under the
+ * configuration is only acknowledged (store_notify_makes), many at once.
+ * A notification is acknowledged (and its hash deleted) after delivery;
+ * entries are acknowledged, never deleted one by one: store_cmd_outbox_trim
+ * drops the ones done from time to time.  A failure moves it to
  * {P}:outbox:retry (a sorted set by due time) or, after the last try or on
  * a permanent error, to {P}:outbox:dead (by time of death).  Every move is
  * one script, so at every moment a notification is in exactly one place.
@@ -451,6 +461,26 @@ struct store_notify {
 };
 
 /*
+ * Whether event makes any notification under nt, as the expand script
+ * decides: a "pending" one for the admins, the author's receipt or a
+ * webhook, an "approved" one for the author or a webhook.  One that
+ * makes none needs only acknowledging.
+ */
+bool store_notify_makes(const struct store_notify *nt, const char *event);
+
+/* XACK {P}:outbox notify ID...: the n entries ids, done. */
+void store_cmd_outbox_ack(const struct store *st, struct store_cmd *cmd,
+    const char *const *ids, size_t n);
+
+/*
+ * Drop the entries done: every one before the group's oldest
+ * unacknowledged entry, or up to the last one delivered when none is
+ * unacknowledged.  Reply: the number dropped.
+ */
+void store_cmd_outbox_trim(const struct store *st, struct store_cmd *cmd,
+    const char *sha);
+
+/*
  * Expand the event entry e into notifications (none for a comment since
  * deleted) and acknowledge it.  Admin notifications and webhooks copy the
  * comment with its e-mail, IP, score, hits and the pending count; the
@@ -491,7 +521,7 @@ void store_cmd_note_read(const struct store *st, struct store_cmd *cmd,
 const char *store_note_read_address(const redisReply *r);
 
 /*
- * Delivered: acknowledge and delete the entry, delete the notification
+ * Delivered: acknowledge the entry, delete the notification
  * (nid may be NULL: only the entry) with its index entries, address its
  * store_note_address, count "notify_sent_CHANNEL" in {P}:stats unless
  * channel is NULL.
@@ -507,7 +537,7 @@ struct store_retry {
 };
 
 /*
- * Failed: acknowledge and delete the entry, count the attempt and keep
+ * Failed: acknowledge the entry, count the attempt and keep
  * reason; permanent or at max_tries to {P}:outbox:dead, else to
  * {P}:outbox:retry due after base_ms * 2^(attempts - 1), at most max_ms.
  */

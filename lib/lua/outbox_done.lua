@@ -8,6 +8,5 @@
 
 if ARGV[4] ~= '' then forget_note(declared(ARGV[3], 'outbox_done'), ARGV[4]) end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
 if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[2], 'notify_sent_' .. ARGV[5], 1) end
 return 1

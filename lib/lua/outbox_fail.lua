@@ -3,7 +3,6 @@
 -- base_ms max_ms.  A notification dropped meanwhile is only acknowledged.
 
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
-redis.call('XDEL', KEYS[1], ARGV[2])
 local key = KEYS[5]
 if redis.call('EXISTS', key) == 0 then return {'gone', 0, 0} end
 local n = redis.call('HINCRBY', key, 'attempts', 1)

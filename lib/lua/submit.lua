@@ -3,8 +3,8 @@
 -- outbox email:SHA1 privacy:refused.
 -- ARGV: captcha captcha_ttl_ms now_ms id status has_request request_ttl
 -- dup_window dup_ip_ttl known approve_known ip_limit ip_window
--- email_limit email_window, then the comment's field/value pairs with
--- "status" last.  captcha is heinzeld's verdict on the captcha (ok,
+-- email_limit email_window tell_pending tell_approved, then the
+-- comment's field/value pairs with "status" last.  captcha is heinzeld's verdict on the captcha (ok,
 -- wrong, too_fast, unknown; empty: not asked for), captcha:ID the id's
 -- used marker, set for captcha_ttl_ms (until the id expires).
 -- dup_ip_ttl is 0 when the comment has no IP; known is SHA1(lowercase
@@ -25,6 +25,9 @@
 -- approved comment"): the lookup is here, not in heinzeld, so that it
 -- sees every approval made before it.  The outbox event is written here
 -- too: the comment and the promise to tell people about it are one step.
+-- tell_pending and tell_approved ('1' or '0') say whether the
+-- configuration names anyone to tell of a pending or an approved comment
+-- (store_notify_makes); an event nobody is told of is not written.
 -- A captcha id is answered once, right or wrong: the first answer marks
 -- it used; one not made by heinzel or expired ('unknown') marks nothing.
 --
@@ -32,9 +35,10 @@
 -- its expiry when it is created and is asked for its TTL only when over
 -- the limit; the duplicate markers are checked and set by one SET NX GET
 -- each; every write is one command, since each is replicated and
--- appended to the AOF on its own.
+-- appended to the AOF on its own; numbers go to redis.call as the
+-- strings they came as (a Lua number is printed again on each call).
 
-local now, id = tonumber(ARGV[3]), ARGV[4]
+local now, id = ARGV[3], ARGV[4]
 if ARGV[6] == '1' then
   local prev = redis.call('GET', KEYS[2])
   if prev then return {'existing', prev} end
@@ -50,7 +54,7 @@ local function over(key, n, limit, window, which)
     redis.call('EXPIRE', key, window)
     ttl = tonumber(window)
   end
-  redis.call('HINCRBY', KEYS[10], 'rate_limited_' .. which, 1)
+  redis.call('HINCRBY', KEYS[10], 'rate_limited_' .. which, '1')
   return {'rate_limited', which, tostring(ttl)}
 end
 local function count(key, window)
@@ -77,7 +81,7 @@ if ARGV[1] ~= '' then
     why = 'unknown'
   end
   if why ~= 'ok' then
-    redis.call('HINCRBY', KEYS[10], 'captcha_' .. why, 1)
+    redis.call('HINCRBY', KEYS[10], 'captcha_' .. why, '1')
     return {'captcha', why}
   end
 end
@@ -93,7 +97,7 @@ if ARGV[8] ~= '0' then
     if d then redis.call('DEL', KEYS[3]) end
   end
   if d then
-    redis.call('HINCRBY', KEYS[10], 'duplicate', 1)
+    redis.call('HINCRBY', KEYS[10], 'duplicate', '1')
     return {'duplicate', d}
   end
 end
@@ -110,7 +114,7 @@ elseif ARGV[11] == '1' and known ~= '' and
   ARGV[n + 1], ARGV[n + 2] = 'moderated_by', 'auto_approve known_author'
   ARGV[n + 3], ARGV[n + 4] = 'moderated_at', ARGV[3]
 end
-redis.call('HSET', KEYS[5], unpack(ARGV, 16))
+redis.call('HSET', KEYS[5], unpack(ARGV, 18))
 redis.call('ZADD', queue, now, id)
 redis.call('ZADD', KEYS[8], now, id)
 if status == 'approved' then
@@ -124,8 +128,9 @@ elseif known ~= '' then
 end
 if status == 'spam' then redis.call('ZADD', KEYS[16], now, id) end
 if ARGV[6] == '1' then redis.call('SET', KEYS[2], id, 'EX', ARGV[7]) end
-redis.call('HINCRBY', KEYS[10], 'submitted_' .. status, 1)
-if status ~= 'spam' then
+redis.call('HINCRBY', KEYS[10], 'submitted_' .. status, '1')
+if (status == 'pending' and ARGV[16] == '1') or
+    (status == 'approved' and ARGV[17] == '1') then
   redis.call('XADD', KEYS[14], '*', 'event', status, 'id', id)
 end
 return {'stored', id, status}

@@ -20,7 +20,7 @@ import redis
 
 from conftest import PREFIX, TAG
 from ctl_helpers import ctl, ctl_json, ctl_ok, insert, key
-from lua_keys import KeysWatch, script_source
+from lua_keys import KeysWatch, script_sha, script_source
 
 try:
     from aiosmtpd.controller import Controller
@@ -247,6 +247,16 @@ def decoded_body(m):
     return m.get_body(("plain",)).get_content().replace("\r\n", "\n")
 
 
+def undone(c):
+    """The outbox entries not done: delivered and not acknowledged, or not
+    delivered yet (acknowledged ones stay until the trim drops them)."""
+    k = TAG + ":outbox"
+    for g in c.xinfo_groups(k) if c.exists(k) else []:
+        if g["name"] == "notify":
+            return g["pending"] + g["lag"]
+    return c.xlen(k)
+
+
 def outbox_empty(rdb):
     c = rdb.client
     return (c.xlen(TAG + ":outbox") == 0 and c.zcard(TAG + ":outbox:retry") == 0
@@ -396,7 +406,7 @@ def test_relay_down_then_up(own, rdb, smtp):
         result="retried") >= 2, what="two retries in /metrics")
     # Kept in Redis, visible as outbox depth, and logged.
     c = rdb.client
-    assert c.zcard(TAG + ":outbox:retry") + c.xlen(TAG + ":outbox") == 1
+    assert c.zcard(TAG + ":outbox:retry") + undone(c) == 1
     assert metric(d, "heinzel_outbox_depth", state="retry") + \
         metric(d, "heinzel_outbox_depth", state="ready") == 1
     log = d.log(off)
@@ -437,7 +447,7 @@ def test_sigkill_loses_nothing(own, rdb, smtp):
         d.proc.wait(5)
     finally:
         hang.stop()
-    assert c.xlen(TAG + ":outbox") + c.zcard(TAG + ":outbox:retry") >= 2
+    assert undone(c) + c.zcard(TAG + ":outbox:retry") >= 2
 
     relay = smtp(port=port)
     d.start()
@@ -519,7 +529,7 @@ def test_dead_letters_and_outbox_retry(own, rdb, smtp):
     idn = submit(d, email="anna@b\u00fccher.de")   # taken, but not mailable
     wait_for(lambda: c.zcard(TAG + ":outbox:dead") == 3, timeout=15,
         what="three dead letters")
-    assert c.zcard(TAG + ":outbox:retry") == 0 and c.xlen(TAG + ":outbox") == 0
+    assert c.zcard(TAG + ":outbox:retry") == 0 and undone(c) == 0
 
     rows = {r["comment"]: r for r in ctl_json(d, "outbox")}
     assert set(rows) == {bounce, full, idn}
@@ -640,6 +650,48 @@ def test_events_expanded_at_once(own, rdb, smtp):
     assert ids == sorted(["<%s.%s@%s>" % (cid, kind, DOMAIN) for cid in cids
         for kind in ("admin", "received")])
     assert c.get(key("outbox:seq")) == "12"
+
+
+def test_events_nobody_is_told_of_are_only_acknowledged(own, rdb):
+    """Without mail or a webhook an event makes no notification: heinzeld
+    acknowledges it without the expand script, and the trim script then
+    drops the entries done, touching only its KEYS."""
+    c = rdb.client
+    d = own({"smtp": {"from": None}})       # mail off
+    with KeysWatch(rdb, "outbox_expand", "outbox_trim") as w:
+        cids = [submit(d, email="leser%d@example.org" % i) for i in range(5)]
+        ctl_ok(d, "approve", cids[0])
+        wait_for(lambda: c.exists(TAG + ":outbox") and undone(c) == 0,
+            what="every event acknowledged")
+        wait_for(lambda: c.xlen(TAG + ":outbox") == 0,
+            what="the stream trimmed")
+    assert w.runs >= 1 and w.outside == [], w.outside
+    expand = script_sha("outbox_expand")
+    assert not any(expand in line for line in w.lines)
+    assert c.keys(TAG + ":notification:*") == []
+    assert c.get(key("outbox:seq")) is None
+    assert metric(d, "heinzel_outbox_depth", state="ready") == 0
+
+
+def test_trim_keeps_what_is_not_done(rdb):
+    """The trim script drops the entries before the oldest unacknowledged
+    one, or, with none, up to the last one delivered; entries not yet
+    delivered stay."""
+    c = rdb.client
+    k = key("trimtest")
+    src = script_source("outbox_trim")
+    assert c.eval(src, 1, k, "notify") == 0         # no stream
+    ids = [c.xadd(k, {"event": "pending", "id": str(i)}) for i in range(6)]
+    assert c.eval(src, 1, k, "notify") == 0         # no group: none read
+    c.xgroup_create(k, "notify", id="0")
+    c.xreadgroup("notify", "one", {k: ">"}, count=4)
+    c.xack(k, "notify", ids[0], ids[2])
+    assert c.eval(src, 1, k, "notify") == 1         # ids[0] only
+    assert [e[0] for e in c.xrange(k)] == ids[1:]
+    c.xack(k, "notify", ids[1], ids[3])
+    assert c.eval(src, 1, k, "notify") == 3         # up to ids[3]
+    assert [e[0] for e in c.xrange(k)] == ids[4:]   # not delivered yet
+    c.delete(k)
 
 
 def test_retry_all_in_batches(heinzeld, rdb):
