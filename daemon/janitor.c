@@ -32,7 +32,7 @@
 #define JANITOR_INTERVAL 600	/* seconds */
 #define JANITOR_FIRST 2	/* seconds after start, or after Redis was down */
 #define JANITOR_BATCH 500
-#define JANITOR_PURGE_TRIES 10	/* asks for one batch that keeps changing */
+#define JANITOR_NEED_TRIES 10	/* asks for one batch that keeps changing */
 #define JANITOR_PRIVACY_MAX 60	/* seconds between privacy runs, at most */
 /* Comments per queue and privacy run: a run of a backlog takes ~7 ms. */
 #define JANITOR_PRIVACY_BATCH 100
@@ -66,6 +66,28 @@ janitor_schedule(struct janitor *j, int seconds)
 	evtimer_add(j->timer, &tv);
 }
 
+/*
+ * Whether reply is a batch's {'need', KEY...} (store_need_reply).  If so
+ * the batch is asked again with those keys in KEYS, again(j, reply); once
+ * it has asked JANITOR_NEED_TRIES times (*tries counts them), what it
+ * reads keeps changing: "janitor: WHAT kept changing" is logged and
+ * later(j, seconds) takes it up again.
+ */
+static int
+janitor_need(struct janitor *j, const redisReply *reply, int *tries,
+    const char *what, void (*again)(struct janitor *, const redisReply *),
+    void (*later)(struct janitor *, int), int seconds)
+{
+	if (!store_need_reply(j->store, reply))
+		return 0;
+	if (++*tries >= JANITOR_NEED_TRIES) {
+		log_warnx("janitor: %s kept changing", what);
+		later(j, seconds);
+	} else
+		again(j, reply);
+	return 1;
+}
+
 static void
 janitor_purged_cb(redisReply *reply, void *arg)
 {
@@ -73,17 +95,9 @@ janitor_purged_cb(redisReply *reply, void *arg)
 	const char *cause;
 	long long n;
 
-	if (store_need_reply(j->store, reply)) {
-		/* The keys the batch wants, to be named in KEYS: ask again. */
-		if (++j->purge_tries >= JANITOR_PURGE_TRIES) {
-			log_warnx("janitor: purge: the spam comments kept "
-			    "changing");
-			janitor_schedule(j, JANITOR_INTERVAL);
-			return;
-		}
-		janitor_purge(j, reply);
+	if (janitor_need(j, reply, &j->purge_tries, "purge: the spam comments",
+	    janitor_purge, janitor_schedule, JANITOR_INTERVAL))
 		return;
-	}
 	if (store_purge_reply(reply, &n, &cause) != 0) {
 		if (reply != NULL)
 			log_warnx("janitor: purge: %s", cause);
@@ -203,16 +217,9 @@ janitor_expired_cb(redisReply *reply, void *arg)
 	struct privacy_expired e;
 	const char *cause;
 
-	if (store_need_reply(j->store, reply)) {
-		/* The keys the batch wants, to be named in KEYS: ask again. */
-		if (++j->expire_tries >= JANITOR_PURGE_TRIES) {
-			log_warnx("janitor: privacy: the comments kept changing");
-			janitor_privacy_schedule(j, JANITOR_FIRST);
-			return;
-		}
-		janitor_expire(j, reply);
+	if (janitor_need(j, reply, &j->expire_tries, "privacy: the comments",
+	    janitor_expire, janitor_privacy_schedule, JANITOR_FIRST))
 		return;
-	}
 	if (privacy_expire_reply(reply, &e, &cause) != 0) {
 		if (reply != NULL)
 			log_warnx("janitor: privacy: %s", cause);

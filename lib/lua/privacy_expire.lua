@@ -18,22 +18,11 @@
 -- caller asks again with them.  A comment the walk of the index enters in
 -- privacy:refused during the batch is one the dry run did not see: if its
 -- keys are not given it is left for the next batch.
---! needs: email_key
+--! needs: email_key wanted
 
 local base, limit = ARGV[1], tonumber(ARGV[4])
 local ipcut = tonumber(ARGV[2])
-local given, wanted, want, missing = {}, {}, {}, false
-for _, k in ipairs(KEYS) do given[k] = k end
--- The key of name if given, else nil; either way it is wanted.
-local function need(name)
-  local k = base .. name
-  if not wanted[k] then
-    wanted[k] = true
-    want[#want + 1] = k
-    if not given[k] then missing = true end
-  end
-  return given[k]
-end
+local need, asked = wanted(base)
 local function ms(v) return string.format('%.0f', v) end
 
 local function batch(dry)
@@ -122,8 +111,6 @@ local function batch(dry)
 end
 
 batch(true)
-if missing then
-  table.insert(want, 1, 'need')
-  return want
-end
+local ask = asked()
+if ask then return ask end
 return batch(false)

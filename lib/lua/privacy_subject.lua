@@ -12,22 +12,11 @@
 -- those the address's comments still make (entries of authors approved
 -- before the index existed).  A notification to an admin is exported
 -- without the admin's address: that is not the reader's.
---! needs: email_key forget declared
+--! needs: email_key forget declared wanted
 
 local base, mode, email, nhashed = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
 local key = declared(base, 'privacy_subject')
-local given, wanted, want, missing = {}, {}, {}, false
-for _, k in ipairs(KEYS) do given[k] = k end
--- The key of name if given, else nil; either way it is wanted.
-local function need(name)
-  local k = base .. name
-  if not wanted[k] then
-    wanted[k] = true
-    want[#want + 1] = k
-    if not given[k] then missing = true end
-  end
-  return given[k]
-end
+local need, asked = wanted(base)
 local ek, rk = KEYS[2], KEYS[3]
 local cids, nids, kh = {}, {}, {}
 for _, m in ipairs(redis.call('SMEMBERS', ek)) do
@@ -60,10 +49,8 @@ for _, nid in ipairs(nids) do
     if e and e ~= '' then email_key(need, e) end
   end
 end
-if missing then
-  table.insert(want, 1, 'need')
-  return want
-end
+local ask = asked()
+if ask then return ask end
 
 local lower = string.lower(email)
 local comments, seen, notes, known, keys = {}, {}, {}, {}, {}

@@ -9,24 +9,13 @@
 -- key besides the three first that the purge wants now, and the caller
 -- asks again with them (the Redis Cluster rule).  Otherwise the reply is
 -- the number purged.
---! needs: email_key forget declared
+--! needs: email_key forget declared wanted
 
 local before, limit, base = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local key = declared(base, 'purge')
-local given = {}
-for _, k in ipairs(KEYS) do given[k] = k end
+local need, asked = wanted(base)
 
 -- The plan: which ids to drop from the index, which to forget.
-local wanted, want, missing = {}, {}, false
-local function need(name)
-  local k = base .. name
-  if not wanted[k] then
-    wanted[k] = true
-    want[#want + 1] = k
-    if not given[k] then missing = true end
-  end
-  return given[k]
-end
 local drop, purge, n, off = {}, {}, 0, 0
 while n < limit do
   local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', before, 'LIMIT', off, 100)
@@ -45,9 +34,7 @@ while n < limit do
           need('post:' .. f[2])
           need('published:' .. f[2])
         end
-        if f[4] and f[4] ~= '' then
-          need('email:' .. redis.sha1hex(string.lower(f[4])))
-        end
+        if f[4] and f[4] ~= '' then email_key(need, f[4]) end
         purge[#purge + 1] = id
         n = n + 1
       end
@@ -55,10 +42,8 @@ while n < limit do
     if n >= limit then break end
   end
 end
-if missing then
-  table.insert(want, 1, 'need')
-  return want
-end
+local ask = asked()
+if ask then return ask end
 
 for _, id in ipairs(drop) do redis.call('ZREM', KEYS[1], id) end
 for _, id in ipairs(purge) do forget(key, id) end
