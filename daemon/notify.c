@@ -55,6 +55,7 @@ struct notify_job {
 	TAILQ_ENTRY(notify_job) entry;
 	enum notify_step step;
 	int busy;		/* a Redis command is in flight */
+	int queued;		/* an event waiting for the expansion before it */
 	char *entry_id;
 	char *nid;		/* NULL for an event or an empty entry */
 	char *channel;		/* "mail", "webhook", or NULL */
@@ -85,6 +86,7 @@ struct notify {
 	struct event *kick;
 	TAILQ_HEAD(, notify_job) jobs;
 	unsigned int njobs;
+	struct notify_job *expanding;	/* the one event being expanded */
 
 	int was_up;
 	int group_ready, group_busy;
@@ -96,6 +98,7 @@ struct notify {
 };
 
 static void notify_finish(struct notify_job *job);
+static void notify_expand(struct notify_job *job);
 
 void
 notify_wake(struct notify *n)
@@ -108,6 +111,7 @@ notify_wake(struct notify *n)
 /*
  * A comment was stored: look at once, unless the last read was less than
  * NOTIFY_BATCH_MS ago; then at that time, with whatever came meanwhile.
+ * With nobody to tell, the submit script wrote no event: nothing to read.
  */
 static void
 notify_wake_cb(void *arg)
@@ -115,8 +119,11 @@ notify_wake_cb(void *arg)
 	struct notify *n = arg;
 	uint64_t since = clock_mono_ms() - n->last_read_ms;
 	struct timeval tv = { 0, 0 };
+	struct store_notify nt;
 
-	if (evtimer_pending(n->kick, NULL))
+	notify_channels(*n->cfg, &nt);
+	if (evtimer_pending(n->kick, NULL) || (!store_notify_makes(&nt,
+	    "pending") && !store_notify_makes(&nt, "approved")))
 		return;
 	if (since < NOTIFY_BATCH_MS)
 		tv.tv_usec = (suseconds_t)(NOTIFY_BATCH_MS - since) * 1000;
@@ -171,9 +178,20 @@ static void
 notify_job_free(struct notify_job *job)
 {
 	struct notify *n = job->n;
+	struct notify_job *next;
 
 	TAILQ_REMOVE(&n->jobs, job, entry);
 	n->njobs--;
+	if (n->expanding == job) {
+		/* Its expansion ended: the next event waiting, in read order. */
+		n->expanding = NULL;
+		TAILQ_FOREACH(next, &n->jobs, entry)
+			if (next->queued) {
+				next->queued = 0;
+				notify_expand(next);
+				break;
+			}
+	}
 	if (job->dj != NULL)
 		deliver_cancel(job->dj);
 	free(job->entry_id);
@@ -378,8 +396,6 @@ notify_loaded_cb(redisReply *r, void *arg)
 	notify_start(job, r);
 }
 
-static void notify_expand(struct notify_job *job);
-
 static void
 notify_expanded_cb(redisReply *r, void *arg)
 {
@@ -479,11 +495,20 @@ notify_email_cb(redisReply *r, void *arg)
 }
 
 /* An event: read what names its keys, then expand it. */
+/*
+ * One event at a time: expansions side by side would all read the same
+ * counter, and all but one find it moved and read again.
+ */
 static void
 notify_expand(struct notify_job *job)
 {
 	struct store_cmd cmd;
 
+	if (job->n->expanding != NULL && job->n->expanding != job) {
+		job->queued = 1;
+		return;
+	}
+	job->n->expanding = job;
 	store_cmd_init(&cmd);
 	store_cmd_outbox_expand_read(job->n->store, &cmd, job->comment);
 	job->busy = 1;
@@ -853,6 +878,7 @@ void
 notify_free(struct notify *n)
 {
 	metrics_on_stored(n->metrics, NULL, NULL);
+	n->expanding = NULL;	/* start no other on the way out */
 	while (!TAILQ_EMPTY(&n->jobs))
 		notify_job_free(TAILQ_FIRST(&n->jobs));
 	deliver_free(n->deliver);

@@ -20,6 +20,16 @@ def key(kind, name=None):
     return "%s:%s" % (TAG, kind) if name is None else "%s:%s:%s" % (TAG, kind, name)
 
 
+def outbox_undone(c):
+    """The outbox entries not done: delivered and not acknowledged, or not
+    delivered yet (acknowledged ones stay until the trim drops them)."""
+    k = key("outbox")
+    for g in c.xinfo_groups(k) if c.exists(k) else []:
+        if g["name"] == "notify":
+            return g["pending"] + g["lag"]
+    return c.xlen(k)
+
+
 def ctl_env(user="tester", **extra):
     """A clean environment: no SUDO_USER, a known USER, no HEINZEL_CONF."""
     env = {k: v for k, v in os.environ.items()
