@@ -13,6 +13,7 @@
 
 #include "clock.h"
 #include "ctl.h"
+#include "store_outbox.h"
 #include "xmalloc.h"
 
 #define CTL_OUTBOX_MAX 10000	/* entries listed at most, per state */

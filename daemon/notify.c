@@ -32,6 +32,7 @@
 #include "notice.h"
 #include "notify.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "xmalloc.h"
 
 #define NOTIFY_POLL_MS		1000	/* look at the outbox this often */

@@ -45,6 +45,7 @@
 #include "scoring.h"
 #include "server.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "tokenize.h"
 #include "utf8.h"
 #include "xmalloc.h"

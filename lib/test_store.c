@@ -18,6 +18,7 @@
 #include "sentinel.h"
 #include "sha1.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "xmalloc.h"
 
 static void

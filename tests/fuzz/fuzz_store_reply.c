@@ -13,6 +13,7 @@
 #include "bayes_store.h"
 #include "log.h"
 #include "store.h"
+#include "store_outbox.h"
 #include "fuzz.h"
 
 #define FUZZ_STORE_MAX_TOKENS	64
