@@ -514,6 +514,21 @@ store_cmd_key(struct store_cmd *cmd, const struct store *st, const char *kind,
 	store_cmd_push(cmd, len);
 }
 
+void
+store_cmd_hmget(struct store_cmd *cmd, const struct store *st,
+    const char *kind, const char *name, ...)
+{
+	const char *field;
+	va_list ap;
+
+	store_cmd_adds(cmd, "HMGET");
+	store_cmd_key(cmd, st, kind, name);
+	va_start(ap, name);
+	while ((field = va_arg(ap, const char *)) != NULL)
+		store_cmd_adds(cmd, field);
+	va_end(ap);
+}
+
 static void
 store_cmd_addu(struct store_cmd *cmd, uint64_t v)
 {
@@ -923,11 +938,7 @@ void
 store_cmd_transition_read(const struct store *st, struct store_cmd *cmd,
     const char *id)
 {
-	store_cmd_adds(cmd, "HMGET");
-	store_cmd_key(cmd, st, "comment", id);
-	store_cmd_adds(cmd, "post");
-	store_cmd_adds(cmd, "email");
-	store_cmd_adds(cmd, "counted");
+	store_cmd_hmget(cmd, st, "comment", id, "post", "email", "counted", NULL);
 }
 
 void

@@ -173,6 +173,9 @@ void store_cmd_script(struct store_cmd *cmd, enum store_script s,
 /* A key {P}:kind or {P}:kind:name as the next argument. */
 void store_cmd_key(struct store_cmd *cmd, const struct store *st,
     const char *kind, const char *name);
+/* HMGET {P}:kind:name (name may be NULL) and the fields up to a NULL. */
+void store_cmd_hmget(struct store_cmd *cmd, const struct store *st,
+    const char *kind, const char *name, ...) __attribute__((sentinel));
 /* Element i of an array reply as a string (or status), or NULL. */
 const char *store_reply_str(const redisReply *r, size_t i);
 /* Rewrite an EVALSHA command into EVAL with the script's source (NOSCRIPT fallback). */

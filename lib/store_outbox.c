@@ -178,9 +178,7 @@ void
 store_cmd_outbox_expand_read(const struct store *st, struct store_cmd *cmd,
     const char *comment_id)
 {
-	store_cmd_adds(cmd, "HMGET");
-	store_cmd_key(cmd, st, "comment", comment_id);
-	store_cmd_adds(cmd, "email");
+	store_cmd_hmget(cmd, st, "comment", comment_id, "email", NULL);
 }
 
 void
@@ -263,11 +261,8 @@ void
 store_cmd_note_read(const struct store *st, struct store_cmd *cmd,
     const char *nid)
 {
-	store_cmd_adds(cmd, "HMGET");
-	store_cmd_key(cmd, st, "notification", nid);
-	store_cmd_adds(cmd, "kind");
-	store_cmd_adds(cmd, "to");
-	store_cmd_adds(cmd, "email");
+	store_cmd_hmget(cmd, st, "notification", nid, "kind", "to", "email",
+	    NULL);
 }
 
 const char *
