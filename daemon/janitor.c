@@ -45,7 +45,14 @@ struct janitor {
 	long long purged;	/* this run */
 	uint64_t purge_before;	/* this batch's before_ms, kept across its asks */
 	int purge_tries;	/* this batch's asks (store_need_reply) */
-	uint64_t expire_now, expire_ip_before, expire_email_before;
+	uint64_t expire_ip_before, expire_email_before;
+	/*
+	 * When this heinzeld started: every comment it stores is entered in
+	 * the e-mail index as it is stored, so the walk of the index (on a
+	 * Redis that never had one) ends here, not at its first run, which
+	 * would walk again the comments of the seconds in between.
+	 */
+	uint64_t started_ms;
 	int expire_tries;	/* the privacy batch's asks */
 	unsigned long pruned;
 	struct event *privacy_timer;
@@ -257,7 +264,6 @@ janitor_privacy_run(struct janitor *j)
 	now_ms = clock_wall_ms();
 	ip_ms = (uint64_t)cfg->privacy_ip_keep * 1000;
 	email_ms = (uint64_t)cfg->privacy_refused_email_keep * 1000;
-	j->expire_now = now_ms;
 	j->expire_ip_before = now_ms > ip_ms ? now_ms - ip_ms : 0;
 	j->expire_email_before = now_ms > email_ms ? now_ms - email_ms : 0;
 	j->expire_tries = 0;
@@ -273,7 +279,7 @@ janitor_expire(struct janitor *j, const redisReply *need)
 	store_cmd_init(&cmd);
 	privacy_cmd_expire(j->store, &cmd, db_script_sha(j->db,
 	    DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE)), j->expire_ip_before,
-	    j->expire_email_before, JANITOR_PRIVACY_BATCH, j->expire_now, need);
+	    j->expire_email_before, JANITOR_PRIVACY_BATCH, j->started_ms, need);
 	if (db_command(j->db, &cmd, DB_PRIVACY_SCRIPT(PRIVACY_SCRIPT_EXPIRE),
 	    janitor_expired_cb, j) != 0)
 		janitor_privacy_schedule(j, JANITOR_FIRST);
@@ -354,6 +360,7 @@ janitor_new(struct event_base *base, struct db *db, const struct store *st,
 	j->db = db;
 	j->store = st;
 	j->cfg = cfg;
+	j->started_ms = clock_wall_ms();
 	if ((j->timer = evtimer_new(base, janitor_timer_cb, j)) == NULL ||
 	    (j->privacy_timer = evtimer_new(base, janitor_privacy_cb, j)) == NULL)
 		fatalx("cannot create the janitor's timers");

@@ -58,7 +58,8 @@ struct privacy_expired {
  * Erase at most limit of each kind: IPs and user agents of comments
  * created up to ip_before_ms, e-mail addresses of comments refused up to
  * email_before_ms; and index at most limit comments stored before the
- * e-mail index existed (now_ms: the time of the first run, if this is).
+ * e-mail index existed (now_ms: from when comments were indexed as they
+ * were stored, heinzeld's start; kept by the first run as the walk's end).
  */
 void privacy_cmd_expire(const struct store *st, struct store_cmd *cmd,
     const char *sha, uint64_t ip_before_ms, uint64_t email_before_ms,

@@ -9,8 +9,9 @@
 -- that millisecond are not skipped.  A refused comment rescued since keeps
 -- its address.  Comments stored before the e-mail index existed are
 -- entered in it (and, if refused, in privacy:refused) by a walk of their
--- own: privacy:index holds "until", the time of the first run (later
--- comments were indexed when stored), and "mark", how far the walk got.
+-- own: privacy:index holds "until", from the first run's now_ms (the start
+-- of the heinzeld that runs it: later comments were indexed when stored),
+-- and "mark", how far the walk got.
 -- Which comments and notifications a batch touches only Redis knows: the
 -- script first runs the batch dry, reading only through KEYS and writing
 -- nothing; when it wants a key it was not given the reply is {'need',

@@ -522,6 +522,34 @@ def test_http_policy(heinzeld_factory, rdb):
     assert d.get("/v1/privacy/policy?lang=fr").status == 422
 
 
+def test_index_walk_ends_where_heinzeld_started(heinzeld_factory, rdb):
+    """On a Redis that never had the e-mail index, the walk of the comments
+    stored before it ends where heinzeld started: the comments it stored
+    itself before its first privacy run were indexed as they came and are
+    not walked again."""
+    def key(kind, name=None):
+        return "{indexwalk}:" + kind + ("" if name is None else ":" + name)
+
+    c = rdb.client
+    started = int(time.time() * 1000)
+    d = heinzeld_factory({"redis": {"prefix": "indexwalk"}}, shared=False)
+    ids = []
+    for i in range(5):      # before the janitor's first run, 2 s on
+        r = d.post_json("/v1/comments", d.fields(
+            email="frueh%d@example.org" % i))
+        assert r.status == 202, r
+        ids.append(json.loads(r.body)["id"])
+    assert not c.exists(key("privacy:index"))
+    assert wait_for(lambda: c.exists(key("privacy:index")), 10)
+    ix = c.hgetall(key("privacy:index"))
+    first = min(int(c.hget(key("comment", i), "created_at")) for i in ids)
+    assert started <= int(ix["until"]) <= first, (ix, first)
+    assert ix["mark"] == ix["until"]     # nothing before it to walk
+    for i in range(5):
+        assert c.smembers(key("email", sha1("frueh%d@example.org" % i))) \
+            == {"c:" + ids[i]}
+
+
 def test_two_daemons_expire_once(heinzeld_factory, rdb):
     """Several heinzeld on one Redis all run the janitor: each IP goes
     once, counted once, and nothing else is touched."""
