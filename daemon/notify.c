@@ -9,10 +9,10 @@
  * event loop).  The entry is acknowledged only after the relay's final
  * 250 (or a webhook's 2xx); a failure moves it to the retry schedule or
  * the dead letters in one script.  Entries done are dropped from the
- * stream by the trim script, once a poll, not one by one.  Nothing is held only in memory: after a
- * crash, this consumer's unacknowledged entries are read again (its name
- * is stable: host and socket), and entries of a consumer gone for good are
- * taken over with XAUTOCLAIM.
+ * stream by the trim script, once a poll, not one by one.  Nothing is
+ * held only in memory: after a crash, this consumer's unacknowledged
+ * entries are read again (its name is stable: host and socket), and
+ * entries of a consumer gone for good are taken over with XAUTOCLAIM.
  */
 #include <sys/queue.h>
 
@@ -495,10 +495,10 @@ notify_email_cb(redisReply *r, void *arg)
 		notify_job_free(job);
 }
 
-/* An event: read what names its keys, then expand it. */
 /*
- * One event at a time: expansions side by side would all read the same
- * counter, and all but one find it moved and read again.
+ * An event: read what names its keys, then expand it.  One event at a
+ * time: expansions side by side would all read the same counter, and all
+ * but one find it moved and read again.
  */
 static void
 notify_expand(struct notify_job *job)
