@@ -393,17 +393,31 @@ def heinzeld_factory(redis_server):
         return d
 
     problems = []
+
+    def stop(d):
+        # A SIGTERM'd heinzeld exits 0: under ASan or valgrind a leak or a
+        # memory error at shutdown makes that exit status non-zero.
+        alive = d.alive()
+        rc = d.stop()
+        if alive and rc != 0:
+            problems.append("heinzeld (%s) exited %s after SIGTERM:\n%s"
+                % (d.conf, rc, _tail(d.log())))
+
+    def stop_shared():
+        """For a test that needs Redis to itself: the module's shared
+        daemons, still running from earlier tests, would otherwise run
+        their janitor or notifier on its keys.  Later tests that want
+        one get a fresh one."""
+        for d in cache.values():
+            stop(d)
+        cache.clear()
+
+    start.stop_shared = stop_shared
     try:
         yield start
     finally:
-        # A SIGTERM'd heinzeld exits 0: under ASan or valgrind a leak or a
-        # memory error at shutdown makes that exit status non-zero.
         for d in started:
-            alive = d.alive()
-            rc = d.stop()
-            if alive and rc != 0:
-                problems.append("heinzeld (%s) exited %s after SIGTERM:\n%s"
-                    % (d.conf, rc, _tail(d.log())))
+            stop(d)
             d.cleanup()
     if problems:
         pytest.fail("\n\n".join(problems), pytrace=False)
