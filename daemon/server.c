@@ -46,6 +46,7 @@
 #include "server.h"
 #include "store.h"
 #include "store_outbox.h"
+#include "tally.h"
 #include "tokenize.h"
 #include "utf8.h"
 #include "xmalloc.h"
@@ -66,6 +67,7 @@ struct server {
 	const struct config *cfg;
 	struct ruleset *rules;
 	struct metrics *metrics;
+	struct tally *tally;		/* the outcome counters in {P}:stats */
 	struct evhttp_bound_socket *bound[2];	/* Unix, TCP */
 	struct evhttp *metrics_http;	/* metrics_listen: /metrics only */
 	struct evhttp_bound_socket *metrics_bound;
@@ -158,16 +160,19 @@ server_flushed_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
 	struct timeval tv = { 0, 10000 };
+	void (*done)(void *) = srv->done;
 
 	(void)fd;
 	(void)what;
-	if (srv->active != 0)
+	if (srv->active != 0 || done == NULL)
 		return;
 	if (connlimit_unsent(srv->conns) > 0) {
 		event_base_once(srv->base, -1, EV_TIMEOUT, server_flushed_cb, srv, &tv);
 		return;
 	}
-	srv->done(srv->done_arg);
+	/* Last, the counts of the answers just given. */
+	srv->done = NULL;
+	tally_flush(srv->tally, done, srv->done_arg);
 }
 
 static void
@@ -998,6 +1003,9 @@ server_submit_cb(redisReply *reply, void *arg)
 	switch (res.outcome) {
 	case SUBMIT_STORED:
 		memcpy(r->id, res.id, sizeof r->id);
+		tally_add(r->srv->tally, res.status == STORE_APPROVED ?
+		    TALLY_SUBMITTED_APPROVED : res.status == STORE_SPAM ?
+		    TALLY_SUBMITTED_SPAM : TALLY_SUBMITTED_PENDING);
 		metrics_rule_hits(r->srv->metrics, &r->score);
 		server_submit_done(r, res.status);
 		return;
@@ -1018,6 +1026,9 @@ server_submit_cb(redisReply *reply, void *arg)
 		    res.outcome == SUBMIT_CAPTCHA_WRONG ? "wrong" :
 		    res.outcome == SUBMIT_CAPTCHA_TOO_FAST ? "too_fast" :
 		    "unknown");
+		tally_add(r->srv->tally, res.outcome == SUBMIT_CAPTCHA_WRONG ?
+		    TALLY_CAPTCHA_WRONG : res.outcome == SUBMIT_CAPTCHA_TOO_FAST ?
+		    TALLY_CAPTCHA_TOO_FAST : TALLY_CAPTCHA_UNKNOWN);
 		metrics_outcome(r->srv->metrics, "captcha");
 		metrics_count(r->srv->metrics, METRIC_CAPTCHA_FAILED);
 		fault_set(&f, 403, "captcha",
@@ -1032,6 +1043,8 @@ server_submit_cb(redisReply *reply, void *arg)
 	case SUBMIT_RATE_LIMITED:
 		snprintf(r->why, sizeof r->why, "rate_limited=%s",
 		    res.flood_email ? "email" : "ip");
+		tally_add(r->srv->tally, res.flood_email ?
+		    TALLY_RATE_LIMITED_EMAIL : TALLY_RATE_LIMITED_IP);
 		metrics_outcome(r->srv->metrics, "rate_limited");
 		/* Counted like a rule hit; the comment's own hits were not stored. */
 		score_init(&flood);
@@ -1048,6 +1061,7 @@ server_submit_cb(redisReply *reply, void *arg)
 		return;
 	case SUBMIT_DUPLICATE:
 		snprintf(r->why, sizeof r->why, "duplicate=body");
+		tally_add(r->srv->tally, TALLY_DUPLICATE);
 		metrics_outcome(r->srv->metrics, "duplicate");
 		request_fail(r, 409, "duplicate", "body",
 		    "the same comment was already submitted to this post");
@@ -1532,6 +1546,7 @@ server_new(struct event_base *base, struct db *db, const struct store *st,
 	srv->db = db;
 	srv->store = st;
 	srv->metrics = m;
+	srv->tally = tally_new(base, db, st);
 	if ((srv->http = evhttp_new(base)) == NULL)
 		fatalx("cannot create the HTTP server");
 	/*
@@ -1746,6 +1761,7 @@ server_free(struct server *srv)
 	evhttp_free(srv->http);
 	connlimit_free(srv->conns);
 	frontend_key_free(srv->frontend);
+	tally_free(srv->tally);
 	free(srv->captcha_secret);
 	explicit_bzero(&srv->captcha_key, sizeof srv->captcha_key);
 	free(srv);

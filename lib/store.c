@@ -738,7 +738,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	if (ip != NULL && store_key_flood_ip(st, ip, sub->flood_ipv6_prefix,
 	    key, sizeof key) != 0)
 		ip = NULL;
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 16);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 15);
 	store_cmd_key(cmd, st, "captcha", captcha ? captcha : "-");
 	store_cmd_key(cmd, st, "request", has_rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
@@ -750,7 +750,6 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_key(cmd, st, "queue:approved", NULL);
 	store_cmd_key(cmd, st, "post", post);
 	store_cmd_key(cmd, st, "published", post);
-	store_cmd_key(cmd, st, "stats", NULL);
 	store_cmd_key(cmd, st, "known_authors", NULL);
 	if (ip != NULL)
 		store_cmd_adds(cmd, key);

@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import HEINZELCTL, SRCDIR, TAG
+from conftest import HEINZELCTL, SRCDIR, TAG, _wait
 from ctl_helpers import (Pty, assert_state, ctl, ctl_args, ctl_env, ctl_json,
     ctl_ok, ctl_raw, insert, key, one_line_error, state, submit)
 from helpers import HEX20
@@ -477,6 +477,9 @@ def test_stats_and_thresholds(daemon, rdb):
     a = submit(daemon)
     ctl_ok(daemon, "approve", a)
 
+    # heinzeld writes the submissions' counters once a second (tally.c).
+    assert _wait(lambda: ctl_json(daemon, "stats")["totals"].get(
+        "submitted_pending") == 2, 5)
     data = ctl_json(daemon, "stats")
     assert data["queues"] == {"pending": 2, "approved": 1, "spam": 1, "rejected": 0}
     assert 7190 <= data["oldest_pending_age"] <= 7300, data
@@ -501,6 +504,34 @@ def test_stats_and_thresholds(daemon, rdb):
     r = ctl(daemon, "stats", "--max-age", "60", "--max-pending", "0")
     assert r.rc == 2 and r.out.count("critical") == 2, r
 
+
+
+def test_outcome_counters_reach_the_totals(heinzeld_factory, rdb):
+    """Every outcome of a submission is counted in the totals within a
+    second, and what a heinzeld counted before SIGTERM is written before
+    it exits."""
+    d = heinzeld_factory({"checks": {"flood_email_limit": "2"}},
+        shared=False)
+    submit(d)
+    submit(d, body="xyzzyspam")
+    twice = d.fields(email="zwei@example.org")
+    assert d.post_json("/v1/comments", twice).status == 202
+    again = dict(twice, **{k: v for k, v in d.fields().items()
+        if k.startswith("captcha_")})
+    assert d.post_json("/v1/comments", again).status == 409
+    assert d.submit(captcha={"id": d.captcha()["id"], "answer": -1},
+        email="falsch@example.org").status == 403
+    for _ in range(2):
+        d.submit(email="oft@example.org")
+    assert d.submit(email="oft@example.org").status == 429
+    want = {"submitted_pending": 4, "submitted_spam": 1, "duplicate": 1,
+            "captcha_wrong": 1, "rate_limited_email": 1}
+    assert _wait(lambda: rdb.client.hgetall(key("stats")) == {
+        k: str(v) for k, v in want.items()}, 5), rdb.client.hgetall(key("stats"))
+    # Counted and stopped at once: written on the way out.
+    submit(d, email="spaet@example.org")
+    assert d.stop() == 0
+    assert rdb.client.hget(key("stats"), "submitted_pending") == "5"
 
 def test_stats_on_empty_store(daemon, rdb):
     data = ctl_json(daemon, "stats", "--max-pending", "0", "--max-age", "0")
