@@ -10,8 +10,9 @@
  *	post:POST	sorted set of every comment id of a post
  *	published:POST	sorted set of the approved ids of a post
  *	request:RID	string, the id stored for a client's request_id
- *	dup:HASH	string, marks a post+body+e-mail or post+body+IP seen within the duplicate window
- *			(the IP's at most [privacy] ip_keep)
+ *	dup:HASH	string: a post+body's writers within the duplicate window
+ *			(submit.lua), or marks a post+body+e-mail or post+body+IP
+ *			seen (the IP's at most [privacy] ip_keep)
  *	flood:ip:HASH	string, submissions from one IP network in the flood window
  *			(at most ip_keep)
  *	flood:email:HASH	string, submissions with one e-mail address in the flood window
@@ -606,7 +607,8 @@ store_fnv(uint64_t h, const char *s, size_t len, bool lower)
 
 /*
  * post NUL body NUL kind NUL who: a duplicate marker's name, kind "e"
- * with the e-mail address (case-folded), "i" with the IP.
+ * with the e-mail address (case-folded), "i" with the IP; who CF_BODY:
+ * kind "t" and nothing after it, the text's own list of its writers.
  */
 static uint64_t
 store_dup_hash(const struct comment *c, enum comment_field who)
@@ -616,8 +618,9 @@ store_dup_hash(const struct comment *c, enum comment_field who)
 	h = store_fnv(STORE_FNV_INIT, c->field[CF_POST], c->len[CF_POST], false);
 	h = store_fnv(h, "", 1, false);
 	h = store_fnv(h, c->field[CF_BODY], c->len[CF_BODY], false);
-	h = store_fnv(h, who == CF_EMAIL ? "\0e" : "\0i", 3, false);
-	if (c->field[who] == NULL)
+	h = store_fnv(h, who == CF_EMAIL ? "\0e" : who == CF_IP ? "\0i" :
+	    "\0t", 3, false);
+	if (who == CF_BODY || c->field[who] == NULL)
 		return h;
 	return store_fnv(h, c->field[who], c->len[who], who == CF_EMAIL);
 }
@@ -738,7 +741,7 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	if (ip != NULL && store_key_flood_ip(st, ip, sub->flood_ipv6_prefix,
 	    key, sizeof key) != 0)
 		ip = NULL;
-	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 15);
+	store_cmd_script(cmd, STORE_SCRIPT_SUBMIT, sha, 16);
 	store_cmd_key(cmd, st, "captcha", captcha ? captcha : "-");
 	store_cmd_key(cmd, st, "request", has_rid ? rid : "-");
 	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
@@ -768,6 +771,8 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 		known[0] = '\0';
 	}
 	store_cmd_key(cmd, st, "privacy:refused", NULL);
+	store_cmd_addf(cmd, "%s:dup:%016" PRIx64, st->tag,
+	    store_dup_hash(c, CF_BODY));
 
 	store_cmd_adds(cmd, sub->check_captcha ?
 	    store_captcha_verdicts[sub->captcha] : "");
@@ -779,8 +784,13 @@ store_cmd_submit(const struct store *st, struct store_cmd *cmd,
 	store_cmd_adds(cmd, has_rid ? "1" : "0");
 	store_cmd_addu(cmd, sub->request_id_ttl);
 	store_cmd_addu(cmd, sub->duplicate_window);
-	store_cmd_addu(cmd, ip ? store_ip_ttl(sub->duplicate_window,
-	    sub->ip_keep) : 0);
+	/* The IP in the text's list outlives its window by less than one. */
+	if (ip != NULL && (sub->ip_keep == 0 ||
+	    sub->ip_keep / 2 >= sub->duplicate_window))
+		store_cmd_adds(cmd, "text");
+	else
+		store_cmd_addu(cmd, ip ? store_ip_ttl(sub->duplicate_window,
+		    sub->ip_keep) : 0);
 	store_cmd_adds(cmd, known);
 	store_cmd_adds(cmd, sub->approve_known_author &&
 	    sub->status == STORE_PENDING && !sub->hold ? "1" : "0");

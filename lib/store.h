@@ -133,7 +133,8 @@ char *store_key(const struct store *st, const char *kind, const char *name);
 /*
  * The keys a submission names by a hash of what the comment holds, for
  * finding them again (privacy.c): its duplicate marker by e-mail
- * (who CF_EMAIL) or by IP (CF_IP), its e-mail's flood counter, its IP's
+ * (who CF_EMAIL), by IP (CF_IP) or its text's list of writers (CF_BODY),
+ * its e-mail's flood counter, its IP's
  * flood counter (-1 if ip is not an address).  out holds STORE_KEY_MAX.
  */
 #define STORE_KEY_MAX 160

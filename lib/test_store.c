@@ -914,7 +914,7 @@ test_cmd_every_field(void **state)
 	/* status last: the script promotes a known author by replacing it */
 	assert_string_equal(cmd.argv[cmd.argc - 2], "status");
 	assert_string_equal(cmd.argv[cmd.argc - 1], "pending");
-	assert_string_equal(cmd.argv[2], "15");	/* every key in KEYS */
+	assert_string_equal(cmd.argv[2], "16");	/* every key in KEYS */
 	store_cmd_free(&cmd);
 	assert_int_equal(cmd.argc, 0);
 

@@ -1,13 +1,14 @@
 -- Submit.  KEYS: captcha request dup:email dup:ip comment queue:STATUS
 -- queue:approved post published known_authors flood:ip flood:email
--- outbox email:SHA1 privacy:refused.
+-- outbox email:SHA1 privacy:refused dup:text.
 -- ARGV: captcha captcha_ttl_ms now_ms id status has_request request_ttl
 -- dup_window dup_ip_ttl known approve_known ip_limit ip_window
 -- email_limit email_window tell_pending tell_approved, then the
 -- comment's field/value pairs with "status" last.  captcha is heinzeld's verdict on the captcha (ok,
 -- wrong, too_fast, unknown; empty: not asked for), captcha:ID the id's
 -- used marker, set for captcha_ttl_ms (until the id expires).
--- dup_ip_ttl is 0 when the comment has no IP; known is SHA1(lowercase
+-- dup_ip_ttl is 0 when the comment has no IP, 'text' when its IP goes in
+-- the text's marker (below), else the IP marker's seconds; known is SHA1(lowercase
 -- e-mail LF lowercase name), empty without an e-mail address, and
 -- email:SHA1 that address's index (store.c names both, so that every key
 -- is in KEYS).
@@ -64,6 +65,63 @@ local function count(key, window)
   return n
 end
 
+-- Duplicates.  dup:text (post and body) lists who wrote the text within
+-- the window, "ID E I" each, E and I the hashes that name the writer's
+-- own markers dup:E (e-mail) and dup:I (IP; '-' when not listed): most
+-- texts are new, and one write records them.  A writer's time is its
+-- id's.  Each write keeps only the entries within the window and sets
+-- the window again, so an entry outlives its window by less than one
+-- window: the IP is listed only when ip_keep is at least twice the
+-- window (heinzeld says so with 'text'), else it has its own marker as
+-- before.  Past DUP_LISTED writers (many readers' "Danke!") the next
+-- ones have their own markers too, and a '+' in front of the list says
+-- to look there; the list is written again so that it outlives them.
+local DUP_LISTED = 16
+local function own_marker(key, ttl)
+  return redis.call('SET', key, id, 'NX', 'GET', 'EX', ttl)
+end
+local function duplicate(window, ipttl)
+  local e = string.sub(KEYS[3], -16)
+  local i = ipttl == 'text' and string.sub(KEYS[4], -16) or '-'
+  local mine = id .. ' ' .. e .. ' ' .. i
+  local listed = redis.call('SET', KEYS[16], mine, 'NX', 'GET', 'EX', window)
+  local d
+  if not listed then
+    -- A new text: no marker of it can outlive the list.
+    if ipttl ~= 'text' and ipttl ~= '0' then
+      d = own_marker(KEYS[4], ipttl)
+      if d then redis.call('DEL', KEYS[16]) end
+    end
+    return d
+  end
+  local since = tonumber(now) - tonumber(window) * 1000
+  local keep, n = {}, 0
+  for wid, we, wi in string.gmatch(listed, '(%x+) (%x+) (%S+)') do
+    if tonumber(string.sub(wid, 1, 12), 16) > since then
+      if we == e or (wi == i and i ~= '-') then return wid end
+      n = n + 1
+      keep[n] = wid .. ' ' .. we .. ' ' .. wi
+    end
+  end
+  local own = string.sub(listed, 1, 1) == '+' or n >= DUP_LISTED
+  if own then
+    d = own_marker(KEYS[3], window)
+    if not d and ipttl ~= '0' then
+      d = own_marker(KEYS[4], ipttl == 'text' and window or ipttl)
+      if d then redis.call('DEL', KEYS[3]) end
+    end
+  elseif ipttl ~= 'text' and ipttl ~= '0' then
+    d = own_marker(KEYS[4], ipttl)
+  end
+  if d then return d end
+  if not own then
+    n = n + 1
+    keep[n] = mine
+  end
+  redis.call('SET', KEYS[16], (own and '+' or '') .. table.concat(keep, ' '), 'EX', window)
+  return nil
+end
+
 if ARGV[12] ~= '0' then
   local limited = over(KEYS[11], count(KEYS[11], ARGV[13]), ARGV[12],
     ARGV[13], 'ip')
@@ -91,14 +149,8 @@ if ARGV[14] ~= '0' then
   else redis.call('INCR', KEYS[12]) end
 end
 if ARGV[8] ~= '0' then
-  local d = redis.call('SET', KEYS[3], id, 'NX', 'GET', 'EX', ARGV[8])
-  if not d and ARGV[9] ~= '0' then
-    d = redis.call('SET', KEYS[4], id, 'NX', 'GET', 'EX', ARGV[9])
-    if d then redis.call('DEL', KEYS[3]) end
-  end
-  if d then
-    return {'duplicate', d}
-  end
+  local d = duplicate(ARGV[8], ARGV[9])
+  if d then return {'duplicate', d} end
 end
 
 local status, queue, known = ARGV[5], KEYS[6], ARGV[10]

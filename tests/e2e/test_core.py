@@ -204,7 +204,8 @@ def test_submit_stores_pending_comment(daemon, rdb):
         "the captcha was not marked used"
     assert 590000 <= rdb.client.pttl(key("captcha", c["id"])) <= 600000
 
-    stats = rdb.client.hgetall(key("stats"))
+    # heinzeld writes the submissions' counters once a second.
+    stats = wait_for(lambda: rdb.client.hgetall(key("stats")), 5)
     assert stats, "no %s counters after a submission" % key("stats")
     for k, v in stats.items():
         assert v.lstrip("-").isdigit(), (k, v)

@@ -185,6 +185,45 @@ def test_same_words_from_two_readers_are_no_duplicate(daemon):
         post="another-post").status == 202
 
 
+@pytest.mark.parametrize("ip_keep", ["7d", "1d"])
+def test_many_readers_same_words(heinzeld, ip_keep):
+    """Twenty readers write the same words under one post: each one's
+    repeat, by address or by IP, is a duplicate, also past the sixteen the
+    text's list holds (the rest have markers of their own), and with the
+    IP in the list (ip_keep at least twice the window) or not."""
+    d = heinzeld({"privacy": {"ip_keep": ip_keep}}, shared=False)
+    words = "Toll! " + helpers_unique()
+    ids = []
+    for i in range(20):
+        r = d.submit(body=words, email="r%d@example.org" % i,
+            ip="198.51.100.%d" % (i + 1))
+        assert r.status == 202, (i, r)
+        ids.append(r.data["id"])
+    for i in (0, 7, 15, 16, 19):
+        r = d.submit(body=words, email="R%d@example.org" % i,
+            ip="203.0.113.%d" % (i + 1))
+        assert_error(r, 409, "duplicate")
+        r = d.submit(body=words, email="neu%d@example.org" % i,
+            ip="198.51.100.%d" % (i + 1))
+        assert_error(r, 409, "duplicate")
+    assert d.submit(body=words, email="r20@example.org",
+        ip="198.51.100.21").status == 202
+
+
+def test_duplicate_window_ends(heinzeld):
+    """After duplicate_window the same reader may say it again."""
+    import time
+    d = heinzeld({"comments": {"duplicate_window": "2"}}, shared=False)
+    words = "Nochmal! " + helpers_unique()
+    assert d.submit(body=words, email="a@example.org").status == 202
+    assert d.submit(body=words, email="b@example.org").status == 202
+    assert_error(d.submit(body=words, email="a@example.org"), 409,
+        "duplicate")
+    time.sleep(2.2)
+    assert d.submit(body=words, email="a@example.org").status == 202
+    assert d.submit(body=words, email="b@example.org").status == 202
+
+
 def helpers_unique():
     from helpers import unique_body
     return unique_body()
