@@ -4,11 +4,12 @@
 -- ARGV: captcha captcha_ttl_ms now_ms id status has_request request_ttl
 -- dup_window dup_ip_ttl known approve_known ip_limit ip_window
 -- email_limit email_window tell_pending tell_approved, then the
--- comment's field/value pairs with "status" last.  captcha is heinzeld's verdict on the captcha (ok,
--- wrong, too_fast, unknown; empty: not asked for), captcha:ID the id's
--- used marker, set for captcha_ttl_ms (until the id expires).
--- dup_ip_ttl is 0 when the comment has no IP, 'text' when its IP goes in
--- the text's marker (below), else the IP marker's seconds; known is SHA1(lowercase
+-- comment's field/value pairs with "status" last.  captcha is heinzeld's
+-- verdict on the captcha (ok, wrong, too_fast, unknown; empty: not asked
+-- for), captcha:ID the id's used marker, set for captcha_ttl_ms (until
+-- the id expires).  dup_ip_ttl is 0 when the comment has no IP, 'text'
+-- when its IP goes in the text's list (duplicate() below), else the IP
+-- marker's seconds; known is SHA1(lowercase
 -- e-mail LF lowercase name), empty without an e-mail address, and
 -- email:SHA1 that address's index (store.c names both, so that every key
 -- is in KEYS).
@@ -36,8 +37,8 @@
 --
 -- Cheap on purpose (this runs for every comment): a flood counter gets
 -- its expiry when it is created and is asked for its TTL only when over
--- the limit; the duplicate markers are checked and set by one SET NX GET
--- each; every write is one command, since each is replicated and
+-- the limit; a new text's duplicate marker is checked and set by one
+-- SET NX GET; every write is one command, since each is replicated and
 -- appended to the AOF on its own; numbers go to redis.call as the
 -- strings they came as (a Lua number is printed again on each call).
 
