@@ -1,8 +1,9 @@
 /*
  * Outcome counters of the submissions, written to {P}:stats once a second
  * (tally.h).  A count whose command could not be sent (Redis down, too
- * many commands in flight) stays for the next second; one sent and never
- * answered is lost rather than risked twice.
+ * many commands in flight) or was refused (a replica during a failover:
+ * READONLY) stays for the next second; one sent and never answered is
+ * lost rather than risked twice.
  */
 #include <stdlib.h>
 
@@ -24,6 +25,13 @@ static const char *const tally_names[TALLY__COUNT] = {
 	[TALLY_RATE_LIMITED_IP] = "rate_limited_ip",
 	[TALLY_RATE_LIMITED_EMAIL] = "rate_limited_email",
 	[TALLY_DUPLICATE] = "duplicate",
+};
+
+/* One HINCRBY in flight: what to add back if Redis refuses it. */
+struct tally_write {
+	struct tally *t;
+	enum tally_count c;
+	unsigned long long n;
 };
 
 struct tally {
@@ -50,12 +58,20 @@ tally_done(struct tally *t)
 static void
 tally_written_cb(redisReply *reply, void *arg)
 {
-	struct tally *t = arg;
+	struct tally_write *w = arg;
+	struct tally *t = w->t;
+	struct timeval tv = { TALLY_INTERVAL_S, 0 };
 
-	if (reply == NULL || reply->type != REDIS_REPLY_INTEGER)
-		log_warnx("redis: a counter of {P}:stats was not written: %s",
-		    reply == NULL ? "no reply" :
-		    reply->type == REDIS_REPLY_ERROR ? reply->str : "odd reply");
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+		log_warnx("redis: %s not counted, again in a second: %s",
+		    tally_names[w->c], reply->str);
+		t->count[w->c] += w->n;
+		if (t->done == NULL && !evtimer_pending(t->timer, NULL))
+			evtimer_add(t->timer, &tv);
+	} else if (reply == NULL)
+		log_warnx("redis: no answer to %s += %llu: lost",
+		    tally_names[w->c], w->n);
+	free(w);
 	t->unanswered--;
 	tally_done(t);
 }
@@ -63,6 +79,7 @@ tally_written_cb(redisReply *reply, void *arg)
 static void
 tally_write(struct tally *t)
 {
+	struct tally_write *w;
 	struct store_cmd cmd;
 	int i;
 
@@ -74,8 +91,14 @@ tally_write(struct tally *t)
 		store_cmd_key(&cmd, t->st, "stats", NULL);
 		store_cmd_adds(&cmd, tally_names[i]);
 		store_cmd_addf(&cmd, "%llu", t->count[i]);
-		if (db_command(t->db, &cmd, -1, tally_written_cb, t) != 0)
+		w = xmalloc(sizeof *w);
+		w->t = t;
+		w->c = (enum tally_count)i;
+		w->n = t->count[i];
+		if (db_command(t->db, &cmd, -1, tally_written_cb, w) != 0) {
+			free(w);
 			break;		/* kept for the next second */
+		}
 		t->count[i] = 0;
 		t->unanswered++;
 	}

@@ -31,6 +31,7 @@ enum tally_count {
 
 struct tally *tally_new(struct event_base *base, struct db *db,
     const struct store *st);
+/* After db_free: that answers the commands still in flight, with NULL. */
 void tally_free(struct tally *t);
 
 /* One more; written within a second. */

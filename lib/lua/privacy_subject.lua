@@ -11,7 +11,10 @@
 -- with them.  The known_authors entries are those the index names and
 -- those the address's comments still make (entries of authors approved
 -- before the index existed).  A notification to an admin is exported
--- without the admin's address: that is not the reader's.
+-- without the admin's address: that is not the reader's.  A text's list
+-- of writers (a hashed key whose value is "ID E I ...", submit.lua) holds
+-- other readers too: only the entries of the address's own comments are
+-- exported, and erased, the rest kept with the list's expiry.
 --! needs: email_key forget declared wanted
 
 local base, mode, email, nhashed = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[5])
@@ -80,8 +83,35 @@ for _, nid in ipairs(nids) do
     notes[#notes + 1] = {nid, out}
   end
 end
+local own = {}
+for _, id in ipairs(cids) do own[id] = true end
+-- The list's flag, its entries of this address, the others'; nil if v
+-- is a marker of one writer (an id).
+local function writers(v)
+  if not string.find(v, ' ', 1, true) and string.sub(v, 1, 1) ~= '+' then
+    return nil
+  end
+  local mine, others = {}, {}
+  for wid, we, wi in string.gmatch(v, '(%x+) (%x+) (%S+)') do
+    local t = own[wid] and mine or others
+    t[#t + 1] = wid .. ' ' .. we .. ' ' .. wi
+  end
+  return string.sub(v, 1, 1) == '+' and '+' or '', mine, others
+end
+-- What an erase does with hashed key i: true delete it, false leave it
+-- (a list without this address), {flag, others} write the list again.
+local erase = {}
 for i = 9, 8 + nhashed do
   local v = redis.call('GET', KEYS[i])
+  local flag, mine, others = writers(v or '')
+  erase[i] = true
+  if flag then
+    erase[i], v = false, nil
+    if #mine > 0 then
+      if flag ~= '' or #others > 0 then erase[i] = {flag, others} else erase[i] = true end
+      v = table.concat(mine, ' ')
+    end
+  end
   if v then keys[#keys + 1] = {KEYS[i], v, redis.call('PTTL', KEYS[i])} end
 end
 local rv = redis.call('GET', rk)
@@ -97,7 +127,14 @@ for _, nid in ipairs(nids) do
   forget_note(key, nid)
 end
 for _, h in ipairs(known) do redis.call('SREM', KEYS[4], h) end
-for i = 9, 8 + nhashed do redis.call('DEL', KEYS[i]) end
+for i = 9, 8 + nhashed do
+  local e = erase[i]
+  if e == true then
+    redis.call('DEL', KEYS[i])
+  elseif e then
+    redis.call('SET', KEYS[i], e[1] .. table.concat(e[2], ' '), 'KEEPTTL')
+  end
+end
 redis.call('DEL', rk)
 redis.call('DEL', ek)
 redis.call('HINCRBY', KEYS[1], 'privacy_erased', 1)

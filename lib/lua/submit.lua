@@ -88,7 +88,8 @@ local function duplicate(window, ipttl)
   local listed = redis.call('SET', KEYS[16], mine, 'NX', 'GET', 'EX', window)
   local d
   if not listed then
-    -- A new text: no marker of it can outlive the list.
+    -- A new text: no marker of it can outlive the list, so the IP's own
+    -- marker (when not listed) is made here, not found.
     if ipttl ~= 'text' and ipttl ~= '0' then
       d = own_marker(KEYS[4], ipttl)
       if d then redis.call('DEL', KEYS[16]) end
@@ -98,7 +99,11 @@ local function duplicate(window, ipttl)
   local since = tonumber(now) - tonumber(window) * 1000
   local keep, n = {}, 0
   for wid, we, wi in string.gmatch(listed, '(%x+) (%x+) (%S+)') do
-    if tonumber(string.sub(wid, 1, 12), 16) > since then
+    -- The id's ms in two halves: tonumber(s, 16) is strtoul, 32 bits
+    -- on a 32-bit build.
+    local ms = tonumber(string.sub(wid, 1, 6), 16) * 16777216 +
+      tonumber(string.sub(wid, 7, 12), 16)
+    if ms > since then
       if we == e or (wi == i and i ~= '-') then return wid end
       n = n + 1
       keep[n] = wid .. ' ' .. we .. ' ' .. wi

@@ -403,16 +403,18 @@ def heinzeld_factory(redis_server):
             problems.append("heinzeld (%s) exited %s after SIGTERM:\n%s"
                 % (d.conf, rc, _tail(d.log())))
 
-    def stop_shared():
-        """For a test that needs Redis to itself: the module's shared
-        daemons, still running from earlier tests, would otherwise run
-        their janitor or notifier on its keys.  Later tests that want
+    def stop_running():
+        """For a test that needs Redis to itself: the daemons of earlier
+        tests of the module, still running, would otherwise run their
+        janitor or notifier on its keys, or write their last second's
+        counts to {P}:stats (tally.c).  Later tests that want a shared
         one get a fresh one."""
-        for d in cache.values():
-            stop(d)
+        for d in started:
+            if d.alive():
+                stop(d)
         cache.clear()
 
-    start.stop_shared = stop_shared
+    start.stop_running = stop_running
     try:
         yield start
     finally:

@@ -473,7 +473,7 @@ def test_review_through_a_pipe(daemon, rdb):
 def test_stats_and_thresholds(heinzeld_factory, rdb):
     # A daemon of its own, alone: the module's others may still write
     # counts of earlier tests' submissions (once a second, tally.c).
-    heinzeld_factory.stop_shared()
+    heinzeld_factory.stop_running()
     rdb.client.flushall()
     daemon = heinzeld_factory(shared=False)
     insert(rdb, age=7200)
@@ -515,7 +515,7 @@ def test_outcome_counters_reach_the_totals(heinzeld_factory, rdb):
     """Every outcome of a submission is counted in the totals within a
     second, and what a heinzeld counted before SIGTERM is written before
     it exits."""
-    heinzeld_factory.stop_shared()     # their late counts, as above
+    heinzeld_factory.stop_running()     # their late counts, as above
     rdb.client.flushall()
     d = heinzeld_factory({"checks": {"flood_email_limit": "2"}},
         shared=False)

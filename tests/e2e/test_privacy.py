@@ -288,6 +288,38 @@ def test_export_lists_one_address_only(heinzeld_factory, rdb):
     assert ctl(d, "privacy", "export", "not-an-address").rc == 2
 
 
+def test_same_words_of_two_readers(heinzeld_factory, rdb):
+    """Two readers write the same words under one post: the text's list of
+    writers holds both, an export shows only the reader's own entry, an
+    erase takes only that and the other's repeat is still a duplicate."""
+    d = heinzeld_factory({}, shared=False)
+    c = rdb.client
+    words = "Danke! " + str(random.random())
+    ids = {}
+    for who, ip in (("erste@example.org", "192.0.2.61"),
+                    ("zweite@example.org", "192.0.2.62")):
+        r = d.submit(body=words, email=who, ip=ip)
+        assert r.status == 202, r
+        ids[who] = r.data["id"]
+    text = dup_key("hello-world", words, "t")
+    assert sorted(c.get(text).split()[::3]) == sorted(ids.values())
+    x = ctl_json(d, "privacy", "export", "erste@example.org")
+    listed = [h for h in x["hashed_keys"] if h["key"] == text]
+    assert len(listed) == 1 and listed[0]["value"].split()[0] == \
+        ids["erste@example.org"], x["hashed_keys"]
+    assert ids["zweite@example.org"] not in json.dumps(x)
+    ttl = c.pttl(text)
+    ctl_ok(d, "privacy", "erase", "erste@example.org", "--yes")
+    assert c.get(text).split()[0] == ids["zweite@example.org"]
+    assert ids["erste@example.org"] not in c.get(text)
+    assert 0 < c.pttl(text) <= ttl
+    r = d.submit(body=words, email="ZWEITE@example.org", ip="192.0.2.63")
+    assert r.status == 409, r
+    # Erased, the first reader may say it again.
+    assert d.submit(body=words, email="erste@example.org",
+        ip="192.0.2.64").status == 202
+
+
 def test_erase_leaves_nothing_while_others_work(heinzeld_factory, rdb):
     d = heinzeld_factory({
         "notify": {"admin": ADMIN, "author_on_receipt": "yes"},
@@ -420,7 +452,7 @@ def test_comments_from_before_the_index(heinzeld_factory, rdb):
     from ctl_helpers import insert
     # A janitor of an earlier test's daemon, running after the flush,
     # would write an index that ends before these comments.
-    heinzeld_factory.stop_shared()
+    heinzeld_factory.stop_running()
     rdb.client.flushall()
     c = rdb.client
     old = [insert(rdb, email="Alt.Leser@example.org", age=86400 * i,
