@@ -75,6 +75,7 @@ struct server {
 	char *unix_path;
 	unsigned int active;
 	int stopping;
+	int counting;			/* stopping: counts being written */
 	struct frontend_key *frontend;	/* NULL: no frontend is trusted */
 	struct captcha_key captcha_key;	/* from captcha_secret */
 	char *captcha_secret;		/* the site's secret it was made of */
@@ -150,10 +151,12 @@ request_new(struct server *srv, struct evhttp_request *req, const char *route)
 	return r;
 }
 
+static void server_counted_cb(void *);
+
 /*
  * Stopping and nothing in flight: call done once every answer has left the
- * output buffers too, or the exit would cut them off.  shutdown_timeout
- * bounds the wait.
+ * output buffers too, or the exit would cut them off, and the counts are
+ * written.  shutdown_timeout bounds the wait.
  */
 static void
 server_flushed_cb(evutil_socket_t fd, short what, void *arg)
@@ -164,15 +167,34 @@ server_flushed_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	if (srv->active != 0 || done == NULL)
+	if (srv->active != 0 || done == NULL || srv->counting)
 		return;
 	if (connlimit_unsent(srv->conns) > 0) {
 		event_base_once(srv->base, -1, EV_TIMEOUT, server_flushed_cb, srv, &tv);
 		return;
 	}
-	/* Last, the counts of the answers just given. */
+	if (!tally_idle(srv->tally)) {
+		/*
+		 * The counts of the answers given go to Redis first.  A request
+		 * arriving meanwhile on a connection still open is answered
+		 * before heinzeld exits (request_free calls this again), and
+		 * its count written too.
+		 */
+		srv->counting = 1;
+		tally_flush(srv->tally, server_counted_cb, srv);
+		return;
+	}
 	srv->done = NULL;
-	tally_flush(srv->tally, done, srv->done_arg);
+	done(srv->done_arg);
+}
+
+static void
+server_counted_cb(void *arg)
+{
+	struct server *srv = arg;
+
+	srv->counting = 0;
+	server_flushed_cb(-1, 0, srv);
 }
 
 static void

@@ -3,8 +3,10 @@
  * (tally.h).  A count whose command could not be sent (Redis down, too
  * many commands in flight) or was refused (a replica during a failover:
  * READONLY) stays for the next second; one sent and never answered is
- * lost rather than risked twice.
+ * lost rather than risked twice.  The last flush, at shutdown, tries
+ * once: what it cannot write is lost, and said so.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "db.h"
@@ -62,13 +64,17 @@ tally_written_cb(redisReply *reply, void *arg)
 	struct tally *t = w->t;
 	struct timeval tv = { TALLY_INTERVAL_S, 0 };
 
-	if (reply != NULL && reply->type == REDIS_REPLY_ERROR) {
+	if (reply != NULL && reply->type == REDIS_REPLY_ERROR &&
+	    t->done == NULL) {
 		log_warnx("redis: %s not counted, again in a second: %s",
 		    tally_names[w->c], reply->str);
 		t->count[w->c] += w->n;
-		if (t->done == NULL && !evtimer_pending(t->timer, NULL))
+		if (!evtimer_pending(t->timer, NULL))
 			evtimer_add(t->timer, &tv);
-	} else if (reply == NULL)
+	} else if (reply != NULL && reply->type == REDIS_REPLY_ERROR)
+		log_warnx("redis: %s += %llu lost at shutdown: %s",
+		    tally_names[w->c], w->n, reply->str);
+	else if (reply == NULL)
 		log_warnx("redis: no answer to %s += %llu: lost",
 		    tally_names[w->c], w->n);
 	free(w);
@@ -76,8 +82,9 @@ tally_written_cb(redisReply *reply, void *arg)
 	tally_done(t);
 }
 
+/* final: the shutdown's flush, which keeps nothing for later. */
 static void
-tally_write(struct tally *t)
+tally_write(struct tally *t, bool final)
 {
 	struct tally_write *w;
 	struct store_cmd cmd;
@@ -102,13 +109,21 @@ tally_write(struct tally *t)
 		t->count[i] = 0;
 		t->unanswered++;
 	}
-	for (; i < TALLY__COUNT; i++)
-		if (t->count[i] != 0) {
+	for (; i < TALLY__COUNT; i++) {
+		if (t->count[i] == 0)
+			continue;
+		if (final) {
+			log_warnx("redis: %s += %llu lost at shutdown: "
+			    "Redis is not reachable", tally_names[i],
+			    t->count[i]);
+			t->count[i] = 0;
+		} else {
 			struct timeval tv = { TALLY_INTERVAL_S, 0 };
 
 			evtimer_add(t->timer, &tv);
 			break;
 		}
+	}
 }
 
 static void
@@ -116,7 +131,7 @@ tally_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	(void)fd;
 	(void)what;
-	tally_write(arg);
+	tally_write(arg, false);
 }
 
 struct tally *
@@ -150,12 +165,23 @@ tally_add(struct tally *t, enum tally_count c)
 		evtimer_add(t->timer, &tv);
 }
 
+bool
+tally_idle(const struct tally *t)
+{
+	int i;
+
+	for (i = 0; i < TALLY__COUNT; i++)
+		if (t->count[i] != 0)
+			return false;
+	return t->unanswered == 0;
+}
+
 void
 tally_flush(struct tally *t, void (*done)(void *), void *arg)
 {
 	evtimer_del(t->timer);
 	t->done = done;
 	t->done_arg = arg;
-	tally_write(t);
+	tally_write(t, true);
 	tally_done(t);
 }

@@ -10,6 +10,8 @@
 #ifndef HEINZEL_TALLY_H
 #define HEINZEL_TALLY_H
 
+#include <stdbool.h>
+
 #include <event2/event.h>
 
 struct db;
@@ -37,10 +39,13 @@ void tally_free(struct tally *t);
 /* One more; written within a second. */
 void tally_add(struct tally *t, enum tally_count c);
 
+/* Nothing counted and not yet written, nothing waiting for Redis. */
+bool tally_idle(const struct tally *t);
+
 /*
  * Write what is counted now, and call done(arg) once Redis has answered
- * (at once when there is nothing to write or Redis is down): the last
- * step of a shutdown.
+ * (at once when there is nothing to write; what cannot be sent is lost,
+ * and logged): a step of a shutdown.
  */
 void tally_flush(struct tally *t, void (*done)(void *), void *arg);
 
