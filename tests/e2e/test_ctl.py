@@ -540,6 +540,27 @@ def test_outcome_counters_reach_the_totals(heinzeld_factory, rdb):
     assert d.stop() == 0
     assert rdb.client.hget(key("stats"), "submitted_pending") == "5"
 
+
+def test_outcome_counts_outlast_a_read_only_redis(heinzeld_factory, rdb):
+    """Counted while Redis turns replica (as in a failover): the count is
+    kept, or refused with READONLY and added back, and written once when
+    Redis takes writes again."""
+    heinzeld_factory.stop_running()
+    rdb.client.flushall()
+    d = heinzeld_factory({}, shared=False)
+    c = rdb.client
+    submit(d)
+    c.execute_command("REPLICAOF", "127.0.0.1", "1")
+    try:
+        time.sleep(2.5)         # at least two of the once-a-second writes
+        assert c.hget(key("stats"), "submitted_pending") is None
+    finally:
+        c.execute_command("REPLICAOF", "NO", "ONE")
+    assert _wait(lambda: c.hget(key("stats"), "submitted_pending") == "1",
+        15), d.log()
+    time.sleep(1.5)
+    assert c.hgetall(key("stats")) == {"submitted_pending": "1"}
+
 def test_stats_on_empty_store(daemon, rdb):
     data = ctl_json(daemon, "stats", "--max-pending", "0", "--max-age", "0")
     assert data["queues"]["pending"] == 0 and data["oldest_pending_age"] is None
