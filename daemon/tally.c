@@ -30,7 +30,7 @@ static const char *const tally_names[TALLY__COUNT] = {
 };
 
 /* One HINCRBY in flight: what to add back if Redis refuses it. */
-struct tally_write {
+struct tally_sent {
 	struct tally *t;
 	enum tally_count c;
 	unsigned long long n;
@@ -60,7 +60,7 @@ tally_done(struct tally *t)
 static void
 tally_written_cb(redisReply *reply, void *arg)
 {
-	struct tally_write *w = arg;
+	struct tally_sent *w = arg;
 	struct tally *t = w->t;
 	struct timeval tv = { TALLY_INTERVAL_S, 0 };
 
@@ -86,7 +86,7 @@ tally_written_cb(redisReply *reply, void *arg)
 static void
 tally_write(struct tally *t, bool final)
 {
-	struct tally_write *w;
+	struct tally_sent *w;
 	struct store_cmd cmd;
 	int i;
 
