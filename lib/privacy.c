@@ -169,7 +169,10 @@ privacy_subject_keys(const struct store *st, const redisReply *comment,
 				comment_set(&c, fields[j], v->str, v->len);
 	}
 	if (c.field[CF_POST] != NULL && c.field[CF_BODY] != NULL) {
-		/* The text's list of writers goes whole: theirs, too. */
+		/*
+		 * The text's list of writers: export and erase take only
+		 * this address's entries (privacy_subject.lua).
+		 */
 		store_key_dup(st, &c, CF_BODY, key, sizeof key);
 		privacy_add_key(keys, n, key);
 		if (c.field[CF_EMAIL] != NULL) {
